@@ -1,0 +1,1 @@
+"""soundalike indexer: turns audio files into embedding vectors."""

@@ -1,0 +1,160 @@
+"""MULE as a soundalike Embedder: waveforms in, pooled vectors and 2-s timelines out."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Hashable
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from indexer.errors import DeviceError
+from indexer.models.base import Embedder, TrackEmbedding, check_waveform
+from indexer.models.mule.backbone import MuleBackbone
+from indexer.models.mule.checkpoint import CONFIG_FILE, WEIGHTS_FILE, load_into, read_checkpoint
+from indexer.models.mule.config import MuleConfig
+from indexer.models.mule.frontend import LogMel, normalised_slices, pad_short_mel, slice_centres, slice_starts
+from indexer.models.weights import resolve_weights, weights_spec
+
+log = logging.getLogger(__name__)
+
+DEFAULT_REPO = "matteospanio/mule"
+# Upstream MULE decodes PCM16 and divides by 2**16, so its inputs span [-0.5, 0.5).
+# We take ordinary [-1, 1] audio and halve it, which feeds the weights what they were trained on.
+INPUT_SCALE = 0.5
+DEFAULT_BATCH = {"cpu": 32, "cuda": 256}
+PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def pick_device(device: str = "auto") -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        chosen = torch.device(device)
+    except RuntimeError as exc:
+        raise DeviceError(f"unknown device {device!r}; use auto, cpu or cuda[:N]") from exc
+    if chosen.type == "cuda" and not torch.cuda.is_available():
+        raise DeviceError("device 'cuda' requested but no CUDA GPU is available to torch here")
+    if chosen.type not in ("cpu", "cuda"):
+        raise DeviceError(f"device {device!r} not supported; use auto, cpu or cuda[:N]")
+    return chosen
+
+
+@dataclass
+class _Pending:
+    """A track whose slices are partly embedded."""
+
+    timeline: np.ndarray
+    starts: np.ndarray
+    remaining: int
+
+
+@dataclass
+class _Batch:
+    slices: list[Tensor] = field(default_factory=list)
+    owners: list[tuple[Hashable, int, int]] = field(default_factory=list)  # key, first, stop
+    size: int = 0
+
+
+class MuleEmbedder(Embedder):
+    name = "mule"
+
+    def __init__(
+        self,
+        cfg: MuleConfig,
+        state: dict[str, Tensor],
+        revision: str = "unknown",
+        device: str = "auto",
+        precision: str = "fp32",
+        batch_size: int | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.sample_rate = cfg.sample_rate
+        self.dim = cfg.embedding_dim
+        self.revision = revision
+        self.device = pick_device(device)
+        if precision not in PRECISIONS:
+            raise DeviceError(f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}")
+        if precision != "fp32" and self.device.type != "cuda":
+            raise DeviceError(f"precision {precision} needs a CUDA device; on CPU use fp32")
+        self.precision = precision
+        self.batch_size = batch_size or DEFAULT_BATCH[self.device.type]
+        backbone = MuleBackbone(cfg)
+        mel_fb = load_into(backbone, state, cfg)
+        self.backbone = backbone.eval().to(self.device, memory_format=torch.channels_last)
+        self.log_mel = LogMel(cfg, mel_fb.to(self.device))
+        if self.device.type == "cuda" and precision == "fp32":
+            # TF32 would cost parity with the reference; fp32 means fp32.
+            torch.backends.cudnn.allow_tf32 = False
+            torch.backends.cuda.matmul.allow_tf32 = False
+
+    @classmethod
+    def from_weights(
+        cls, weights: str | None = None, device: str = "auto", precision: str = "fp32", batch_size: int | None = None
+    ) -> MuleEmbedder:
+        """Load from a folder or Hub repo (`--weights`, `$SOUNDALIKE_WEIGHTS`, default matteospanio/mule)."""
+        files = resolve_weights(weights_spec(weights, DEFAULT_REPO), [CONFIG_FILE, WEIGHTS_FILE])
+        cfg, state = read_checkpoint(files.paths)
+        return cls(cfg, state, files.revision, device, precision, batch_size)
+
+    # -- embedding -----------------------------------------------------------------
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if self.precision == "fp32":
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=PRECISIONS[self.precision])
+
+    @torch.inference_mode()
+    def _run(self, batch: _Batch) -> Tensor:
+        x = torch.cat(batch.slices).contiguous(memory_format=torch.channels_last)
+        with self._autocast():
+            out = self.backbone(x)
+        return out.float().cpu()
+
+    @torch.inference_mode()
+    def _track_slices(self, waveform: np.ndarray) -> tuple[Tensor, list[int]]:
+        audio = torch.from_numpy(check_waveform(waveform)).to(self.device) * INPUT_SCALE
+        mel = self.log_mel(audio)
+        centres = slice_centres(mel.shape[1], self.cfg)
+        return pad_short_mel(mel, self.cfg), centres
+
+    def embed_stream(self, tracks: Iterable[tuple[Hashable, np.ndarray]]) -> Iterator[tuple[Hashable, TrackEmbedding]]:
+        pending: dict[Hashable, _Pending] = {}
+        batch = _Batch()
+        for key, waveform in tracks:
+            if key in pending:
+                raise ValueError(f"track key {key!r} given twice")
+            mel, centres = self._track_slices(waveform)
+            pending[key] = _Pending(
+                np.empty((len(centres), self.dim), np.float32), slice_starts(centres, self.cfg), len(centres)
+            )
+            first = 0
+            while first < len(centres):
+                stop = min(len(centres), first + self.batch_size - batch.size)
+                with torch.inference_mode():
+                    batch.slices.append(normalised_slices(mel, centres[first:stop], self.cfg))
+                batch.owners.append((key, first, stop))
+                batch.size += stop - first
+                first = stop
+                if batch.size == self.batch_size:
+                    yield from self._flush(batch, pending)
+                    batch = _Batch()
+        if batch.size:
+            yield from self._flush(batch, pending)
+
+    def _flush(self, batch: _Batch, pending: dict[Hashable, _Pending]) -> Iterator[tuple[Hashable, TrackEmbedding]]:
+        out = self._run(batch).numpy()
+        row = 0
+        for key, first, stop in batch.owners:
+            track = pending[key]
+            track.timeline[first:stop] = out[row : row + stop - first]
+            row += stop - first
+            track.remaining -= stop - first
+            if track.remaining == 0:
+                del pending[key]
+                vector = track.timeline.mean(axis=0, dtype=np.float64).astype(np.float32)
+                yield key, TrackEmbedding(vector=vector, timeline=track.timeline, starts=track.starts)

@@ -1,0 +1,108 @@
+"""Find model files: a local directory or a Hugging Face Hub repo (`owner/name[@revision]`).
+
+Shared by every model. The Hub path goes through huggingface_hub and its cache, so
+`HF_HUB_OFFLINE=1` and a pre-filled cache (or `HF_HUB_CACHE`) work with no network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from indexer.errors import WeightsError
+
+log = logging.getLogger(__name__)
+
+WEIGHTS_ENV = "SOUNDALIKE_WEIGHTS"
+
+
+@dataclass(frozen=True)
+class WeightsFiles:
+    """Resolved local paths of a model's files and the revision that names them."""
+
+    paths: dict[str, Path]
+    revision: str  # Hub commit sha, or "sha256:<hex>" of the main file for a directory
+    source: str  # what the user asked for, for messages
+
+
+def weights_spec(explicit: str | None, default_repo: str) -> str:
+    """The weights the user asked for: flag, then $SOUNDALIKE_WEIGHTS, then the default repo."""
+    return explicit or os.environ.get(WEIGHTS_ENV) or default_repo
+
+
+def _how_to_provide(spec: str, filenames: list[str]) -> str:
+    names = " + ".join(filenames)
+    return (
+        f"provide a folder holding {names} with --weights DIR or {WEIGHTS_ENV}=DIR, "
+        f"or fill the Hugging Face cache once while online (`hf download {spec.split('@')[0]}`; "
+        "`hf auth login` if the repo is gated) and use HF_HUB_OFFLINE=1 afterwards"
+    )
+
+
+def _file_digest(path: Path) -> str:
+    with path.open("rb") as f:
+        return "sha256:" + hashlib.file_digest(f, "sha256").hexdigest()[:16]
+
+
+def _from_directory(directory: Path, filenames: list[str], spec: str) -> WeightsFiles:
+    missing = [n for n in filenames if not (directory / n).is_file()]
+    if missing:
+        raise WeightsError(
+            f"weights folder {directory} lacks {', '.join(missing)}; " + _how_to_provide(spec, filenames)
+        )
+    paths = {n: directory / n for n in filenames}
+    return WeightsFiles(paths=paths, revision=_file_digest(paths[filenames[-1]]), source=str(directory))
+
+
+def _from_hub(spec: str, filenames: list[str]) -> WeightsFiles:
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import (
+        EntryNotFoundError,
+        HfHubHTTPError,
+        HFValidationError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    repo_id, _, revision = spec.partition("@")
+    # Read at call time (not at import of huggingface_hub) so tests and users can set it late.
+    offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+    paths: dict[str, Path] = {}
+    try:
+        for name in filenames:
+            paths[name] = Path(
+                hf_hub_download(repo_id, name, revision=revision or None, local_files_only=offline)
+            )
+    except LocalEntryNotFoundError as exc:
+        state = "offline (HF_HUB_OFFLINE is set)" if offline else "unreachable"
+        raise WeightsError(
+            f"weights '{spec}' not found: the Hub is {state} and they are not in the local cache; "
+            + _how_to_provide(spec, filenames)
+        ) from exc
+    except (RepositoryNotFoundError, RevisionNotFoundError, EntryNotFoundError, HFValidationError) as exc:
+        raise WeightsError(
+            f"weights '{spec}' not found on the Hub ({type(exc).__name__}); " + _how_to_provide(spec, filenames)
+        ) from exc
+    except (HfHubHTTPError, OSError) as exc:
+        raise WeightsError(
+            f"could not download weights '{spec}': {exc.__class__.__name__}; " + _how_to_provide(spec, filenames)
+        ) from exc
+    # Cached files live in .../snapshots/<commit>/<name>: the commit names the revision.
+    commit = paths[filenames[-1]].parent.name
+    return WeightsFiles(paths=paths, revision=commit, source=spec)
+
+
+def resolve_weights(spec: str, filenames: list[str]) -> WeightsFiles:
+    """Resolve `spec` (a local directory, or a Hub repo id with optional `@revision`) to files."""
+    candidate = Path(spec).expanduser()
+    if candidate.is_dir():
+        log.info("loading weights from folder %s", candidate)
+        return _from_directory(candidate, filenames, spec)
+    if candidate.exists() or spec.startswith((".", "/", "~")) or spec.partition("@")[0].count("/") != 1:
+        raise WeightsError(f"weights '{spec}' is neither a folder nor a Hub repo id; " + _how_to_provide(spec, filenames))
+    log.info("loading weights from Hugging Face Hub repo %s", spec)
+    return _from_hub(spec, filenames)

@@ -1,0 +1,35 @@
+"""Shared fixtures: random-weight checkpoints in the published format, generated audio."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SR = 16000
+
+
+def tone_mix(seconds: float, seed: int = 0, sr: int = SR) -> np.ndarray:
+    """A deterministic musical-ish signal: a few harmonics plus a little noise, in [-1, 1]."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * sr)) / sr
+    f0 = 110.0 * 2 ** (rng.integers(0, 24) / 12)
+    wave = sum(np.sin(2 * np.pi * f0 * h * t + rng.uniform(0, 6.28)) / h for h in range(1, 5))
+    wave = wave * (0.6 + 0.4 * np.sin(2 * np.pi * 0.5 * t)) + 0.05 * rng.standard_normal(t.size)
+    return (0.3 * wave).astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def mule_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A full-size random MULE checkpoint written by this project's writer."""
+    from indexer.models.mule.checkpoint import write_random_checkpoint
+
+    return write_random_checkpoint(tmp_path_factory.mktemp("mule-ckpt"), seed=1)
+
+
+@pytest.fixture(scope="session")
+def mule_embedder(mule_checkpoint: Path):
+    from indexer.models.mule.embedder import MuleEmbedder
+
+    return MuleEmbedder.from_weights(str(mule_checkpoint), device="cpu", batch_size=8)
