@@ -54,8 +54,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ckpt = write_random_checkpoint(Path(tmp), seed=0)
         ours = MuleEmbedder.from_weights(str(ckpt), device=args.device, batch_size=args.batch_size)
-        print(f"device {ours.device}, threads {torch.get_num_threads()}, batch {ours.batch_size}, "
-              f"{len(waves)} clips, {audio_seconds:.0f} s of audio")
+        print(
+            f"device {ours.device}, threads {torch.get_num_threads()}, batch {ours.batch_size}, "
+            f"{len(waves)} clips, {audio_seconds:.0f} s of audio"
+        )
         t_ours = best_time(lambda: ours.embed(waves), args.repeat)
         print(f"soundalike MULE fp32 : {audio_seconds / t_ours:9.1f} s audio/s  ({t_ours:.2f} s)")
         if not args.skip_reference:
@@ -72,14 +74,14 @@ def main() -> None:
             print(f"mule-torch 0.2.0 fp32: {audio_seconds / t_ref:9.1f} s audio/s  ({t_ref:.2f} s)")
             print(f"ratio soundalike / mule-torch: {t_ref / t_ours:.2f}x")
         if ours.device.type == "cuda":
-            fast = MuleEmbedder.from_weights(str(ckpt), device=args.device, precision="bf16",
-                                             batch_size=args.batch_size)
+            fast = MuleEmbedder.from_weights(
+                str(ckpt), device=args.device, precision="bf16", batch_size=args.batch_size
+            )
             t_bf16 = best_time(lambda: fast.embed(waves), args.repeat)
             a = np.stack([e.vector for e in ours.embed(waves)])
             b = np.stack([e.vector for e in fast.embed(waves)])
             cos = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
-            print(f"soundalike MULE bf16 : {audio_seconds / t_bf16:9.1f} s audio/s, "
-                  f"min cosine vs fp32 {cos.min():.6f}")
+            print(f"soundalike MULE bf16 : {audio_seconds / t_bf16:9.1f} s audio/s, min cosine vs fp32 {cos.min():.6f}")
 
 
 if __name__ == "__main__":

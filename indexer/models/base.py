@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Hashable, TypeVar
+from typing import TypeVar
 
 import numpy as np
 
@@ -59,9 +59,7 @@ def check_waveform(waveform: np.ndarray) -> np.ndarray:
     """
     arr = np.asarray(waveform)
     if arr.ndim != 1:
-        raise EmbeddingInputError(
-            f"expected a mono 1-D waveform, got shape {arr.shape}; downmix to mono first"
-        )
+        raise EmbeddingInputError(f"expected a mono 1-D waveform, got shape {arr.shape}; downmix to mono first")
     if arr.size == 0:
         raise EmbeddingInputError("empty waveform: nothing to embed")
     arr = np.ascontiguousarray(arr, dtype=np.float32)

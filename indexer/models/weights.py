@@ -74,9 +74,7 @@ def _from_hub(spec: str, filenames: list[str]) -> WeightsFiles:
     paths: dict[str, Path] = {}
     try:
         for name in filenames:
-            paths[name] = Path(
-                hf_hub_download(repo_id, name, revision=revision or None, local_files_only=offline)
-            )
+            paths[name] = Path(hf_hub_download(repo_id, name, revision=revision or None, local_files_only=offline))
     except LocalEntryNotFoundError as exc:
         state = "offline (HF_HUB_OFFLINE is set)" if offline else "unreachable"
         raise WeightsError(
@@ -103,6 +101,8 @@ def resolve_weights(spec: str, filenames: list[str]) -> WeightsFiles:
         log.info("loading weights from folder %s", candidate)
         return _from_directory(candidate, filenames, spec)
     if candidate.exists() or spec.startswith((".", "/", "~")) or spec.partition("@")[0].count("/") != 1:
-        raise WeightsError(f"weights '{spec}' is neither a folder nor a Hub repo id; " + _how_to_provide(spec, filenames))
+        raise WeightsError(
+            f"weights '{spec}' is neither a folder nor a Hub repo id; " + _how_to_provide(spec, filenames)
+        )
     log.info("loading weights from Hugging Face Hub repo %s", spec)
     return _from_hub(spec, filenames)

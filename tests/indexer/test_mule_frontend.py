@@ -17,8 +17,20 @@ CFG = MuleConfig()
 
 def librosa_mel(wave: np.ndarray) -> np.ndarray:
     return librosa.feature.melspectrogram(
-        y=wave, sr=16000, n_fft=2048, hop_length=160, win_length=400, window="hann", center=True,
-        pad_mode="reflect", power=2.0, n_mels=96, fmin=0.0, fmax=8000.0, htk=True, norm=2.0,
+        y=wave,
+        sr=16000,
+        n_fft=2048,
+        hop_length=160,
+        win_length=400,
+        window="hann",
+        center=True,
+        pad_mode="reflect",
+        power=2.0,
+        n_mels=96,
+        fmin=0.0,
+        fmax=8000.0,
+        htk=True,
+        norm=2.0,
     )
 
 

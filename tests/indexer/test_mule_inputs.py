@@ -16,7 +16,7 @@ def test_grouping_does_not_change_vectors(mule_checkpoint):
     big = MuleEmbedder.from_weights(str(mule_checkpoint), device="cpu", batch_size=32)
     one_by_one = [small.embed([t])[0] for t in tracks]
     together = big.embed(tracks)
-    for a, b in zip(one_by_one, together):
+    for a, b in zip(one_by_one, together, strict=False):
         np.testing.assert_allclose(a.timeline, b.timeline, rtol=0, atol=1e-5)
         np.testing.assert_allclose(a.vector, b.vector, rtol=0, atol=1e-5)
         np.testing.assert_array_equal(a.starts, b.starts)

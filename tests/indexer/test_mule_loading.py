@@ -42,8 +42,12 @@ def test_unexpected_key_is_named(mule_checkpoint, tmp_path):
 
 
 def test_missing_key_is_named(mule_checkpoint, tmp_path):
-    d = copy_checkpoint(mule_checkpoint, tmp_path / "c", lambda s: s.pop("backbone.slow_stages.2.blocks.1.convs.3.gain"))
-    with pytest.raises(CheckpointMismatchError, match=r"missing 1: backbone\.slow_stages\.2\.blocks\.1\.convs\.3\.gain"):
+    d = copy_checkpoint(
+        mule_checkpoint, tmp_path / "c", lambda s: s.pop("backbone.slow_stages.2.blocks.1.convs.3.gain")
+    )
+    with pytest.raises(
+        CheckpointMismatchError, match=r"missing 1: backbone\.slow_stages\.2\.blocks\.1\.convs\.3\.gain"
+    ):
         MuleEmbedder.from_weights(str(d), device="cpu")
 
 

@@ -23,7 +23,9 @@ class Stem(nn.Module):
     def __init__(self, channels, kernels, strides, act: str):
         super().__init__()
         cins = (1,) + tuple(channels[:-1])
-        self.convs = nn.ModuleList(SameConv2d(i, o, k, s) for i, o, k, s in zip(cins, channels, kernels, strides))
+        self.convs = nn.ModuleList(
+            SameConv2d(i, o, k, s) for i, o, k, s in zip(cins, channels, kernels, strides, strict=False)
+        )
         self.act = act
 
     def forward(self, x: Tensor) -> Tensor:
@@ -103,15 +105,19 @@ class MuleBackbone(nn.Module):
         fast_into_fusion = (cfg.fast_stem_channels[-1],) + tuple(cfg.fast_stage_out[:-1])
         self.fusions = nn.ModuleList(
             Fusion(f, m, o, cfg.fusion_time_kernel, cfg.fusion_time_stride)
-            for f, m, o in zip(fast_into_fusion, cfg.fusion_input_channels, cfg.fusion_output_channels)
+            for f, m, o in zip(fast_into_fusion, cfg.fusion_input_channels, cfg.fusion_output_channels, strict=False)
         )
         self.slow_stages = nn.ModuleList(
             Stage(i, o, d, cfg.block_kernels, fd, cfg.slow_group_size, act)
-            for i, o, d, fd in zip(cfg.slow_stage_in, cfg.slow_stage_out, STAGE_DEPTHS, STAGE_FREQ_DOWNSAMPLE)
+            for i, o, d, fd in zip(
+                cfg.slow_stage_in, cfg.slow_stage_out, STAGE_DEPTHS, STAGE_FREQ_DOWNSAMPLE, strict=False
+            )
         )
         self.fast_stages = nn.ModuleList(
             Stage(i, o, d, cfg.block_kernels, fd, cfg.fast_group_size, act)
-            for i, o, d, fd in zip(cfg.fast_stage_in, cfg.fast_stage_out, STAGE_DEPTHS, STAGE_FREQ_DOWNSAMPLE)
+            for i, o, d, fd in zip(
+                cfg.fast_stage_in, cfg.fast_stage_out, STAGE_DEPTHS, STAGE_FREQ_DOWNSAMPLE, strict=False
+            )
         )
         self.output_gain = cfg.activation_gain
         self.requires_grad_(False)
@@ -119,7 +125,7 @@ class MuleBackbone(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         slow = self.slow_stem(x)
         fast = self.fast_stem(x)
-        for fusion, slow_stage, fast_stage in zip(self.fusions, self.slow_stages, self.fast_stages):
+        for fusion, slow_stage, fast_stage in zip(self.fusions, self.slow_stages, self.fast_stages, strict=False):
             slow = slow_stage(fusion(slow, fast))
             fast = fast_stage(fast)
         pooled = torch.cat([slow.mean(dim=(2, 3)), fast.mean(dim=(2, 3))], dim=1)

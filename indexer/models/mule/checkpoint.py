@@ -55,7 +55,10 @@ def expected_shapes(cfg: MuleConfig, backbone: MuleBackbone) -> dict[str, tuple[
 
 
 def optional_shapes(cfg: MuleConfig) -> dict[str, tuple[int, ...]]:
-    return {f"{OPTIONAL_PREFIX}fwd_real": (cfg.n_freqs, 1, cfg.n_fft), f"{OPTIONAL_PREFIX}fwd_imag": (cfg.n_freqs, 1, cfg.n_fft)}
+    return {
+        f"{OPTIONAL_PREFIX}fwd_real": (cfg.n_freqs, 1, cfg.n_fft),
+        f"{OPTIONAL_PREFIX}fwd_imag": (cfg.n_freqs, 1, cfg.n_fft),
+    }
 
 
 def _name_keys(keys: list[str], limit: int = 8) -> str:
@@ -71,15 +74,19 @@ def check_state(state: dict[str, Tensor], cfg: MuleConfig, backbone: MuleBackbon
     missing = [k for k in required if k not in state]
     unexpected = [k for k in state if k not in allowed]
     misshapen = [
-        f"{k} {tuple(state[k].shape)} != {allowed[k]}" for k in state if k in allowed and tuple(state[k].shape) != allowed[k]
+        f"{k} {tuple(state[k].shape)} != {allowed[k]}"
+        for k in state
+        if k in allowed and tuple(state[k].shape) != allowed[k]
     ]
     not_float = [k for k, v in state.items() if not v.is_floating_point()]
     if missing:
         problems.append(f"missing {len(missing)}: {_name_keys(missing)}")
     if unexpected:
-        hint = " (gains in a checkpoint whose config says weight_standardization: false?)" if any(
-            k.endswith(".gain") for k in unexpected
-        ) else ""
+        hint = (
+            " (gains in a checkpoint whose config says weight_standardization: false?)"
+            if any(k.endswith(".gain") for k in unexpected)
+            else ""
+        )
         problems.append(f"unexpected {len(unexpected)}: {_name_keys(unexpected)}{hint}")
     if misshapen:
         problems.append(f"wrong shape {len(misshapen)}: {_name_keys(misshapen, 4)}")

@@ -119,8 +119,12 @@ class MuleConfig:
         if self.slow_stage_out[-1] + self.fast_stage_out[-1] != self.embedding_dim:
             raise WeightsError("config's embedding_dim does not equal slow + fast output channels")
         fixed = {
-            "window": "hann", "center": True, "pad_mode": "reflect", "power": 2.0,
-            "mag_compression": "log10_nonneg", "standard_normalize": True,
+            "window": "hann",
+            "center": True,
+            "pad_mode": "reflect",
+            "power": 2.0,
+            "mag_compression": "log10_nonneg",
+            "standard_normalize": True,
         }
         for name, supported in fixed.items():
             if getattr(self, name) != supported:

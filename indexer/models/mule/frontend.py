@@ -68,8 +68,13 @@ class LogMel:
             start = first * cfg.hop_length
             segment = padded[start : start + (count - 1) * cfg.hop_length + cfg.n_fft]
             spec = torch.stft(
-                segment, cfg.n_fft, cfg.hop_length, cfg.win_length, self.window,
-                center=False, return_complex=True,
+                segment,
+                cfg.n_fft,
+                cfg.hop_length,
+                cfg.win_length,
+                self.window,
+                center=False,
+                return_complex=True,
             )
             power = torch.view_as_real(spec).square().sum(-1)  # (n_freqs, count)
             chunks.append(torch.log10(10000.0 * (self.mel_fb @ power) + 1.0))

@@ -1,0 +1,74 @@
+"""Decode any catalog file to mono float32 at a model's sample rate.
+
+libsndfile (soundfile) reads wav/flac/ogg/mp3/aiff; everything else (m4a/aac, opus in
+some containers, ...) goes through FFmpeg (PyAV). Channels are averaged to mono;
+soxr resamples. Every failure becomes one DecodeError with a short reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from indexer.errors import IndexerError
+
+log = logging.getLogger(__name__)
+
+
+class DecodeError(IndexerError):
+    """The file is not audio we can read."""
+
+
+def _read_soundfile(path: Path) -> tuple[np.ndarray, int]:
+    import soundfile as sf
+
+    data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    return data.mean(axis=1), int(rate)
+
+
+def _read_av(path: Path) -> tuple[np.ndarray, int]:
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                raise DecodeError("no audio stream")
+            stream = container.streams.audio[0]
+            resampler = av.AudioResampler(format="fltp")  # keeps channels and rate
+            parts = []
+            rate = stream.rate
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    parts.append(out.to_ndarray().mean(axis=0))
+                    rate = out.sample_rate
+    except av.error.FFmpegError as exc:
+        raise DecodeError(f"ffmpeg: {exc.strerror or exc.__class__.__name__}") from exc
+    if not parts:
+        raise DecodeError("no audio samples")
+    return np.concatenate(parts).astype(np.float32), int(rate)
+
+
+def decode(path: str | Path, sample_rate: int) -> np.ndarray:
+    """Mono float32 samples of `path` at `sample_rate`."""
+    path = Path(path)
+    try:
+        mono, rate = _read_soundfile(path)
+    except Exception as first:  # noqa: BLE001 - libsndfile says "unknown format" many ways
+        log.debug("soundfile could not read %s (%s); trying ffmpeg", path, first)
+        try:
+            mono, rate = _read_av(path)
+        except DecodeError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any decoder failure is this file's failure
+            raise DecodeError(f"cannot decode: {exc.__class__.__name__}: {str(exc)[:160]}") from exc
+    if mono.size == 0:
+        raise DecodeError("no audio samples")
+    if not np.isfinite(mono).all():
+        raise DecodeError("decoded samples contain NaN or infinity")
+    if rate != sample_rate:
+        import soxr
+
+        mono = soxr.resample(mono, rate, sample_rate, quality="HQ").astype(np.float32)
+    return np.ascontiguousarray(mono, dtype=np.float32)

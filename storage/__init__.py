@@ -1,0 +1,1 @@
+"""soundalike storage: track metadata and vectors (SQLAlchemy), FAISS search. Never imports torch."""

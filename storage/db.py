@@ -1,0 +1,100 @@
+"""Engines, sessions and schema versioning (a small numbered migration registry).
+
+A fresh database gets the current schema in one go; an older one runs each newer
+migration in order. Migrations only add or reshape: stored vectors always survive,
+so an upgrade never forces re-embedding.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.errors import NoDataError, StorageError
+from storage.schema import Base, Meta
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION_KEY = "schema_version"
+BUSY_TIMEOUT_MS = 30_000
+
+# version -> upgrade step from version-1. Add new steps at the end; never edit old ones.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    1: lambda conn: Base.metadata.create_all(conn),
+}
+LATEST = max(MIGRATIONS)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: a crash loses at most the last commit
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def schema_version(conn: Connection) -> int:
+    if not conn.dialect.has_table(conn, Meta.__tablename__):
+        return 0
+    value = conn.execute(select(Meta.value).where(Meta.key == SCHEMA_VERSION_KEY)).scalar()
+    return int(value) if value is not None else 0
+
+
+def migrate(engine: Engine) -> int:
+    """Bring the schema to LATEST; return the version it was at."""
+    with engine.begin() as conn:
+        found = schema_version(conn)
+        if found > LATEST:
+            raise StorageError(
+                f"database schema v{found} is newer than this soundalike (v{LATEST}); upgrade soundalike"
+            )
+        if found == 0:
+            Base.metadata.create_all(conn)
+        else:
+            for version in range(found + 1, LATEST + 1):
+                log.info("migrating database schema to v%d", version)
+                MIGRATIONS[version](conn)
+        if found != LATEST:
+            conn.execute(Meta.__table__.delete().where(Meta.key == SCHEMA_VERSION_KEY))
+            conn.execute(Meta.__table__.insert().values(key=SCHEMA_VERSION_KEY, value=str(LATEST)))
+    return found
+
+
+def open_database(url: str, create: bool, data_dir: Path | None = None) -> sessionmaker[Session]:
+    """A session factory for `url`. Without `create`, a missing SQLite file is NoDataError."""
+    if url.startswith("sqlite:///") and not create:
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.exists():
+            where = data_dir or path.parent
+            raise NoDataError(f"no soundalike database in {where}; build one with `indexer build CATALOG_DIR`")
+    engine = make_engine(url)
+    try:
+        if create:
+            migrate(engine)
+        else:
+            with engine.connect() as conn:
+                found = schema_version(conn)
+            if found == 0:
+                raise NoDataError(f"database {url} holds no soundalike data; build it with `indexer build CATALOG_DIR`")
+            if found != LATEST:
+                migrate(engine)
+    except SQLAlchemyError as exc:
+        shown = engine.url.render_as_string(hide_password=True)
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise StorageError(f"cannot open database {shown}: {reason}") from exc
+    return sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,148 @@
+"""`python -m storage.query TRACK_ID`: the nearest neighbours of a track, for scripts.
+
+Imports neither torch nor the model unless `--audio FILE` asks for an outside file
+to be embedded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from storage.catalog import Catalog, Neighbour, TrackInfo
+from storage.errors import StorageError, UsageError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m storage.query", description="Find the tracks that sound most like one track."
+    )
+    p.add_argument("track", nargs="?", help="track id, or its path (relative to the catalog or absolute)")
+    p.add_argument("-k", type=int, default=10, help="number of neighbours (default 10)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--m3u", type=Path, metavar="FILE", help="also write the neighbours as an M3U playlist")
+    p.add_argument("--exclude-same-artist", action="store_true")
+    p.add_argument("--exclude-same-album", action="store_true")
+    p.add_argument("--audio", type=Path, metavar="FILE", help="query with an outside audio file instead of a track")
+    p.add_argument("--data-dir", help="data directory (default $SOUNDALIKE_DATA or ~/.local/share/soundalike)")
+    p.add_argument("--model", help="embedding model (default: the only one stored, else mule)")
+    p.add_argument("--weights", help="weights for --audio (folder or Hub repo id; default as the indexer)")
+    p.add_argument("--device", default="auto", help="device for --audio: auto, cpu, cuda")
+    p.add_argument("--allow-stale", action="store_true", help="answer from an index older than the database")
+    p.add_argument("--rebuild-index", action="store_true", help="rebuild the index from the stored vectors and exit")
+    p.add_argument("--verbose", "-v", action="store_true", help="log details and show tracebacks")
+    return p
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+def format_table(query: str, neighbours: list[Neighbour]) -> str:
+    header = ("#", "id", "score", "time", "artist", "title", "album", "path")
+    rows = [
+        (
+            str(i),
+            str(n.track.id),
+            f"{n.score:.4f}",
+            format_duration(n.track.duration),
+            n.track.artist or "",
+            n.track.title or "",
+            n.track.album or "",
+            n.track.path,
+        )
+        for i, n in enumerate(neighbours, 1)
+    ]
+    widths = [min(40, max(len(r[c]) for r in [header, *rows])) for c in range(len(header))]
+    lines = [f"Nearest to {query}:"]
+    for r in [header, *rows]:
+        lines.append("  ".join(cell[:w].ljust(w) for cell, w in zip(r, widths, strict=False)).rstrip())
+    return "\n".join(lines)
+
+
+def write_m3u(path: Path, catalog: Catalog, neighbours: list[Neighbour]) -> None:
+    lines = ["#EXTM3U"]
+    for n in neighbours:
+        seconds = int(round(n.track.duration)) if n.track.duration else -1
+        lines.append(f"#EXTINF:{seconds},{n.track.label}")
+        lines.append(str(catalog.absolute_path(n.track).resolve()))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def query_audio(catalog: Catalog, args: argparse.Namespace) -> list[Neighbour]:
+    from indexer.audio import decode
+    from indexer.models import load_embedder
+
+    embedder = load_embedder(catalog.model, weights=args.weights, device=args.device)
+    result = embedder.embed([decode(args.audio, embedder.sample_rate)])[0]
+    return catalog.similar_to_vector(result.vector, args.k, revision=embedder.revision, allow_stale=args.allow_stale)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.rebuild_index:
+        from storage.writer import StoreWriter
+
+        catalog = Catalog.open(args.data_dir, args.model)
+        info = StoreWriter(catalog.data_dir).rebuild_index(catalog.model)
+        print(f"rebuilt the {info.model} index: {info.count} vectors, {info.kind}, {info.build_seconds:.1f} s")
+        return 0
+    if (args.track is None) == (args.audio is None):
+        raise UsageError("give a TRACK_ID or --audio FILE (one of the two)")
+    catalog = Catalog.open(args.data_dir, args.model)
+    track: TrackInfo | None = None
+    if args.audio is not None:
+        neighbours = query_audio(catalog, args)
+        label = str(args.audio)
+    else:
+        track = catalog.resolve(args.track)
+        neighbours = catalog.similar(
+            track,
+            args.k,
+            exclude_same_artist=args.exclude_same_artist,
+            exclude_same_album=args.exclude_same_album,
+            allow_stale=args.allow_stale,
+        )
+        label = f"[{track.id}] {track.label}"
+    if args.m3u:
+        write_m3u(args.m3u, catalog, neighbours)
+    if args.json:
+        payload = {
+            "query": {"id": track.id, "path": track.path} if track else {"audio": str(args.audio)},
+            "model": catalog.model,
+            "neighbours": [n.as_dict() for n in neighbours],
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        print(format_table(label, neighbours))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        return run(args)
+    except StorageError as exc:
+        if args.verbose:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except Exception as exc:  # the indexer's errors (for --audio), and anything unforeseen
+        if args.verbose:
+            raise
+        known = type(exc).__module__.startswith("indexer.")
+        hint = "" if known else f"unexpected {type(exc).__name__}: "
+        tail = "" if known else " (run with --verbose for the traceback)"
+        print(f"error: {hint}{exc}{tail}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,280 @@
+"""FAISS indexes on disk: built from stored vectors, swapped in atomically, searched exactly.
+
+Layout: DATA/index/<model>/<build>/{index.faiss, vectors.npy, ids.npy, meta.json} and
+DATA/index/<model>/CURRENT naming the build in force. A build is written under a
+temporary name, fsynced, renamed, and only then does CURRENT (itself written to a
+temporary file, fsynced and renamed) point at it, so a reader sees either the old or
+the new index, never a half-written one. A reader that loaded the old build keeps it
+(memory and mmaps survive the old files' removal).
+
+Search: candidates from FAISS over float16 codes (exact scan) or IVF over float16
+codes (approximate, large catalogs), then re-scored in float32 against `vectors.npy`
+(memory-mapped), so returned scores are exact cosines. FAISS ids are track ids.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from storage.errors import CorruptIndexError, EmptyIndexError
+
+log = logging.getLogger(__name__)
+
+EXACT_MAX = 250_000  # up to here a full fp16 scan is < ~40 ms/query on 2 cores; above it, IVF
+CURRENT = "CURRENT"
+FILES = ("index.faiss", "vectors.npy", "ids.npy", "meta.json")
+
+
+@dataclass(frozen=True)
+class IndexMeta:
+    model: str
+    revision: str
+    kind: str  # "exact-fp16" | "ivf-fp16"
+    params: dict
+    count: int
+    dim: int
+    vectors_version: int
+    built_at: float
+    build_seconds: float
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    """L2-normalise rows (float32); zero rows stay zero."""
+    v = np.ascontiguousarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(v, axis=-1, keepdims=True)
+    return v / np.where(norms > 0, norms, 1.0)
+
+
+def choose_kind(count: int, exact_max: int = EXACT_MAX) -> tuple[str, dict]:
+    if count <= exact_max:
+        return "exact-fp16", {}
+    nlist = int(min(65536, max(64, 4 * np.sqrt(count))))
+    # nprobe measured on clustered synthetic vectors (benchmarks/bench_search.py): recall@10 >= 0.95.
+    return "ivf-fp16", {"nlist": nlist, "nprobe": max(16, nlist // 64)}
+
+
+def _new_faiss(kind: str, params: dict, dim: int) -> faiss.Index:
+    fp16 = faiss.ScalarQuantizer.QT_fp16
+    if kind == "exact-fp16":
+        return faiss.IndexIDMap2(faiss.IndexScalarQuantizer(dim, fp16, faiss.METRIC_INNER_PRODUCT))
+    if kind == "ivf-fp16":
+        quantiser = faiss.IndexFlatIP(dim)
+        index = faiss.IndexIVFScalarQuantizer(quantiser, dim, params["nlist"], fp16, faiss.METRIC_INNER_PRODUCT)
+        index.own_fields = True
+        quantiser.this.disown()
+        return index
+    raise ValueError(f"unknown index kind {kind}")
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_file(path: Path) -> None:
+    with path.open("rb+") as f:
+        os.fsync(f.fileno())
+
+
+def write_index(
+    model_dir: Path,
+    chunks: Iterable[tuple[np.ndarray, np.ndarray]],
+    count: int,
+    dim: int,
+    meta: dict,
+    exact_max: int = EXACT_MAX,
+    train_sample: int = 200_000,
+) -> IndexMeta:
+    """Build an index from (ids, vectors) chunks sorted by id, write it, switch CURRENT to it.
+
+    Vectors stream into a memory-mapped float32 file, so building never holds more than
+    one chunk plus the FAISS codes in memory.
+    """
+    if count == 0:
+        raise EmptyIndexError("no vectors to index")
+    started = time.perf_counter()
+    kind, params = choose_kind(count, exact_max)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    name = f"build-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
+    tmp = model_dir / f".tmp-{name}"
+    tmp.mkdir()
+    try:
+        vectors = np.lib.format.open_memmap(tmp / "vectors.npy", mode="w+", dtype=np.float32, shape=(count, dim))
+        ids = np.lib.format.open_memmap(tmp / "ids.npy", mode="w+", dtype=np.int64, shape=(count,))
+        row = 0
+        for chunk_ids, chunk_vectors in chunks:
+            n = len(chunk_ids)
+            ids[row : row + n] = chunk_ids
+            vectors[row : row + n] = normalise(chunk_vectors)
+            row += n
+        if row != count:
+            raise RuntimeError(f"expected {count} vectors, got {row}")
+        if np.any(np.diff(ids) <= 0):
+            raise RuntimeError("vectors must come sorted by unique track id")
+        index = _new_faiss(kind, params, dim)
+        if kind == "ivf-fp16":
+            step = max(1, count // train_sample)
+            index.train(np.ascontiguousarray(vectors[::step]))
+            index.nprobe = params["nprobe"]
+        for first in range(0, count, 65536):
+            index.add_with_ids(np.ascontiguousarray(vectors[first : first + 65536]), ids[first : first + 65536])
+        vectors.flush()
+        ids.flush()
+        del vectors, ids
+        faiss.write_index(index, str(tmp / "index.faiss"))
+        info = IndexMeta(
+            kind=kind,
+            params=params,
+            count=count,
+            dim=dim,
+            built_at=time.time(),
+            build_seconds=time.perf_counter() - started,
+            **meta,
+        )
+        (tmp / "meta.json").write_text(json.dumps(info.__dict__))
+        for f in FILES:
+            _fsync_file(tmp / f)
+        final = model_dir / name
+        tmp.rename(final)
+        _fsync_dir(model_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _point_current(model_dir, name)
+    _remove_old_builds(model_dir, keep={name, _previous_build(model_dir, name)})
+    log.info("index %s: %d vectors, %s, %.1f s", name, count, kind, info.build_seconds)
+    return info
+
+
+def _point_current(model_dir: Path, name: str) -> None:
+    tmp = model_dir / f".{CURRENT}.{os.getpid()}"
+    previous = current_build(model_dir)
+    with tmp.open("w") as f:
+        f.write(name + "\n" + (previous or "") + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    tmp.replace(model_dir / CURRENT)
+    _fsync_dir(model_dir)
+
+
+def current_build(model_dir: Path) -> str | None:
+    try:
+        return (model_dir / CURRENT).read_text().splitlines()[0].strip() or None
+    except (FileNotFoundError, IndexError):
+        return None
+
+
+def _previous_build(model_dir: Path, name: str) -> str:
+    try:
+        lines = (model_dir / CURRENT).read_text().splitlines()
+    except FileNotFoundError:
+        return ""
+    return lines[1].strip() if len(lines) > 1 else ""
+
+
+def _remove_old_builds(model_dir: Path, keep: set[str]) -> None:
+    """Keep the new and the previous build (a reader may be opening it right now)."""
+    for entry in model_dir.iterdir():
+        if (
+            entry.is_dir()
+            and entry.name not in keep
+            and (entry.name.startswith("build-") or entry.name.startswith(".tmp-"))
+        ):
+            if entry.name.startswith(".tmp-") and entry.name.endswith(str(os.getpid())):
+                continue
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+class VectorIndex:
+    """A loaded, read-only index build."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        try:
+            self.meta = IndexMeta(**json.loads((directory / "meta.json").read_text()))
+            self.index = faiss.read_index(str(directory / "index.faiss"), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+            self.vectors = np.load(directory / "vectors.npy", mmap_mode="r")
+            self.ids = np.load(directory / "ids.npy", mmap_mode="r")
+        except (OSError, ValueError, TypeError, RuntimeError) as exc:
+            raise CorruptIndexError(
+                f"index {directory} cannot be read ({exc.__class__.__name__}); rebuild it with `indexer build` "
+                "or `python -m storage.query --rebuild-index`"
+            ) from exc
+        if (
+            self.vectors.shape != (self.meta.count, self.meta.dim)
+            or self.ids.shape != (self.meta.count,)
+            or self.index.ntotal != self.meta.count
+        ):
+            raise CorruptIndexError(
+                f"index {directory} is inconsistent (sizes differ); rebuild it with `indexer build`"
+            )
+        if self.meta.kind == "ivf-fp16":
+            faiss.extract_index_ivf(self.index).nprobe = self.meta.params["nprobe"]
+
+    @classmethod
+    def open_current(cls, model_dir: Path) -> VectorIndex:
+        name = current_build(model_dir)
+        if name is None:
+            raise EmptyIndexError(f"no index in {model_dir}; build one with `indexer build CATALOG_DIR`")
+        return cls(model_dir / name)
+
+    @property
+    def name(self) -> str:
+        return self.directory.name
+
+    def rows(self, track_ids: np.ndarray) -> np.ndarray:
+        """Row of each track id in `vectors` (-1 where absent)."""
+        pos = np.searchsorted(self.ids, track_ids)
+        pos = np.clip(pos, 0, len(self.ids) - 1)
+        return np.where(self.ids[pos] == track_ids, pos, -1)
+
+    def search(
+        self,
+        query: np.ndarray,
+        k: int,
+        exclude: Sequence[int] = (),
+        include: Sequence[int] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (track ids, cosine scores) for one normalised query vector, best first."""
+        q = normalise(query.reshape(1, -1))
+        keep_alive = []  # faiss selectors don't own their parts: hold them until the search ends
+        selector = None
+        if include is not None:
+            selector = faiss.IDSelectorBatch(np.asarray(sorted(set(include)), dtype=np.int64))
+            keep_alive.append(selector)
+        if exclude:
+            excluded = faiss.IDSelectorBatch(np.asarray(sorted(set(exclude)), dtype=np.int64))
+            negated = faiss.IDSelectorNot(excluded)
+            keep_alive += [excluded, negated]
+            selector = negated if selector is None else faiss.IDSelectorAnd(selector, negated)
+        # Over-fetch on fp16 scores, then re-score in float32: returned scores are exact cosines.
+        fetch = min(self.meta.count, max(4 * k, k + 64))
+        params = self._search_params(selector)
+        _, labels = self.index.search(q, fetch, params=params) if params is not None else self.index.search(q, fetch)
+        candidates = labels[0][labels[0] >= 0]
+        if candidates.size == 0:
+            return np.empty(0, np.int64), np.empty(0, np.float32)
+        rows = self.rows(candidates)
+        scores = self.vectors[rows] @ q[0]
+        order = np.argsort(-scores, kind="stable")[:k]
+        return candidates[order].astype(np.int64), scores[order].astype(np.float32)
+
+    def _search_params(self, selector: faiss.IDSelector | None) -> faiss.SearchParameters | None:
+        if selector is None:
+            return None
+        if self.meta.kind == "ivf-fp16":
+            return faiss.SearchParametersIVF(sel=selector, nprobe=self.meta.params["nprobe"])
+        return faiss.SearchParameters(sel=selector)
