@@ -150,6 +150,11 @@ class Catalog:
         with self.sessions() as s:
             return dict(s.execute(select(Track.state, func.count()).group_by(Track.state)).all())
 
+    def failed_tracks(self) -> list[TrackInfo]:
+        with self.sessions() as s:
+            rows = s.execute(select(Track).where(Track.state == "failed").order_by(Track.path)).scalars()
+            return [TrackInfo.from_row(r) for r in rows]
+
     # -- vectors and search ----------------------------------------------------------
 
     def vector(self, track: TrackInfo) -> np.ndarray:

@@ -1,0 +1,69 @@
+"""Track tags via mutagen, with the file name as the fallback title."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Tags:
+    title: str | None = None
+    artist: str | None = None
+    album: str | None = None
+    album_artist: str | None = None
+    year: int | None = None
+    genre: str | None = None
+    track_number: int | None = None
+    duration: float | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _first(tags, *keys: str) -> str | None:  # type: ignore[no-untyped-def]
+    for key in keys:
+        try:
+            values = tags.get(key)
+        except (KeyError, ValueError):
+            continue
+        if values:
+            text = str(values[0] if isinstance(values, list) else values).strip()
+            if text:
+                return text
+    return None
+
+
+def _leading_int(text: str | None) -> int | None:
+    match = re.match(r"\s*(\d+)", text or "")
+    return int(match.group(1)) if match else None
+
+
+def read_tags(path: Path) -> Tags:
+    """Tags of `path`; missing or unreadable tags give a title taken from the file name."""
+    fallback = Tags(title=path.stem)
+    try:
+        import mutagen
+
+        audio = mutagen.File(str(path), easy=True)
+    except Exception as exc:  # noqa: BLE001 - a broken tag block must not fail the track
+        log.debug("no tags for %s: %s", path, exc)
+        return fallback
+    if audio is None:
+        return fallback
+    tags = audio.tags or {}
+    duration = getattr(getattr(audio, "info", None), "length", None)
+    return Tags(
+        title=_first(tags, "title") or path.stem,
+        artist=_first(tags, "artist"),
+        album=_first(tags, "album"),
+        album_artist=_first(tags, "albumartist", "album artist"),
+        year=_leading_int(_first(tags, "date", "year", "originaldate")),
+        genre=_first(tags, "genre"),
+        track_number=_leading_int(_first(tags, "tracknumber")),
+        duration=float(duration) if duration else None,
+    )

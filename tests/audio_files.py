@@ -1,0 +1,68 @@
+"""Generate real audio files in every format the indexer reads (soundfile + PyAV encoders)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from tests.conftest import tone_mix
+
+SOUNDFILE_FORMATS = {
+    ".wav": ("WAV", "PCM_16"),
+    ".flac": ("FLAC", "PCM_16"),
+    ".ogg": ("OGG", "VORBIS"),
+    ".mp3": ("MP3", "MPEG_LAYER_III"),
+    ".aiff": ("AIFF", "PCM_16"),
+}
+AV_FORMATS = {".m4a": ("mp4", "aac"), ".opus": ("ogg", "libopus")}
+ALL_FORMATS = [*SOUNDFILE_FORMATS, *AV_FORMATS]
+
+
+def write_audio(path: Path, seconds: float, seed: int = 0, sr: int = 44100, stereo: bool = True) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mono = tone_mix(seconds, seed=seed, sr=sr)
+    data = np.stack([mono, np.roll(mono, 50)], axis=1) if stereo else mono[:, None]
+    suffix = path.suffix.lower()
+    if suffix in SOUNDFILE_FORMATS:
+        import soundfile as sf
+
+        fmt, subtype = SOUNDFILE_FORMATS[suffix]
+        sf.write(str(path), data, sr, format=fmt, subtype=subtype)
+    else:
+        _write_av(path, data, 48000 if suffix == ".opus" else sr)
+    return path
+
+
+def _write_av(path: Path, data: np.ndarray, sr: int) -> None:
+    import av
+
+    container_format, codec = AV_FORMATS[path.suffix.lower()]
+    if sr != 44100:
+        import soxr
+
+        data = soxr.resample(data, 44100, sr).astype(np.float32)
+    with av.open(str(path), "w", format=container_format) as out:
+        stream = out.add_stream(codec, rate=sr, layout="stereo" if data.shape[1] == 2 else "mono")
+        frame_size = 960 if codec == "libopus" else 1024
+        planar = np.ascontiguousarray(data.T.astype(np.float32))
+        for start in range(0, planar.shape[1], frame_size):
+            chunk = planar[:, start : start + frame_size]
+            frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=stream.layout.name)
+            frame.sample_rate = sr
+            frame.pts = start
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+
+
+def tag(path: Path, **tags: str) -> None:
+    import mutagen
+
+    audio = mutagen.File(str(path), easy=True)
+    if audio.tags is None:
+        audio.add_tags()
+    for key, value in tags.items():
+        audio[key] = value
+    audio.save()

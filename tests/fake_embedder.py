@@ -1,0 +1,50 @@
+"""A deterministic, fast stand-in for MULE where the model itself is not under test."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Hashable, Iterable, Iterator
+
+import numpy as np
+
+from indexer.models.base import Embedder, TrackEmbedding, check_waveform
+
+
+class FakeEmbedder(Embedder):
+    """Vectors: a seeded projection of each 2-s slice's log band energies. Same audio, same vector."""
+
+    name = "mule"
+    sample_rate = 16000
+    dim = 32
+
+    def __init__(self, revision: str = "fake-rev", delay: float = 0.0) -> None:
+        self.revision = revision
+        self.delay = delay
+        self.embedded: list[Hashable] = []
+        self._projection = np.random.default_rng(1234).standard_normal((64, self.dim)).astype(np.float32)
+
+    def _slice_vector(self, piece: np.ndarray) -> np.ndarray:
+        spectrum = np.abs(np.fft.rfft(piece, n=4096))
+        bands = np.log1p(np.array([b.sum() for b in np.array_split(spectrum, 64)], dtype=np.float32))
+        return bands @ self._projection
+
+    def embed_stream(self, tracks: Iterable[tuple[Hashable, np.ndarray]]) -> Iterator[tuple[Hashable, TrackEmbedding]]:
+        for key, wave in tracks:
+            wave = check_waveform(wave)
+            hop = 2 * self.sample_rate
+            pieces = [wave[i : i + hop] for i in range(0, max(1, wave.size - hop // 2), hop)] or [wave]
+            timeline = np.stack([self._slice_vector(p) for p in pieces]).astype(np.float32)
+            starts = np.arange(len(pieces), dtype=np.float64) * 2.0
+            if self.delay:
+                time.sleep(self.delay)
+            self.embedded.append(key)
+            yield key, TrackEmbedding(timeline.mean(0), timeline, starts)
+
+
+def install(revision: str = "fake-rev", delay: float = 0.0) -> FakeEmbedder:
+    """Make `indexer.models.load_embedder` return a FakeEmbedder (for CLI runs in a subprocess)."""
+    import indexer.models
+
+    fake = FakeEmbedder(revision, delay)
+    indexer.models.load_embedder = lambda *args, **kwargs: fake  # type: ignore[assignment]
+    return fake
