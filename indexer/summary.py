@@ -46,9 +46,11 @@ def format_status(catalog: Catalog) -> str:
         behind = catalog.stale_by(index)
         built = dt.datetime.fromtimestamp(meta.built_at).strftime("%Y-%m-%d %H:%M:%S")
         lines.append(f"model: {meta.model}, weights revision {meta.revision}")
+        params = f" {meta.params}" if meta.params else ""
+        freshness = f"stale ({behind} change(s) since)" if behind else "up to date"
         lines.append(
-            f"index: {meta.kind}{' ' + str(meta.params) if meta.params else ''}, {meta.count} vectors x {meta.dim}, {size / 1e6:.1f} MB, "
-            f"built {built}, " + (f"stale ({behind} change(s) since)" if behind else "up to date")
+            f"index: {meta.kind}{params}, {meta.count} vectors x {meta.dim}, {size / 1e6:.1f} MB, "
+            f"built {built}, {freshness}"
         )
     except StorageError as exc:
         lines.append(f"index: none ({exc})")
