@@ -1,0 +1,107 @@
+"""A build killed at any moment resumes to the same result; Ctrl-C and SIGTERM stop cleanly."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer.build import BuildOptions, build_catalog
+from tests.audio_files import write_audio
+from tests.fake_embedder import FakeEmbedder
+from tests.indexer.test_build import index_ids, stored
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = """
+import sys
+from tests.fake_embedder import install
+install(delay=float(sys.argv[3]))
+from indexer.cli import main
+sys.exit(main(["build", sys.argv[1], "--data-dir", sys.argv[2], "--quiet", "--workers", "1"]))
+"""
+N_TRACKS = 12
+
+
+@pytest.fixture(scope="module")
+def catalog(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("catalog")
+    for i in range(N_TRACKS):
+        write_audio(root / f"album {i % 3}" / f"track {i:02d}.wav", 3.0 + i % 4, seed=i)
+    return root
+
+
+def start_build(catalog: Path, data: Path, delay: float = 0.4) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, str(catalog), str(data), str(delay)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def indexed_count(data: Path) -> int:
+    try:
+        with sqlite3.connect(data / "soundalike.db", timeout=5) as db:
+            return db.execute("select count(*) from tracks where state = 'indexed'").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def wait_for_indexed(data: Path, proc: subprocess.Popen, at_least: int, limit: float = 60.0) -> int:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        count = indexed_count(data)
+        if count >= at_least:
+            return count
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    raise AssertionError("build made no progress")
+
+
+def test_sigkill_then_rerun_equals_a_clean_build(catalog, tmp_path):
+    data = tmp_path / "data"
+    proc = start_build(catalog, data)
+    wait_for_indexed(data, proc, 3)
+    proc.kill()
+    proc.wait()
+    with sqlite3.connect(data / "soundalike.db") as db:
+        assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
+    survived = {p for p, (_, state, _) in stored(data).items() if state == "indexed"}
+    assert 3 <= len(survived) < N_TRACKS
+
+    resumed = FakeEmbedder()
+    report = build_catalog(catalog, data, BuildOptions(workers=1, progress=False), resumed)
+    assert report.indexed == N_TRACKS - len(survived)
+    ids_by_path = {p: v[0] for p, v in stored(data).items()}
+    assert not {ids_by_path[p] for p in survived} & set(resumed.embedded)  # finished tracks not re-embedded
+
+    clean = tmp_path / "clean"
+    build_catalog(catalog, clean, BuildOptions(workers=1, progress=False), FakeEmbedder())
+    got, expected = stored(data), stored(clean)
+    assert sorted(got) == sorted(expected) and len(got) == N_TRACKS
+    for path in expected:
+        assert got[path][1] == "indexed"
+        np.testing.assert_allclose(got[path][2], expected[path][2], rtol=0, atol=1e-6)
+    assert index_ids(data) == sorted(v[0] for v in got.values())
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_exits_cleanly_and_says_what_was_saved(catalog, tmp_path, sig):
+    data = tmp_path / "data"
+    proc = start_build(catalog, data)
+    wait_for_indexed(data, proc, 2)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted:" in err and "track(s) embedded and saved" in err and "Traceback" not in err
+    saved = int(err.split("interrupted: ")[1].split(" ")[0])
+    assert saved == indexed_count(data) >= 2
+    report = build_catalog(catalog, data, BuildOptions(workers=1, progress=False), FakeEmbedder())
+    assert report.indexed == N_TRACKS - saved and report.unchanged == saved
