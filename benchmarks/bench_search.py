@@ -1,0 +1,122 @@
+"""Search speed and quality on seeded synthetic 1728-d vectors.
+
+For each size: index build time, bytes per vector on disk, in-process query latency
+p50/p99 for the exact index (fp16 scan + float32 re-scoring) and the approximate one
+(IVF over fp16 codes + re-scoring), recall@10 of each against float32 brute force
+(the named baseline, timed in the same run), and the cold-start wall time of
+`python -m storage.query ID --json` on a real data directory.
+
+    python benchmarks/bench_search.py [--sizes 10000,100000] [--queries 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from storage.vectors import VectorIndex, normalise, write_index
+
+DIM = 1728
+
+
+def clustered(n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((max(10, n // 200), DIM)).astype(np.float32)
+    out = np.empty((n, DIM), np.float32)
+    for first in range(0, n, 50_000):
+        m = min(50_000, n - first)
+        out[first : first + m] = centres[rng.integers(0, len(centres), m)] + 0.7 * rng.standard_normal((m, DIM))
+    return out
+
+
+def latencies(fn, queries: np.ndarray) -> tuple[float, float, list]:
+    times, results = [], []
+    for q in queries:
+        start = time.perf_counter()
+        results.append(fn(q))
+        times.append(time.perf_counter() - start)
+    return float(np.percentile(times, 50) * 1e3), float(np.percentile(times, 99) * 1e3), results
+
+
+def recall(found: list[np.ndarray], truth: list[np.ndarray]) -> float:
+    return float(np.mean([len(set(f.tolist()) & set(t.tolist())) / 10 for f, t in zip(found, truth, strict=True)]))
+
+
+def cold_start(data_dir: Path, vectors: np.ndarray) -> float:
+    from storage.schema import Track
+    from storage.writer import StoreWriter, embedding_row
+
+    writer = StoreWriter(data_dir)
+    with writer.sessions.begin() as s:
+        s.bulk_save_objects([Track(id=i + 1, path=f"t{i}.flac", state="indexed") for i in range(len(vectors))])
+    with writer.sessions.begin() as s:
+        for i, v in enumerate(vectors):
+            s.add(embedding_row(i + 1, "mule", "bench", v, v[None], np.zeros(1)))
+    writer.rebuild_index("mule")
+    env = {**os.environ, "SOUNDALIKE_DATA": str(data_dir)}
+    cmd = [sys.executable, "-m", "storage.query", "17", "--json"]
+    subprocess.run(cmd, env=env, check=True, capture_output=True)  # page cache warm, as for a user's 2nd query
+    start = time.perf_counter()
+    out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    assert len(json.loads(out.stdout)["neighbours"]) == 10
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--no-cli", action="store_true", help="skip the cold-start CLI measurement")
+    args = parser.parse_args()
+    for n in [int(s) for s in args.sizes.split(",")]:
+        vectors = clustered(n)
+        rng = np.random.default_rng(1)
+        queries = normalise(
+            vectors[rng.choice(n, args.queries, replace=False)]
+            + 0.2 * rng.standard_normal((args.queries, DIM)).astype(np.float32)
+        )
+        ids = np.arange(1, n + 1, dtype=np.int64)
+        flat = faiss.IndexFlatIP(DIM)
+        flat.add(normalise(vectors))
+        p50_bf, p99_bf, truth = latencies(lambda q, ix=flat: ix.search(q[None], 10)[1][0] + 1, queries)
+        print(f"n={n}: baseline float32 brute force (IndexFlatIP) p50 {p50_bf:.1f} ms, p99 {p99_bf:.1f} ms")
+        with tempfile.TemporaryDirectory() as tmp:
+            for label, exact_max in (("exact", n), ("approximate", 0)):
+                if label == "approximate" and n < 20_000:
+                    continue
+                start = time.perf_counter()
+                write_index(
+                    Path(tmp) / label,
+                    iter([(ids, vectors)]),
+                    n,
+                    DIM,
+                    {"model": "mule", "revision": "bench", "vectors_version": 0},
+                    exact_max=exact_max,
+                )
+                built = time.perf_counter() - start
+                index = VectorIndex.open_current(Path(tmp) / label)
+                size = sum(p.stat().st_size for p in index.directory.iterdir())
+                p50, p99, found = latencies(lambda q, ix=index: ix.search(q, 10)[0], queries)
+                print(
+                    f"  {label:11s} {index.meta.kind} {index.meta.params}: build {built:.1f} s, "
+                    f"{size / n:.0f} B/vector on disk, p50 {p50:.2f} ms, p99 {p99:.2f} ms "
+                    f"({p50_bf / p50:.1f}x faster than brute force), recall@10 {recall(found, truth):.3f}"
+                )
+            if not args.no_cli:
+                print(
+                    f"  cold-start `python -m storage.query ID --json`: {cold_start(Path(tmp) / 'data', vectors):.2f} s"
+                )
+
+
+if __name__ == "__main__":
+    main()
