@@ -28,7 +28,10 @@ def write_audio(path: Path, seconds: float, seed: int = 0, sr: int = 44100, ster
         import soundfile as sf
 
         fmt, subtype = SOUNDFILE_FORMATS[suffix]
-        sf.write(str(path), data, sr, format=fmt, subtype=subtype)
+        # Written in blocks: libsndfile's Vorbis/MP3 encoders crash on one very large write.
+        with sf.SoundFile(str(path), "w", sr, data.shape[1], subtype=subtype, format=fmt) as out:
+            for start in range(0, len(data), 16384):
+                out.write(data[start : start + 16384])
     else:
         _write_av(path, data, 48000 if suffix == ".opus" else sr)
     return path
