@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage.db import open_database
 from storage.errors import EmptyIndexError, ModelMismatchError, StaleIndexError, UnknownTrackError, UsageError
 from storage.paths import INDEX_DIR, database_url, resolve_data_dir
-from storage.schema import Embedding, IndexRecord, Meta, Track
+from storage.schema import Embedding, Meta, Track
 from storage.vectors import VectorIndex, current_build
 
 log = logging.getLogger(__name__)
@@ -256,7 +256,3 @@ class Catalog:
             for i, sc in zip(ids.tolist(), scores, strict=False)
             if i in rows
         ]
-
-    def index_record(self) -> IndexRecord | None:
-        with self.sessions() as s:
-            return s.get(IndexRecord, self.model)
