@@ -66,10 +66,6 @@ class BuildReport:
     index: IndexMeta | None = None
 
 
-class Interrupted(IndexerError):
-    """The build was stopped by Ctrl-C or SIGTERM."""
-
-
 def load_track(path: str, sample_rate: int) -> tuple[np.ndarray, Tags]:
     """Worker-process job: decoded mono audio and tags of one file."""
     wave = decode(path, sample_rate)

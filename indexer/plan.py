@@ -52,9 +52,9 @@ def apply_scan(session: Session, root: Path, files: list[FoundFile], model: str,
         try:
             digest = content_hash(root / found.path)
         except OSError as exc:
-            plan.unreadable.append((found.path, f"cannot read file: {exc.strerror or exc}"))
-            track = track or _new_track(session, found, None)
-            _mark_failed(track, found, f"cannot read file: {exc.strerror or exc}")
+            reason = f"cannot read file: {exc.strerror or exc}"
+            plan.unreadable.append((found.path, reason))
+            _mark_failed(track or _new_track(session, found, None), found, reason)
             continue
         if track is not None:
             same = track.content_hash == digest

@@ -108,13 +108,14 @@ def _fold_factors(cfg: MuleConfig, backbone: MuleBackbone) -> dict[str, float]:
     betas = cfg.block_betas()
     for path_name in ("slow_stages", "fast_stages"):
         for s, stage in enumerate(getattr(backbone, path_name)):
-            for b, _block in enumerate(stage.blocks):
+            for b, block in enumerate(stage.blocks):
                 prefix = f"backbone.{path_name}.{s}.blocks.{b}"
                 factors[f"{prefix}.convs.0"] = betas[s][b] * gain
                 for c in (1, 2, 3):
                     factors[f"{prefix}.convs.{c}"] = gain
-                factors[f"{prefix}.skip_conv"] = betas[s][b] * gain
-    return {k: v for k, v in factors.items() if k in dict(_convs(backbone))}
+                if block.skip_conv is not None:
+                    factors[f"{prefix}.skip_conv"] = betas[s][b] * gain
+    return factors
 
 
 @torch.no_grad()
