@@ -23,6 +23,7 @@ from sqlalchemy import select
 from indexer.audio import DecodeError, decode
 from indexer.errors import EmbeddingInputError, IndexerError
 from indexer.models.base import Embedder, check_waveform
+from indexer.models.weights import WEIGHTS_ENV
 from indexer.plan import apply_scan
 from indexer.scan import scan
 from indexer.tags import Tags, read_tags
@@ -140,6 +141,9 @@ class Builder:
 
     def _check_revision(self) -> None:
         revision = self.embedder().revision
+        spec = self.options.weights or os.environ.get(WEIGHTS_ENV)
+        if spec:
+            self.writer.set_weights_hint(self.options.model, str(Path(spec).resolve()) if Path(spec).is_dir() else spec)
         stored = [r for r in self.writer.stored_revisions(self.options.model) if r != revision]
         if stored:
             raise IndexerError(

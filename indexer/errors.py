@@ -19,3 +19,7 @@ class EmbeddingInputError(IndexerError):
 
 class DeviceError(IndexerError):
     """The requested device or precision is not available here."""
+
+
+class AudioTooLongError(IndexerError):
+    """An outside file given as a query is longer than the configured limit."""

@@ -43,6 +43,28 @@ def _leading_int(text: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
+# ID3 frames by easy name: wav and aiff carry ID3 tags that mutagen has no "easy" class for.
+ID3_FRAMES = {
+    "title": "TIT2",
+    "artist": "TPE1",
+    "album": "TALB",
+    "albumartist": "TPE2",
+    "date": "TDRC",
+    "originaldate": "TDOR",
+    "genre": "TCON",
+    "tracknumber": "TRCK",
+}
+
+
+def _easy_view(tags):  # type: ignore[no-untyped-def]
+    """`tags` as easy-style keys; raw ID3 frames are mapped by ID3_FRAMES."""
+    from mutagen.id3 import ID3
+
+    if not isinstance(tags, ID3):
+        return tags
+    return {name: [str(t) for t in tags[frame].text] for name, frame in ID3_FRAMES.items() if frame in tags}
+
+
 def read_tags(path: Path) -> Tags:
     """Tags of `path`; missing or unreadable tags give a title taken from the file name."""
     fallback = Tags(title=path.stem)
@@ -55,7 +77,7 @@ def read_tags(path: Path) -> Tags:
         return fallback
     if audio is None:
         return fallback
-    tags = audio.tags or {}
+    tags = _easy_view(audio.tags) if audio.tags is not None else {}
     duration = getattr(getattr(audio, "info", None), "length", None)
     return Tags(
         title=_first(tags, "title") or path.stem,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,11 +20,16 @@ from storage.vectors import VectorIndex, current_build
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "mule"
+WEIGHTS_ENV = "SOUNDALIKE_WEIGHTS"  # as indexer.models.weights (not imported: it must stay light)
 CATALOG_ROOT_KEY = "catalog_root"
 
 
 def version_key(model: str) -> str:
     return f"vectors_version:{model}"
+
+
+def weights_key(model: str) -> str:
+    return f"weights:{model}"
 
 
 def read_meta(session: Session, key: str) -> str | None:
@@ -53,6 +59,13 @@ class TrackInfo:
     def label(self) -> str:
         title = self.title or Path(self.path).stem
         return f"{self.artist} – {title}" if self.artist else title
+
+    @property
+    def duration_text(self) -> str:
+        if self.duration is None:
+            return "-"
+        minutes, seconds = divmod(int(round(self.duration)), 60)
+        return f"{minutes}:{seconds:02d}"
 
 
 @dataclass(frozen=True)
@@ -101,6 +114,13 @@ class Catalog:
         with self.sessions() as s:
             value = read_meta(s, CATALOG_ROOT_KEY)
         return Path(value) if value else None
+
+    def weights_for_queries(self, explicit: str | None = None) -> str | None:
+        """Weights to embed outside audio with: the flag, $SOUNDALIKE_WEIGHTS, then those of the build."""
+        if explicit or os.environ.get(WEIGHTS_ENV):
+            return explicit or os.environ[WEIGHTS_ENV]
+        with self.sessions() as s:
+            return read_meta(s, weights_key(self.model))
 
     def absolute_path(self, track: TrackInfo) -> Path:
         root = self.root

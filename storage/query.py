@@ -37,13 +37,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    return f"{minutes}:{secs:02d}"
-
-
 def format_table(query: str, neighbours: list[Neighbour]) -> str:
     header = ("#", "id", "score", "time", "artist", "title", "album", "path")
     rows = [
@@ -51,7 +44,7 @@ def format_table(query: str, neighbours: list[Neighbour]) -> str:
             str(i),
             str(n.track.id),
             f"{n.score:.4f}",
-            format_duration(n.track.duration),
+            n.track.duration_text,
             n.track.artist or "",
             n.track.title or "",
             n.track.album or "",
@@ -76,12 +69,14 @@ def write_m3u(path: Path, catalog: Catalog, neighbours: list[Neighbour]) -> None
 
 
 def query_audio(catalog: Catalog, args: argparse.Namespace) -> list[Neighbour]:
-    from indexer.audio import decode
     from indexer.models import load_embedder
+    from indexer.query_audio import embed_audio_file
 
-    embedder = load_embedder(catalog.model, weights=args.weights, device=args.device)
-    result = embedder.embed([decode(args.audio, embedder.sample_rate)])[0]
-    return catalog.similar_to_vector(result.vector, args.k, revision=embedder.revision, allow_stale=args.allow_stale)
+    embedder = load_embedder(catalog.model, weights=catalog.weights_for_queries(args.weights), device=args.device)
+    query = embed_audio_file(args.audio, embedder)
+    return catalog.similar_to_vector(
+        query.embedding.vector, args.k, revision=embedder.revision, allow_stale=args.allow_stale
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.catalog import CATALOG_ROOT_KEY, read_meta, version_key
+from storage.catalog import CATALOG_ROOT_KEY, read_meta, version_key, weights_key
 from storage.db import open_database
 from storage.errors import EmptyIndexError, ModelMismatchError
 from storage.paths import INDEX_DIR, database_url, resolve_data_dir
@@ -67,6 +67,11 @@ class StoreWriter:
     def set_catalog_root(self, root: Path) -> None:
         with self.sessions.begin() as s:
             write_meta(s, CATALOG_ROOT_KEY, str(root.resolve()))
+
+    def set_weights_hint(self, model: str, spec: str) -> None:
+        """Remember which weights built `model`'s vectors, so queries with outside audio load the same."""
+        with self.sessions.begin() as s:
+            write_meta(s, weights_key(model), spec)
 
     def put_embedding(
         self,

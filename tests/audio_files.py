@@ -61,11 +61,19 @@ def _write_av(path: Path, data: np.ndarray, sr: int) -> None:
 
 
 def tag(path: Path, **tags: str) -> None:
+    """Write easy-style tags (title, artist, album, ...); ID3 frames for mp3 and aiff."""
     import mutagen
+    import mutagen.id3
+
+    from indexer.tags import ID3_FRAMES
 
     audio = mutagen.File(str(path), easy=True)
     if audio.tags is None:
         audio.add_tags()
-    for key, value in tags.items():
-        audio[key] = value
+    if isinstance(audio.tags, mutagen.id3.ID3):  # aiff (and mp3 when easy mode is missing)
+        for key, value in tags.items():
+            audio.tags.add(getattr(mutagen.id3, ID3_FRAMES[key])(encoding=3, text=[value]))
+    else:
+        for key, value in tags.items():
+            audio[key] = value
     audio.save()

@@ -1,0 +1,1 @@
+"""The Streamlit front end: thin pages over the `storage` and `indexer` libraries."""

@@ -1,0 +1,76 @@
+"""What the page asks of the libraries: a query (catalog track or upload) and its neighbours.
+
+No Streamlit here, so the logic is testable and the page stays a layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from indexer.query_audio import QueryAudio
+from storage.catalog import Catalog, Neighbour, TrackInfo
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An uploaded file: its bytes (to play back), name, and embedding."""
+
+    name: str
+    data: bytes
+    audio: QueryAudio
+    revision: str
+
+
+@dataclass(frozen=True)
+class Query:
+    """Either a catalog track or an upload."""
+
+    track: TrackInfo | None = None
+    upload: Upload | None = None
+
+    @property
+    def label(self) -> str:
+        if self.track is not None:
+            return self.track.label
+        assert self.upload is not None
+        tags = self.upload.audio.tags
+        return f"{tags.artist} – {tags.title}" if tags.artist else str(tags.title)
+
+    @property
+    def artist(self) -> str | None:
+        return self.track.artist if self.track else self.upload.audio.tags.artist if self.upload else None
+
+    @property
+    def album(self) -> str | None:
+        return self.track.album if self.track else self.upload.audio.tags.album if self.upload else None
+
+
+@dataclass(frozen=True)
+class Results:
+    neighbours: list[Neighbour]
+    pending_changes: int  # vector changes the index in use lacks (a build is running or unfinished)
+
+
+def find_neighbours(
+    catalog: Catalog, query: Query, k: int, exclude_same_artist: bool = False, exclude_same_album: bool = False
+) -> Results:
+    """Top-k neighbours of `query`, answered from the index in force even while a newer one is built."""
+    if query.track is not None:
+        neighbours = catalog.similar(
+            query.track,
+            k,
+            exclude_same_artist=exclude_same_artist,
+            exclude_same_album=exclude_same_album,
+            allow_stale=True,
+        )
+    else:
+        assert query.upload is not None
+        neighbours = catalog.similar_to_vector(
+            query.upload.audio.embedding.vector,
+            k,
+            exclude_artist=query.artist if exclude_same_artist else None,
+            exclude_album=query.album if exclude_same_album else None,
+            revision=query.upload.revision,
+            allow_stale=True,
+        )
+    return Results(neighbours, catalog.stale_by(catalog.index()))

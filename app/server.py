@@ -1,0 +1,46 @@
+"""`streamlit run app/server.py`: the "Find similar tracks" page plus the route that streams its audio.
+
+Streamlit's ASGI `App` serves the page script and, beside it, `/soundalike/audio/{id}`:
+catalog files by track id (byte ranges), or transcoded to MP3 on the fly.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from app.errors import AudioUnavailableError
+from app.media import browser_media_type, catalog_file, catalog_for, transcode_mp3
+from app.settings import AUDIO_ROUTE
+from storage.errors import StorageError
+
+
+def _locate(track_id: int) -> tuple[Path, str | None]:
+    try:
+        catalog = catalog_for(os.environ.get("SOUNDALIKE_DATA"))
+    except StorageError as exc:
+        raise AudioUnavailableError(str(exc), 404) from None
+    _, path = catalog_file(catalog, track_id)
+    return path, browser_media_type(path)
+
+
+async def audio(request: Request) -> Response:
+    try:
+        path, media_type = await run_in_threadpool(_locate, request.path_params["track_id"])
+    except AudioUnavailableError as exc:
+        return PlainTextResponse(str(exc), status_code=exc.status)
+    if media_type is not None:
+        return FileResponse(path, media_type=media_type)  # answers Range requests: seek without a full read
+    return StreamingResponse(transcode_mp3(path), media_type="audio/mpeg", headers={"Cache-Control": "no-store"})
+
+
+app = st.App(
+    Path(__file__).with_name("find_similar.py"),
+    routes=[Route(AUDIO_ROUTE + "/{track_id:int}", audio, methods=["GET", "HEAD"])],
+)

@@ -1,0 +1,16 @@
+"""The page's limits and names, in one place (the README's configuration table lists them)."""
+
+from __future__ import annotations
+
+import os
+
+AUDIO_ROUTE = "/soundalike/audio"  # + /{track_id}; served beside Streamlit by app/server.py
+MAX_UPLOAD_MB = 100  # also Streamlit's server.maxUploadSize (.streamlit/config.toml)
+MAX_UPLOAD_MINUTES = float(os.environ.get("SOUNDALIKE_MAX_UPLOAD_MINUTES", "20"))
+SEARCH_LIMIT = 50  # matches offered by the search box
+DEFAULT_K = 10
+MAX_K = 100
+
+
+def audio_url(track_id: int) -> str:
+    return f"{AUDIO_ROUTE}/{track_id}"

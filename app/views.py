@@ -1,0 +1,212 @@
+"""Streamlit pieces of the "Find similar tracks" page: each draws one part and calls the libraries."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+import streamlit as st
+
+from app.errors import AudioUnavailableError
+from app.media import browser_media_type, catalog_file
+from app.queries import Query, Upload
+from app.settings import DEFAULT_K, MAX_K, MAX_UPLOAD_MB, MAX_UPLOAD_MINUTES, SEARCH_LIMIT, audio_url
+from indexer.errors import IndexerError, WeightsError
+from storage.catalog import Catalog, Neighbour, TrackInfo
+from storage.errors import StorageError
+from storage.paths import resolve_data_dir
+
+LICENCE_NOTE = (
+    "MULE weights © SiriusXM/Pandora, licensed CC BY-NC 4.0: non-commercial use only. soundalike's code is GPL-3.0."
+)
+
+
+@dataclass(frozen=True)
+class Options:
+    k: int
+    exclude_same_artist: bool
+    exclude_same_album: bool
+
+
+@st.cache_resource(show_spinner=False)
+def cached_catalog(data_dir: str) -> Catalog:
+    return Catalog.open(data_dir)
+
+
+@st.cache_resource(show_spinner="Loading the model for uploads…")
+def cached_embedder(model: str, weights: str | None):  # type: ignore[no-untyped-def]
+    from indexer.models import load_embedder
+
+    return load_embedder(model, weights)
+
+
+def open_catalog() -> Catalog:
+    """The data directory's catalog and its index, or a message saying what to run, and stop."""
+    try:
+        catalog = cached_catalog(str(resolve_data_dir()))
+        catalog.index()
+    except StorageError as exc:
+        st.error(str(exc))
+        st.caption("`indexer build CATALOG_DIR` indexes a folder of audio; `SOUNDALIKE_DATA` picks the data directory.")
+        st.stop()
+    return catalog
+
+
+# -- query state: which track (or upload) the page is about --------------------------------------------
+
+
+def set_query_track(track_id: int) -> None:
+    st.session_state["query_track"] = track_id
+    st.session_state["query_source"] = "track"
+
+
+def follow_neighbour(track_id: int) -> None:
+    set_query_track(track_id)
+    st.session_state["pick"] = None  # the search pick no longer names the query
+
+
+def current_query(catalog: Catalog) -> Query | None:
+    if st.session_state.get("query_source") == "upload" and "upload" in st.session_state:
+        return Query(upload=st.session_state["upload"])
+    track_id = st.session_state.get("query_track") or _track_from_url()
+    if track_id is None:
+        return None
+    try:
+        track = catalog.track(int(track_id))
+    except StorageError as exc:
+        st.warning(str(exc))
+        return None
+    st.query_params["track"] = str(track.id)  # the address names the query: shareable, reloadable
+    return Query(track=track)
+
+
+def _track_from_url() -> int | None:
+    value = st.query_params.get("track", "")
+    return int(value) if value.isdigit() else None
+
+
+# -- inputs ---------------------------------------------------------------------------------------------
+
+
+def sidebar(catalog: Catalog) -> Options:
+    with st.sidebar:
+        st.header("Options")
+        k = st.slider("Neighbours", 1, MAX_K, DEFAULT_K, key="k")
+        artist = st.checkbox("Leave out the query's artist", key="exclude_artist")
+        album = st.checkbox("Leave out the query's album", key="exclude_album")
+        index = catalog.index()
+        counts = catalog.count_tracks()
+        st.caption(
+            f"{counts.get('indexed', 0):,} tracks indexed"
+            + (f", {counts['failed']:,} unreadable" if counts.get("failed") else "")
+            + f" · {catalog.model} · {index.meta.kind} index · data in `{catalog.data_dir}`"
+        )
+        st.caption(LICENCE_NOTE)
+    return Options(k, artist, album)
+
+
+def search_box(catalog: Catalog) -> None:
+    text = st.text_input("Search title, artist, album or file name", key="search", placeholder="e.g. miles blue")
+    if not text.strip():
+        return
+    matches = catalog.search_tracks(text, limit=SEARCH_LIMIT)
+    if not matches:
+        st.info(f"No indexed track matches “{text}”.")
+        return
+    more = " (first 50: type more to narrow)" if len(matches) == SEARCH_LIMIT else ""
+    labels = {t.id: f"{t.label} · {t.album or ''} · {t.duration_text}" for t in matches}
+    st.selectbox(
+        f"{len(matches)} match(es){more}",
+        list(labels),
+        index=None,
+        format_func=labels.__getitem__,
+        key="pick",
+        placeholder="Choose a track",
+        on_change=lambda: set_query_track(st.session_state["pick"]) if st.session_state["pick"] else None,
+    )
+
+
+def upload_box(catalog: Catalog) -> None:
+    file = st.file_uploader(
+        f"Audio file (any format the indexer reads, up to {MAX_UPLOAD_MB} MB and {MAX_UPLOAD_MINUTES:.0f} min)",
+        key="upload_file",
+    )
+    if file is None:
+        if st.session_state.get("query_source") == "upload":  # the upload was removed
+            st.session_state["query_source"] = "track"
+        return
+    if st.session_state.get("upload_id") != file.file_id:  # a new file: embed it once
+        st.session_state["upload_id"] = file.file_id
+        st.session_state["upload_problem"] = accept_upload(catalog, file)
+    problem = st.session_state.get("upload_problem")
+    if problem:
+        level, message = problem
+        (st.warning if level == "warning" else st.error)(message)
+
+
+def accept_upload(catalog: Catalog, file) -> tuple[str, str] | None:  # type: ignore[no-untyped-def]
+    """Embed an uploaded file and make it the query; (level, message) when it can't be used."""
+    if file.size > MAX_UPLOAD_MB * 1024 * 1024:
+        return "error", f"{file.name} is {file.size / 2**20:.0f} MB; uploads are limited to {MAX_UPLOAD_MB} MB."
+    try:
+        embedder = cached_embedder(catalog.model, catalog.weights_for_queries())
+    except WeightsError as exc:
+        return "warning", (
+            f"Uploads need the {catalog.model} weights, which could not be loaded: {exc}. "
+            "Picking catalog tracks works without them."
+        )
+    from indexer.query_audio import embed_audio_bytes
+
+    try:
+        with st.spinner(f"Embedding {file.name}…"):
+            audio = embed_audio_bytes(file.getvalue(), file.name, embedder, MAX_UPLOAD_MINUTES * 60)
+    except IndexerError as exc:
+        return "error", f"{file.name} can't be used: {exc}"
+    st.session_state["upload"] = Upload(file.name, file.getvalue(), audio, embedder.revision)
+    st.session_state["query_source"] = "upload"
+    return None
+
+
+# -- results --------------------------------------------------------------------------------------------
+
+
+def audio_player(catalog: Catalog, track: TrackInfo) -> None:
+    try:
+        _, path = catalog_file(catalog, track.id)
+    except AudioUnavailableError as exc:
+        st.warning(str(exc))
+        return
+    # Direct files preload their header (duration shows); transcodes start only on play.
+    preload = "metadata" if browser_media_type(path) else "none"
+    st.html(f'<audio controls preload="{preload}" src="{html.escape(audio_url(track.id))}" style="width:100%"></audio>')
+
+
+def track_details(track: TrackInfo) -> str:
+    parts = [track.artist or "unknown artist", track.album or "", track.duration_text]
+    return " · ".join(html.escape(p) for p in parts if p)
+
+
+def show_query(catalog: Catalog, query: Query) -> None:
+    st.subheader("Query", anchor=False)
+    with st.container(border=True, key="query-card"):
+        if query.track is not None:
+            st.markdown(f"**{query.track.title or query.track.path}**  \n{track_details(query.track)}")
+            st.caption(query.track.path)
+            audio_player(catalog, query.track)
+        else:
+            assert query.upload is not None
+            tags, seconds = query.upload.audio.tags, query.upload.audio.seconds
+            st.markdown(f"**{tags.title}** (uploaded)  \n{tags.artist or 'unknown artist'} · {seconds / 60:.1f} min")
+            st.audio(query.upload.data)
+
+
+def show_neighbours(catalog: Catalog, neighbours: list[Neighbour]) -> None:
+    st.subheader(f"{len(neighbours)} nearest", anchor=False)
+    for rank, n in enumerate(neighbours, 1):
+        with st.container(border=True, key=f"neighbour-{rank}"):
+            info, player, action = st.columns([4, 4, 1.4], vertical_alignment="center")
+            info.markdown(f"{rank}. **{n.track.title or n.track.path}**  \n{track_details(n.track)}")
+            info.caption(f"similarity {n.score:.3f}")
+            with player:
+                audio_player(catalog, n.track)
+            action.button("Find similar", key=f"use-{n.track.id}", on_click=follow_neighbour, args=(n.track.id,))

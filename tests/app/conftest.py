@@ -1,0 +1,49 @@
+"""Page fixtures: a catalog indexed by the real indexer, and AppTest runs of the page against it."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.app.catalog_builder import build_page_catalog
+
+PAGE = Path(__file__).resolve().parents[2] / "app" / "find_similar.py"
+
+
+@pytest.fixture(scope="session")
+def built_catalog(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(catalog folder, data directory), built once; tests that change it take `page_catalog`."""
+    base = tmp_path_factory.mktemp("page")
+    build_page_catalog(base / "catalog", base / "data")
+    return base / "catalog", base / "data"
+
+
+@pytest.fixture
+def page_catalog(built_catalog: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
+    """A private copy of the built catalog and data directory (catalog root re-pointed)."""
+    from storage.writer import StoreWriter
+
+    catalog, data = tmp_path / "catalog", tmp_path / "data"
+    shutil.copytree(built_catalog[0], catalog)
+    shutil.copytree(built_catalog[1], data)
+    StoreWriter(data).set_catalog_root(catalog)
+    return catalog, data
+
+
+@pytest.fixture
+def page(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], AppTest]:
+    """page(data_dir) -> a fresh AppTest of the page reading that data directory, already run once."""
+    import streamlit as st
+
+    def open_page(data_dir: Path) -> AppTest:
+        monkeypatch.setenv("SOUNDALIKE_DATA", str(data_dir))
+        monkeypatch.delenv("SOUNDALIKE_DB_URL", raising=False)
+        st.cache_resource.clear()
+        return AppTest.from_file(str(PAGE), default_timeout=60).run()
+
+    yield open_page
+    st.cache_resource.clear()

@@ -1,0 +1,204 @@
+"""The "Find similar tracks" page, driven with Streamlit's AppTest against a really indexed catalog."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from storage.catalog import Catalog
+from storage.writer import StoreWriter
+from tests.app.catalog_builder import TRACKS
+from tests.conftest import tone_mix
+from tests.fake_embedder import FakeEmbedder
+
+
+@pytest.fixture
+def fake_model(monkeypatch) -> FakeEmbedder:
+    """Uploads embedded by the fake model the catalog was built with (same revision)."""
+    import indexer.models
+
+    fake = FakeEmbedder()
+    monkeypatch.setattr(indexer.models, "load_embedder", lambda *args, **kwargs: fake)
+    return fake
+
+
+def neighbour_ids(at) -> list[int]:  # type: ignore[no-untyped-def]
+    """Track ids of the neighbour rows, in rank order (each row's "Find similar" button is keyed by id)."""
+    return [int(b.key.removeprefix("use-")) for b in at.button if b.key and b.key.startswith("use-")]
+
+
+def audio_sources(at) -> list[str]:  # type: ignore[no-untyped-def]
+    return [h.proto.body.split('src="')[1].split('"')[0] for h in at.html if "<audio" in h.proto.body]
+
+
+def messages(at) -> str:  # type: ignore[no-untyped-def]
+    return " | ".join(e.value for kind in (at.error, at.warning, at.info) for e in kind)
+
+
+def pick(at, text: str, index: int = 0):  # type: ignore[no-untyped-def]
+    """Search for `text` and choose the index-th match."""
+    at.text_input(key="search").set_value(text).run()
+    return at.selectbox(key="pick").select_index(index).run()
+
+
+def wav_bytes(seconds: float, seed: int) -> bytes:
+    buffer = io.BytesIO()
+    sf.write(buffer, tone_mix(seconds, seed=seed, sr=44100), 44100, format="WAV")
+    return buffer.getvalue()
+
+
+def test_pick_a_track_and_hear_its_neighbours(page, built_catalog):
+    _, data = built_catalog
+    at = page(data)
+    assert not at.exception
+    assert "Search the catalog" in messages(at)
+    at = pick(at, "ana first")  # words of artist and album
+    assert at.selectbox(key="pick").options == [
+        "Ana Lune – Morning · First Light · 0:04",
+        "Ana Lune – Noon · First Light · 0:05",
+    ]
+    catalog = Catalog.open(data)
+    morning = catalog.resolve("ana/first/01 morning.flac")
+    expected = [n.track.id for n in catalog.similar(morning, 10)]
+    assert neighbour_ids(at) == expected and len(expected) == 10
+    assert morning.id not in neighbour_ids(at)
+    # The query's player first, then one per neighbour, each from the audio route by id.
+    assert audio_sources(at) == [f"/soundalike/audio/{i}" for i in [morning.id, *expected]]
+    assert at.query_params["track"] == str(morning.id)
+    scores = [c.value for c in at.caption if c.value.startswith("similarity")]
+    assert len(scores) == 10 and scores[0] >= scores[-1]
+
+
+def test_k_and_exclusions(page, built_catalog):
+    _, data = built_catalog
+    at = pick(page(data), "cy one")
+    catalog = Catalog.open(data)
+    one = catalog.resolve("cy/solo/01 one.mp3")
+    at.slider(key="k").set_value(3).run()
+    assert neighbour_ids(at) == [n.track.id for n in catalog.similar(one, 3)]
+    at.slider(key="k").set_value(20).run()
+    assert len(neighbour_ids(at)) == len(TRACKS) - 1  # everything but the query
+    at.checkbox(key="exclude_artist").check().run()
+    artists = {catalog.track(i).artist for i in neighbour_ids(at)}
+    assert artists == {"Ana Lune", "Bo Marsh"}
+    at.checkbox(key="exclude_artist").uncheck().run()
+    at.checkbox(key="exclude_album").check().run()
+    assert {catalog.track(i).album for i in neighbour_ids(at)}.isdisjoint({"Solo"})
+
+
+def test_a_neighbour_becomes_the_query(page, built_catalog):
+    _, data = built_catalog
+    at = pick(page(data), "dusk")
+    first = neighbour_ids(at)[0]
+    at.button(key=f"use-{first}").click().run()
+    assert at.session_state["query_track"] == first
+    assert at.query_params["track"] == str(first)
+    assert first not in neighbour_ids(at)
+    assert neighbour_ids(at) == [n.track.id for n in Catalog.open(data).similar(first, 10)]
+
+
+def test_the_address_names_the_query(page, built_catalog):
+    _, data = built_catalog
+    at = page(data)
+    at.query_params["track"] = "5"
+    at.run()
+    assert audio_sources(at)[0] == "/soundalike/audio/5"
+    assert len(neighbour_ids(at)) == 10
+
+
+def test_upload_is_queried_without_joining_the_catalog(page, built_catalog, fake_model):
+    catalog_dir, data = built_catalog
+    at = page(data)
+    night = (catalog_dir / "ana/second/02 night.wav").read_bytes()  # the same audio as track "Night"
+    at.file_uploader(key="upload_file").upload("mystery take.wav", night, "audio/wav").run()
+    assert not at.exception, at.exception
+    assert fake_model.embedded, "the upload was embedded"
+    catalog = Catalog.open(data)
+    night_id = catalog.resolve("ana/second/02 night.wav").id
+    ids = neighbour_ids(at)
+    assert ids[0] == night_id  # its own catalog copy is nearest
+    assert len(ids) == 10
+    assert len(at.get("audio")) == 1  # the upload plays from memory, the rest from the route
+    assert catalog.count_tracks() == {"indexed": len(TRACKS)}  # nothing was added
+    at.checkbox(key="exclude_artist").check().run()  # the upload's tags say Ana Lune
+    assert all(catalog.track(i).artist != "Ana Lune" for i in neighbour_ids(at))
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "limits", "expected"),
+    [
+        ("notes.txt", b"these are not sounds" * 20, {}, "notes.txt can't be used"),
+        ("long.wav", None, {"MAX_UPLOAD_MINUTES": 0.05}, "the limit for a query file is"),
+        ("big.wav", None, {"MAX_UPLOAD_MB": 0.01}, "uploads are limited to"),
+    ],
+)
+def test_unusable_uploads_get_one_clear_message(
+    page, built_catalog, fake_model, monkeypatch, name, data, limits, expected
+):
+    import app.views
+
+    for setting, value in limits.items():
+        monkeypatch.setattr(app.views, setting, value)
+    at = page(built_catalog[1])
+    at.file_uploader(key="upload_file").upload(name, data or wav_bytes(6.0, seed=3), "audio/wav").run()
+    assert not at.exception
+    assert len(at.error) == 1 and expected in at.error[0].value
+    assert "\n" not in at.error[0].value
+    assert neighbour_ids(at) == []
+
+
+def test_missing_weights_stop_uploads_not_picks(page, built_catalog, monkeypatch, tmp_path):
+    monkeypatch.setenv("SOUNDALIKE_WEIGHTS", str(tmp_path / "no-weights-here"))
+    at = page(built_catalog[1])
+    at.file_uploader(key="upload_file").upload("q.wav", wav_bytes(5.0, seed=1), "audio/wav").run()
+    assert not at.exception
+    assert "Uploads need the mule weights" in at.warning[0].value
+    assert "SOUNDALIKE_WEIGHTS" in at.warning[0].value  # says how to provide them
+    at = pick(at, "swell")
+    assert len(neighbour_ids(at)) == 10
+
+
+def test_no_data_directory_says_what_to_run(page, tmp_path):
+    at = page(tmp_path / "nowhere")
+    assert not at.exception
+    assert "indexer build" in messages(at) + " ".join(c.value for c in at.caption)
+    assert not at.text_input
+
+
+def test_empty_index_says_what_to_run(page, tmp_path):
+    (tmp_path / "catalog").mkdir()
+    (tmp_path / "catalog" / "broken.mp3").write_bytes(b"not audio at all" * 100)
+    from indexer.build import BuildOptions, build_catalog
+    from tests.fake_embedder import FakeEmbedder
+
+    build_catalog(tmp_path / "catalog", tmp_path / "data", BuildOptions(workers=1, progress=False), FakeEmbedder())
+    at = page(tmp_path / "data")
+    assert not at.exception
+    assert "indexer build" in at.error[0].value
+
+
+def test_a_track_whose_file_is_gone(page, page_catalog):
+    catalog_dir, data = page_catalog
+    (catalog_dir / "bo/tides/03 swell.flac").unlink()
+    at = pick(page(data), "ebb")
+    swell = Catalog.open(data).resolve("bo/tides/03 swell.flac").id
+    assert swell in neighbour_ids(at)  # still listed
+    gone = [w.value for w in at.warning]
+    assert len(gone) == 1 and "gone" in gone[0] and "swell.flac" in gone[0]
+    assert f"/soundalike/audio/{swell}" not in audio_sources(at)
+    assert len(audio_sources(at)) == 10  # the query and the 9 other neighbours still play
+
+
+def test_index_being_rebuilt_keeps_answering(page, page_catalog):
+    _, data = page_catalog
+    catalog = Catalog.open(data)
+    five = catalog.resolve("cy/solo/05 five.flac")
+    writer = StoreWriter(data)
+    with writer.sessions.begin() as s:  # a build has stored a new vector but not yet swapped the index
+        writer.put_embedding(s, five.id, "mule", "fake-rev", np.ones(32, np.float32), np.ones((1, 32)), np.zeros(1))
+    at = pick(page(data), "morning")
+    assert "being updated" in messages(at)
+    assert len(neighbour_ids(at)) == 10
