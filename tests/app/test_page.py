@@ -202,3 +202,38 @@ def test_index_being_rebuilt_keeps_answering(page, page_catalog):
     at = pick(page(data), "morning")
     assert "being updated" in messages(at)
     assert len(neighbour_ids(at)) == 10
+
+
+def test_a_rebuilt_index_is_picked_up_without_a_restart(page, page_catalog):
+    catalog_dir, data = page_catalog
+    at = pick(page(data), "morning")
+    before = set(neighbour_ids(at))
+    from indexer.build import BuildOptions, build_catalog
+    from tests.audio_files import tag, write_audio
+
+    new = write_audio(catalog_dir / "dee/late/01 encore.flac", 5.0, seed=0)  # Morning's audio: its nearest
+    tag(new, artist="Dee", album="Late", title="Encore")
+    build_catalog(catalog_dir, data, BuildOptions(workers=1, progress=False), FakeEmbedder())
+    at.run()
+    encore = Catalog.open(data).resolve("dee/late/01 encore.flac").id
+    assert encore not in before and neighbour_ids(at)[0] == encore
+    assert "being updated" not in messages(at)
+
+
+def test_upload_with_the_real_model(page, tmp_path, mule_checkpoint, mule_embedder, monkeypatch):
+    """The page loads MULE itself (local weights folder) and queries a catalog MULE built."""
+    from indexer.build import BuildOptions, build_catalog
+    from tests.audio_files import write_audio
+
+    for i in range(3):
+        write_audio(tmp_path / "catalog" / f"t{i}.flac", 4.0, seed=10 + i)
+    build_catalog(tmp_path / "catalog", tmp_path / "data", BuildOptions(workers=1, progress=False), mule_embedder)
+    monkeypatch.setenv("SOUNDALIKE_WEIGHTS", str(mule_checkpoint))
+    at = page(tmp_path / "data")
+    upload = (tmp_path / "catalog" / "t1.flac").read_bytes()
+    at.file_uploader(key="upload_file").upload("t1 copy.flac", upload, "audio/flac").run(timeout=180)
+    assert not at.exception and not at.error and not at.warning
+    catalog = Catalog.open(tmp_path / "data")
+    assert neighbour_ids(at)[0] == catalog.resolve("t1.flac").id
+    top = [c.value for c in at.caption if c.value.startswith("similarity")][0]
+    assert float(top.split()[-1]) > 0.999
