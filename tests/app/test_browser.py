@@ -7,18 +7,14 @@ to $SOUNDALIKE_TEST_ARTIFACTS (default test-artifacts/) for people to look at.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from storage.catalog import Catalog
+from tests.app.server_process import ROOT, http_get, serve_page
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("SOUNDALIKE_TEST_ARTIFACTS", ROOT / "test-artifacts"))
 # No background traffic: this machine's network is closed and Chromium would keep trying.
@@ -36,26 +32,6 @@ CHROMIUM_ARGS = [
 MAGIC = {b"fLaC": "flac", b"ID3": "mp3", b"\xff\xfb": "mp3", b"\xff\xf3": "mp3", b"RIFF": "wav", b"OggS": "ogg"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(url: str, process: subprocess.Popen, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                if reply.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"the page did not come up at {url}")
-
-
 @pytest.fixture(scope="module")
 def served(built_catalog, tmp_path_factory):  # type: ignore[no-untyped-def]
     """The app served on a free localhost port over the built catalog: yields (base url, data dir)."""
@@ -64,21 +40,10 @@ def served(built_catalog, tmp_path_factory):  # type: ignore[no-untyped-def]
             pytest.fail("/usr/bin/chromium is missing (apt-get install chromium)")
         pytest.skip("Debian chromium not installed")
     _, data = built_catalog
-    port = free_port()
-    log = (tmp_path_factory.mktemp("server") / "streamlit.log").open("w")
-    env = {**os.environ, "SOUNDALIKE_DATA": str(data), "PYTHONUNBUFFERED": "1"}
-    env.pop("SOUNDALIKE_DB_URL", None)
-    command = [sys.executable, "-m", "streamlit", "run", "app/server.py", "--server.port", str(port)]
-    command += ["--server.address", "127.0.0.1", "--server.headless", "true"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process)
+    command = [sys.executable, "-m", "streamlit", "run", "app/server.py"]
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    with serve_page(command, {"SOUNDALIKE_DATA": str(data), "SOUNDALIKE_DB_URL": ""}, log) as url:
         yield url, data
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
 
 
 def test_search_pick_listen_and_wander(served):  # type: ignore[no-untyped-def]
@@ -139,12 +104,7 @@ def test_audio_route_serves_only_catalog_tracks(served):  # type: ignore[no-unty
     catalog = Catalog.open(data)
 
     def get(path: str, headers: dict | None = None) -> tuple[int, str, bytes]:
-        request = urllib.request.Request(url + path, headers=headers or {})
-        try:
-            with urllib.request.urlopen(request, timeout=30) as reply:
-                return reply.status, reply.headers["content-type"], reply.read()
-        except urllib.error.HTTPError as error:
-            return error.code, error.headers["content-type"], error.read()
+        return http_get(url + path, headers)
 
     status, _, body = get("/soundalike/audio/999999")
     assert status == 404 and b"no track" in body
