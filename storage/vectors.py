@@ -1,7 +1,7 @@
 """FAISS indexes on disk: built from stored vectors, swapped in atomically, searched exactly.
 
-Layout: DATA/index/<model>/<build>/{index.faiss, vectors.npy, ids.npy, meta.json} and
-DATA/index/<model>/CURRENT naming the build in force. A build is written under a
+Layout: DATA/index/<model>/<build>/{index.faiss or index-N.faiss (shards), vectors.npy,
+ids.npy, meta.json} and DATA/index/<model>/CURRENT naming the build in force. A build is written under a
 temporary name, fsynced, renamed, and only then does CURRENT (itself written to a
 temporary file, fsynced and renamed) point at it, so a reader sees either the old or
 the new index, never a half-written one. A reader that loaded the old build keeps it
@@ -20,7 +20,9 @@ import os
 import shutil
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import faiss
@@ -31,8 +33,8 @@ from storage.errors import CorruptIndexError, EmptyIndexError
 log = logging.getLogger(__name__)
 
 EXACT_MAX = 250_000  # up to here a full fp16 scan is < ~40 ms/query on 2 cores; above it, IVF
+SHARD_MIN = 20_000  # exact indexes at least this big are split in two, scanned by two threads at once
 CURRENT = "CURRENT"
-FILES = ("index.faiss", "vectors.npy", "ids.npy", "meta.json")
 
 
 @dataclass(frozen=True)
@@ -57,10 +59,16 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
 
 def choose_kind(count: int, exact_max: int = EXACT_MAX) -> tuple[str, dict]:
     if count <= exact_max:
-        return "exact-fp16", {}
+        return "exact-fp16", {"shards": 2 if count >= SHARD_MIN else 1}
     nlist = int(min(65536, max(64, 4 * np.sqrt(count))))
     # nprobe measured on clustered synthetic vectors (benchmarks/bench_search.py): recall@10 >= 0.95.
     return "ivf-fp16", {"nlist": nlist, "nprobe": max(16, nlist // 64)}
+
+
+def index_files(kind: str, params: dict) -> list[str]:
+    """The FAISS files of a build: one per shard of an exact index (builds before sharding: one)."""
+    shards = params.get("shards", 1) if kind == "exact-fp16" else 1
+    return ["index.faiss"] if shards == 1 else [f"index-{i}.faiss" for i in range(shards)]
 
 
 def _new_faiss(kind: str, params: dict, dim: int) -> faiss.Index:
@@ -124,17 +132,21 @@ def write_index(
             raise RuntimeError(f"expected {count} vectors, got {row}")
         if np.any(np.diff(ids) <= 0):
             raise RuntimeError("vectors must come sorted by unique track id")
-        index = _new_faiss(kind, params, dim)
-        if kind == "ivf-fp16":
-            step = max(1, count // train_sample)
-            index.train(np.ascontiguousarray(vectors[::step]))
-            index.nprobe = params["nprobe"]
-        for first in range(0, count, 65536):
-            index.add_with_ids(np.ascontiguousarray(vectors[first : first + 65536]), ids[first : first + 65536])
+        files = index_files(kind, params)
+        bounds = np.linspace(0, count, len(files) + 1).astype(int)
+        for file, lo, hi in zip(files, bounds[:-1], bounds[1:], strict=True):
+            index = _new_faiss(kind, params, dim)
+            if kind == "ivf-fp16":
+                step = max(1, count // train_sample)
+                index.train(np.ascontiguousarray(vectors[::step]))
+                index.nprobe = params["nprobe"]
+            for first in range(lo, hi, 65536):
+                last = min(hi, first + 65536)
+                index.add_with_ids(np.ascontiguousarray(vectors[first:last]), ids[first:last])
+            faiss.write_index(index, str(tmp / file))
         vectors.flush()
         ids.flush()
         del vectors, ids
-        faiss.write_index(index, str(tmp / "index.faiss"))
         info = IndexMeta(
             kind=kind,
             params=params,
@@ -145,8 +157,8 @@ def write_index(
             **meta,
         )
         (tmp / "meta.json").write_text(json.dumps(info.__dict__))
-        for f in FILES:
-            _fsync_file(tmp / f)
+        for f in tmp.iterdir():
+            _fsync_file(f)
         final = model_dir / name
         tmp.rename(final)
         _fsync_dir(model_dir)
@@ -198,6 +210,11 @@ def _remove_old_builds(model_dir: Path, keep: set[str]) -> None:
             shutil.rmtree(entry, ignore_errors=True)
 
 
+@lru_cache(maxsize=1)
+def _shard_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=3, thread_name_prefix="faiss-shard")
+
+
 class VectorIndex:
     """A loaded, read-only index build."""
 
@@ -205,7 +222,12 @@ class VectorIndex:
         self.directory = directory
         try:
             self.meta = IndexMeta(**json.loads((directory / "meta.json").read_text()))
-            self.index = faiss.read_index(str(directory / "index.faiss"), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+            # Exact indexes map their codes straight from the file (no copy): a cold start reads nothing.
+            flags = faiss.IO_FLAG_READ_ONLY | (
+                faiss.IO_FLAG_MMAP_IFC if self.meta.kind == "exact-fp16" else faiss.IO_FLAG_MMAP
+            )
+            files = index_files(self.meta.kind, self.meta.params)
+            self.shards = [faiss.read_index(str(directory / f), flags) for f in files]
             self.vectors = np.load(directory / "vectors.npy", mmap_mode="r")
             self.ids = np.load(directory / "ids.npy", mmap_mode="r")
         except (OSError, ValueError, TypeError, RuntimeError) as exc:
@@ -216,13 +238,13 @@ class VectorIndex:
         if (
             self.vectors.shape != (self.meta.count, self.meta.dim)
             or self.ids.shape != (self.meta.count,)
-            or self.index.ntotal != self.meta.count
+            or sum(shard.ntotal for shard in self.shards) != self.meta.count
         ):
             raise CorruptIndexError(
                 f"index {directory} is inconsistent (sizes differ); rebuild it with `indexer build`"
             )
         if self.meta.kind == "ivf-fp16":
-            faiss.extract_index_ivf(self.index).nprobe = self.meta.params["nprobe"]
+            faiss.extract_index_ivf(self.shards[0]).nprobe = self.meta.params["nprobe"]
 
     @classmethod
     def open_current(cls, model_dir: Path) -> VectorIndex:
@@ -262,15 +284,27 @@ class VectorIndex:
             selector = negated if selector is None else faiss.IDSelectorAnd(selector, negated)
         # Over-fetch on fp16 scores, then re-score in float32: returned scores are exact cosines.
         fetch = min(self.meta.count, max(4 * k, k + 64))
-        params = self._search_params(selector)
-        _, labels = self.index.search(q, fetch, params=params) if params is not None else self.index.search(q, fetch)
-        candidates = labels[0][labels[0] >= 0]
+        labels = self._candidates(q, fetch, selector)
+        candidates = labels[labels >= 0]
         if candidates.size == 0:
             return np.empty(0, np.int64), np.empty(0, np.float32)
         rows = self.rows(candidates)
         scores = self.vectors[rows] @ q[0]
         order = np.argsort(-scores, kind="stable")[:k]
         return candidates[order].astype(np.int64), scores[order].astype(np.float32)
+
+    def _candidates(self, q: np.ndarray, fetch: int, selector: faiss.IDSelector | None) -> np.ndarray:
+        """Labels of each shard's top `fetch` (FAISS releases the GIL: shards scan in parallel)."""
+
+        def one(shard: faiss.Index) -> np.ndarray:
+            # Parameters per call: IndexIDMap2 swaps its own selector into them during a search.
+            params = self._search_params(selector)
+            return shard.search(q, fetch, params=params)[1][0] if params is not None else shard.search(q, fetch)[1][0]
+
+        if len(self.shards) == 1:
+            return one(self.shards[0])
+        others = [_shard_pool().submit(one, shard) for shard in self.shards[1:]]
+        return np.concatenate([one(self.shards[0]), *(f.result() for f in others)])
 
     def _search_params(self, selector: faiss.IDSelector | None) -> faiss.SearchParameters | None:
         if selector is None:

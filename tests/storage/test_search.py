@@ -18,11 +18,17 @@ def brute_force(vectors: np.ndarray, query: np.ndarray, k: int, exclude: set[int
     return [i + 1 for i in order], scores[order]
 
 
-def test_exact_search_equals_numpy_brute_force(tmp_path, backend):
+@pytest.mark.parametrize("shards", [1, 2])
+def test_exact_search_equals_numpy_brute_force(tmp_path, backend, shards, monkeypatch):
+    import storage.vectors
+
+    monkeypatch.setattr(storage.vectors, "SHARD_MIN", 200 if shards == 2 else 10**9)
     vectors = clustered_vectors(300, 64, seed=1)
     fill_store(tmp_path / "data", vectors)
     catalog = Catalog.open(tmp_path / "data")
-    for track_id in (1, 57, 300):
+    index = catalog.index()
+    assert len(index.shards) == shards and index.meta.params == {"shards": shards}
+    for track_id in (1, 57, 150, 151, 300):  # both sides of the shard boundary
         got = catalog.similar(track_id, k=10)
         ids, scores = brute_force(vectors, vectors[track_id - 1], 10, exclude={track_id})
         assert [n.track.id for n in got] == ids

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Hashable, Iterable, Iterator
-from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -13,6 +12,7 @@ from torch import Tensor
 
 from indexer.errors import DeviceError
 from indexer.models.base import Embedder, TrackEmbedding, check_waveform
+from indexer.models.batching import Pieces, embed_pieces
 from indexer.models.mule.backbone import MuleBackbone
 from indexer.models.mule.checkpoint import CONFIG_FILE, WEIGHTS_FILE, load_into, read_checkpoint
 from indexer.models.mule.config import MuleConfig
@@ -41,22 +41,6 @@ def pick_device(device: str = "auto") -> torch.device:
     if chosen.type not in ("cpu", "cuda"):
         raise DeviceError(f"device {device!r} not supported; use auto, cpu or cuda[:N]")
     return chosen
-
-
-@dataclass
-class _Pending:
-    """A track whose slices are partly embedded."""
-
-    timeline: np.ndarray
-    starts: np.ndarray
-    remaining: int
-
-
-@dataclass
-class _Batch:
-    slices: list[Tensor] = field(default_factory=list)
-    owners: list[tuple[Hashable, int, int]] = field(default_factory=list)  # key, first, stop
-    size: int = 0
 
 
 class MuleEmbedder(Embedder):
@@ -107,12 +91,9 @@ class MuleEmbedder(Embedder):
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=PRECISIONS[self.precision])
 
-    @torch.inference_mode()
-    def _run(self, batch: _Batch) -> Tensor:
-        x = torch.cat(batch.slices).contiguous(memory_format=torch.channels_last)
+    def _run(self, slices: Tensor) -> Tensor:
         with self._autocast():
-            out = self.backbone(x)
-        return out.float().cpu()
+            return self.backbone(slices.contiguous(memory_format=torch.channels_last))
 
     @torch.inference_mode()
     def _track_slices(self, waveform: np.ndarray) -> tuple[Tensor, list[int]]:
@@ -121,39 +102,11 @@ class MuleEmbedder(Embedder):
         centres = slice_centres(mel.shape[1], self.cfg)
         return pad_short_mel(mel, self.cfg), centres
 
-    def embed_stream(self, tracks: Iterable[tuple[Hashable, np.ndarray]]) -> Iterator[tuple[Hashable, TrackEmbedding]]:
-        pending: dict[Hashable, _Pending] = {}
-        batch = _Batch()
-        for key, waveform in tracks:
-            if key in pending:
-                raise ValueError(f"track key {key!r} given twice")
-            mel, centres = self._track_slices(waveform)
-            pending[key] = _Pending(
-                np.empty((len(centres), self.dim), np.float32), slice_starts(centres, self.cfg), len(centres)
-            )
-            first = 0
-            while first < len(centres):
-                stop = min(len(centres), first + self.batch_size - batch.size)
-                with torch.inference_mode():
-                    batch.slices.append(normalised_slices(mel, centres[first:stop], self.cfg))
-                batch.owners.append((key, first, stop))
-                batch.size += stop - first
-                first = stop
-                if batch.size == self.batch_size:
-                    yield from self._flush(batch, pending)
-                    batch = _Batch()
-        if batch.size:
-            yield from self._flush(batch, pending)
+    def _pieces(self, key: Hashable, waveform: np.ndarray) -> Pieces:
+        mel, centres = self._track_slices(waveform)
+        take = lambda a, b: normalised_slices(mel, centres[a:b], self.cfg)  # noqa: E731 - lazily, per batch
+        return Pieces(key, len(centres), slice_starts(centres, self.cfg), take)
 
-    def _flush(self, batch: _Batch, pending: dict[Hashable, _Pending]) -> Iterator[tuple[Hashable, TrackEmbedding]]:
-        out = self._run(batch).numpy()
-        row = 0
-        for key, first, stop in batch.owners:
-            track = pending[key]
-            track.timeline[first:stop] = out[row : row + stop - first]
-            row += stop - first
-            track.remaining -= stop - first
-            if track.remaining == 0:
-                del pending[key]
-                vector = track.timeline.mean(axis=0, dtype=np.float64).astype(np.float32)
-                yield key, TrackEmbedding(vector=vector, timeline=track.timeline, starts=track.starts)
+    def embed_stream(self, tracks: Iterable[tuple[Hashable, np.ndarray]]) -> Iterator[tuple[Hashable, TrackEmbedding]]:
+        pieces = (self._pieces(key, waveform) for key, waveform in tracks)
+        return embed_pieces(pieces, self._run, self.batch_size, self.dim)

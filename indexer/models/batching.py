@@ -1,0 +1,86 @@
+"""Batching of per-track pieces (slices, windows, patches) across tracks, shared by every model.
+
+A model cuts each track into pieces of one shape, hands them here lazily (so a long
+track's pieces are never all materialised at once), and gets back per-track timelines
+and mean vectors. Pieces of different shapes (a short track's single window) never
+share a batch. Results do not depend on the grouping: every model runs pieces
+independently (no cross-item normalisation in eval mode).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from indexer.models.base import TrackEmbedding
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """One track's pieces: `take(first, stop)` stacks pieces [first, stop) on dim 0."""
+
+    key: Hashable
+    count: int
+    starts: np.ndarray  # seconds, one per piece
+    take: Callable[[int, int], Tensor]
+    shape: Hashable = ()  # pieces with different `shape` go to different batches
+
+
+@dataclass
+class _Pending:
+    timeline: np.ndarray
+    starts: np.ndarray
+    remaining: int
+
+
+@dataclass
+class _Batch:
+    parts: list[Tensor] = field(default_factory=list)
+    owners: list[tuple[Hashable, int, int]] = field(default_factory=list)  # key, first, stop
+    size: int = 0
+
+
+def embed_pieces(
+    tracks: Iterable[Pieces], run: Callable[[Tensor], Tensor], batch_size: int, dim: int
+) -> Iterator[tuple[Hashable, TrackEmbedding]]:
+    """Run `run` over batches of up to `batch_size` pieces; yield each track once all its pieces are done."""
+    pending: dict[Hashable, _Pending] = {}
+    batches: dict[Hashable, _Batch] = {}
+    for track in tracks:
+        if track.key in pending:
+            raise ValueError(f"track key {track.key!r} given twice")
+        pending[track.key] = _Pending(np.empty((track.count, dim), np.float32), track.starts, track.count)
+        first = 0
+        while first < track.count:
+            batch = batches.setdefault(track.shape, _Batch())
+            stop = min(track.count, first + batch_size - batch.size)
+            with torch.inference_mode():
+                batch.parts.append(track.take(first, stop))
+            batch.owners.append((track.key, first, stop))
+            batch.size += stop - first
+            first = stop
+            if batch.size == batch_size:
+                yield from _flush(batches.pop(track.shape), run, pending)
+    for batch in batches.values():
+        yield from _flush(batch, run, pending)
+
+
+def _flush(
+    batch: _Batch, run: Callable[[Tensor], Tensor], pending: dict[Hashable, _Pending]
+) -> Iterator[tuple[Hashable, TrackEmbedding]]:
+    with torch.inference_mode():
+        out = run(torch.cat(batch.parts)).float().cpu().numpy()
+    row = 0
+    for key, first, stop in batch.owners:
+        track = pending[key]
+        track.timeline[first:stop] = out[row : row + stop - first]
+        row += stop - first
+        track.remaining -= stop - first
+        if track.remaining == 0:
+            del pending[key]
+            vector = track.timeline.mean(axis=0, dtype=np.float64).astype(np.float32)
+            yield key, TrackEmbedding(vector=vector, timeline=track.timeline, starts=track.starts)
