@@ -30,7 +30,9 @@ if query is None:
 
 views.show_query(catalog, query)
 try:
-    results = find_neighbours(catalog, query, options.k, options.exclude_same_artist, options.exclude_same_album)
+    results = find_neighbours(
+        catalog, query, options.k, options.exclude_same_artist, options.exclude_same_album, options.styles
+    )
 except StorageError as exc:
     st.error(str(exc))
     st.stop()

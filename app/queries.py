@@ -52,7 +52,12 @@ class Results:
 
 
 def find_neighbours(
-    catalog: Catalog, query: Query, k: int, exclude_same_artist: bool = False, exclude_same_album: bool = False
+    catalog: Catalog,
+    query: Query,
+    k: int,
+    exclude_same_artist: bool = False,
+    exclude_same_album: bool = False,
+    styles: list[str] | None = None,
 ) -> Results:
     """Top-k neighbours of `query`, answered from the index in force even while a newer one is built."""
     if query.track is not None:
@@ -62,6 +67,7 @@ def find_neighbours(
             exclude_same_artist=exclude_same_artist,
             exclude_same_album=exclude_same_album,
             allow_stale=True,
+            styles=styles,
         )
     else:
         assert query.upload is not None
@@ -72,5 +78,6 @@ def find_neighbours(
             exclude_album=query.album if exclude_same_album else None,
             revision=query.upload.revision,
             allow_stale=True,
+            styles=styles,
         )
     return Results(neighbours, catalog.stale_by(catalog.index()))

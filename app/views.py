@@ -26,30 +26,40 @@ class Options:
     k: int
     exclude_same_artist: bool
     exclude_same_album: bool
+    styles: list[str]
 
 
 @st.cache_resource(show_spinner=False)
-def cached_catalog(data_dir: str) -> Catalog:
-    return Catalog.open(data_dir)
+def cached_catalog(data_dir: str, model: str | None = None) -> Catalog:
+    return Catalog.open(data_dir, model)
 
 
 @st.cache_resource(show_spinner="Loading the model for uploads…")
-def cached_embedder(model: str, weights: str | None):  # type: ignore[no-untyped-def]
+def cached_embedder(model: str, args: tuple[tuple[str, str | None], ...]):  # type: ignore[no-untyped-def]
     from indexer.models import load_embedder
 
-    return load_embedder(model, weights)
+    return load_embedder(model, **dict(args))
 
 
 def open_catalog() -> Catalog:
     """The data directory's catalog and its index, or a message saying what to run, and stop."""
     try:
-        catalog = cached_catalog(str(resolve_data_dir()))
+        data_dir = str(resolve_data_dir())
+        catalog = cached_catalog(data_dir)
+        models = catalog.models()
+        if len(models) > 1:  # several models' indexes side by side: the person picks one
+            model = st.sidebar.selectbox("Model", models, index=_default(models, catalog.model), key="model")
+            catalog = cached_catalog(data_dir, model)
         catalog.index()
     except StorageError as exc:
         st.error(str(exc))
         st.caption("`indexer build CATALOG_DIR` indexes a folder of audio; `SOUNDALIKE_DATA` picks the data directory.")
         st.stop()
     return catalog
+
+
+def _default(models: list[str], preferred: str) -> int:
+    return models.index(preferred) if preferred in models else 0
 
 
 # -- query state: which track (or upload) the page is about --------------------------------------------
@@ -94,6 +104,7 @@ def sidebar(catalog: Catalog) -> Options:
         k = st.slider("Neighbours", 1, MAX_K, DEFAULT_K, key="k")
         artist = st.checkbox("Leave out the query's artist", key="exclude_artist")
         album = st.checkbox("Leave out the query's album", key="exclude_album")
+        styles = style_filter(catalog)
         index = catalog.index()
         counts = catalog.count_tracks()
         st.caption(
@@ -102,7 +113,21 @@ def sidebar(catalog: Catalog) -> Options:
             + f" · {catalog.model} · {index.meta.kind} index · data in `{catalog.data_dir}`"
         )
         st.caption(LICENCE_NOTE)
-    return Options(k, artist, album)
+    return Options(k, artist, album, styles)
+
+
+def style_filter(catalog: Catalog) -> list[str]:
+    """Genres and styles to keep, when the model tags tracks (MAEST); [] keeps everything."""
+    counts = catalog.style_counts()
+    if not counts:
+        return []
+    genres = sorted({label.split("---")[0] for label, _ in counts})
+    return st.multiselect(
+        "Only these genres or styles",
+        genres + [label for label, _ in counts],
+        key="styles",
+        help="A genre keeps all of its styles. Styles are the model's top labels per track.",
+    )
 
 
 def search_box(catalog: Catalog) -> None:
@@ -149,7 +174,7 @@ def accept_upload(catalog: Catalog, file) -> tuple[str, str] | None:  # type: ig
     if file.size > MAX_UPLOAD_MB * 1024 * 1024:
         return "error", f"{file.name} is {file.size / 2**20:.0f} MB; uploads are limited to {MAX_UPLOAD_MB} MB."
     try:
-        embedder = cached_embedder(catalog.model, catalog.weights_for_queries())
+        embedder = cached_embedder(catalog.model, tuple(sorted(catalog.embedder_args().items())))
     except WeightsError as exc:
         return "warning", (
             f"Uploads need the {catalog.model} weights, which could not be loaded: {exc}. "
@@ -186,12 +211,19 @@ def track_details(track: TrackInfo) -> str:
     return " · ".join(html.escape(p) for p in parts if p)
 
 
+def styles_text(styles: dict[str, float] | None) -> str:
+    return " · ".join(f"{label.replace('---', ' / ')} {p:.0%}" for label, p in (styles or {}).items())
+
+
 def show_query(catalog: Catalog, query: Query) -> None:
     st.subheader("Query", anchor=False)
     with st.container(border=True, key="query-card"):
         if query.track is not None:
             st.markdown(f"**{query.track.title or query.track.path}**  \n{track_details(query.track)}")
             st.caption(query.track.path)
+            styles = catalog.styles([query.track.id])[query.track.id]
+            if styles:
+                st.caption(f"styles: {styles_text(styles)}")
             audio_player(catalog, query.track)
         else:
             assert query.upload is not None
@@ -207,6 +239,8 @@ def show_neighbours(catalog: Catalog, neighbours: list[Neighbour]) -> None:
             info, player, action = st.columns([4, 4, 1.4], vertical_alignment="center")
             info.markdown(f"{rank}. **{n.track.title or n.track.path}**  \n{track_details(n.track)}")
             info.caption(f"similarity {n.score:.3f}")
+            if n.styles:
+                info.caption(f"styles: {styles_text(n.styles)}")
             with player:
                 audio_player(catalog, n.track)
             action.button("Find similar", key=f"use-{n.track.id}", on_click=follow_neighbour, args=(n.track.id,))

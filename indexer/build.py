@@ -43,6 +43,10 @@ DEFAULT_TIMEOUT = 300.0  # seconds to decode one file before it is declared hung
 class BuildOptions:
     model: str = "mule"
     weights: str | None = None
+    layer: str | None = None  # MERT/MusicFM: transformer layer (1-based) or "mean"
+    variant: str | None = None  # MAEST: which published variant
+    styles_top: int | None = None  # MAEST: styles kept per track
+    styles_min: float | None = None  # MAEST: least probability of a kept style
     device: str = "auto"
     precision: str = "fp32"
     batch_size: int | None = None
@@ -50,6 +54,12 @@ class BuildOptions:
     timeout: float = DEFAULT_TIMEOUT
     rebuild: bool = False
     progress: bool = True
+
+    @property
+    def model_options(self) -> dict[str, str]:
+        chosen = {"layer": self.layer, "variant": self.variant, "styles_top": self.styles_top}
+        chosen["styles_min"] = self.styles_min
+        return {k: str(v) for k, v in chosen.items() if v is not None}
 
 
 @dataclass
@@ -101,7 +111,7 @@ class Builder:
             from indexer.models import load_embedder
 
             o = self.options
-            self._embedder = load_embedder(o.model, o.weights, o.device, o.precision, o.batch_size)
+            self._embedder = load_embedder(o.model, o.weights, o.device, o.precision, o.batch_size, **o.model_options)
         return self._embedder
 
     def run(self) -> BuildReport:
@@ -142,8 +152,9 @@ class Builder:
     def _check_revision(self) -> None:
         revision = self.embedder().revision
         spec = self.options.weights or os.environ.get(WEIGHTS_ENV)
-        if spec:
-            self.writer.set_weights_hint(self.options.model, str(Path(spec).resolve()) if Path(spec).is_dir() else spec)
+        if spec and Path(spec).is_dir():
+            spec = str(Path(spec).resolve())
+        self.writer.set_query_hint(self.options.model, spec, self.options.model_options)
         stored = [r for r in self.writer.stored_revisions(self.options.model) if r != revision]
         if stored:
             raise IndexerError(
@@ -206,7 +217,14 @@ class Builder:
                 setattr(track, name, value)
             track.state, track.error = "indexed", None
             self.writer.put_embedding(
-                s, track_id, self.options.model, embedder.revision, result.vector, result.timeline, result.starts
+                s,
+                track_id,
+                self.options.model,
+                embedder.revision,
+                result.vector,
+                result.timeline,
+                result.starts,
+                result.styles,
             )
         self.report.indexed += 1
 

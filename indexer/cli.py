@@ -16,7 +16,7 @@ EXIT_INTERRUPTED = 130
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", help="data directory (default $SOUNDALIKE_DATA or ~/.local/share/soundalike)")
-    common.add_argument("--model", default="mule", help="embedding model (default mule)")
+    common.add_argument("--model", default="mule", help="embedding model: mule (default), maest, mert-95m, mert-330m")
     common.add_argument("--quiet", "-q", action="store_true", help="no progress bar, only errors and the summary")
     common.add_argument("--verbose", "-v", action="store_true", help="debug logging and tracebacks")
 
@@ -25,8 +25,14 @@ def build_parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build", parents=[common], help="embed every audio file of a folder (incremental)")
     build.add_argument("catalog", type=Path, metavar="CATALOG_DIR")
     build.add_argument(
-        "--weights", help="folder or Hub repo id[@revision] (default $SOUNDALIKE_WEIGHTS or matteospanio/mule)"
+        "--weights", help="folder or Hub repo id[@revision] (default $SOUNDALIKE_WEIGHTS, else the model's repo)"
     )
+    build.add_argument(
+        "--layer", help="MERT: transformer layer 1..N or 'mean' (default 7 for mert-95m, 14 for mert-330m)"
+    )
+    build.add_argument("--variant", help="MAEST variant (default 30s-pw-129e)")
+    build.add_argument("--styles-top", type=int, help="MAEST: styles kept per track (default 5)")
+    build.add_argument("--styles-min", type=float, help="MAEST: least probability of a kept style (default 0.1)")
     build.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     build.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"], help="bf16/fp16 need CUDA")
     build.add_argument("--batch-size", type=int, help="slices per model batch (default 32 CPU, 256 GPU)")
@@ -44,6 +50,10 @@ def cmd_build(args: argparse.Namespace) -> int:
     options = BuildOptions(
         model=args.model,
         weights=args.weights,
+        layer=args.layer,
+        variant=args.variant,
+        styles_top=args.styles_top,
+        styles_min=args.styles_min,
         device=args.device,
         precision=args.precision,
         batch_size=args.batch_size,

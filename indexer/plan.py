@@ -63,6 +63,7 @@ def apply_scan(session: Session, root: Path, files: list[FoundFile], model: str,
                 _keep(track, embedded, plan)
             else:
                 track.state, track.error = "pending", None
+                writer.drop_track_vectors(session, track.id)  # every model's: the audio they describe is gone
                 plan.to_embed.append(track.id)
             continue
         moved = vanished.pop(digest, None)

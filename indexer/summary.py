@@ -31,6 +31,9 @@ def format_report(r: BuildReport) -> str:
     return "\n".join(lines)
 
 
+STYLES_SHOWN = 15
+
+
 def format_status(catalog: Catalog) -> str:
     counts = catalog.count_tracks()
     total = sum(counts.values())
@@ -39,23 +42,34 @@ def format_status(catalog: Catalog) -> str:
         f"catalog: {catalog.root or '-'}",
         f"tracks: {total} ({', '.join(f'{n} {state}' for state, n in sorted(counts.items())) or 'none'})",
     ]
-    try:
-        index = catalog.index()
-        meta = index.meta
-        size = sum(p.stat().st_size for p in index.directory.iterdir())
-        behind = catalog.stale_by(index)
-        built = dt.datetime.fromtimestamp(meta.built_at).strftime("%Y-%m-%d %H:%M:%S")
-        lines.append(f"model: {meta.model}, weights revision {meta.revision}")
-        params = f" {meta.params}" if meta.params else ""
-        freshness = f"stale ({behind} change(s) since)" if behind else "up to date"
-        lines.append(
-            f"index: {meta.kind}{params}, {meta.count} vectors x {meta.dim}, {size / 1e6:.1f} MB, "
-            f"built {built}, {freshness}"
-        )
-    except StorageError as exc:
-        lines.append(f"index: none ({exc})")
+    for model in catalog.models() or [catalog.model]:
+        lines += _model_lines(Catalog(catalog.data_dir, catalog.sessions, model))
     failed = catalog.failed_tracks()
     if failed:
         lines.append(f"failed files ({len(failed)}):")
         lines += [f"  {t.path}: {t.error}" for t in failed]
     return "\n".join(lines)
+
+
+def _model_lines(catalog: Catalog) -> list[str]:
+    try:
+        index = catalog.index()
+    except StorageError as exc:
+        return [f"model {catalog.model}: no index ({exc})"]
+    meta = index.meta
+    size = sum(p.stat().st_size for p in index.directory.iterdir())
+    behind = catalog.stale_by(index)
+    built = dt.datetime.fromtimestamp(meta.built_at).strftime("%Y-%m-%d %H:%M:%S")
+    params = "".join(f", {k}={v}" for k, v in meta.params.items())
+    freshness = f"stale ({behind} change(s) since)" if behind else "up to date"
+    lines = [
+        f"model {meta.model}: weights revision {meta.revision}",
+        f"  index: {meta.kind}{params}, {meta.count} vectors x {meta.dim}, {size / 1e6:.1f} MB, "
+        f"built {built}, {freshness}",
+    ]
+    styles = catalog.style_counts()
+    if styles:
+        shown = ", ".join(f"{label} ({n})" for label, n in styles[:STYLES_SHOWN])
+        more = f", and {len(styles) - STYLES_SHOWN} more" if len(styles) > STYLES_SHOWN else ""
+        lines.append(f"  styles ({len(styles)} in all, tracks each): {shown}{more}")
+    return lines

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage.db import open_database
 from storage.errors import EmptyIndexError, ModelMismatchError, StaleIndexError, UnknownTrackError, UsageError
 from storage.paths import INDEX_DIR, database_url, resolve_data_dir
-from storage.schema import Embedding, Meta, Track
+from storage.schema import Embedding, Meta, Track, TrackStyle
 from storage.vectors import VectorIndex, current_build
 
 log = logging.getLogger(__name__)
@@ -28,8 +29,8 @@ def version_key(model: str) -> str:
     return f"vectors_version:{model}"
 
 
-def weights_key(model: str) -> str:
-    return f"weights:{model}"
+def query_hint_key(model: str) -> str:
+    return f"query_hint:{model}"
 
 
 def read_meta(session: Session, key: str) -> str | None:
@@ -72,10 +73,11 @@ class TrackInfo:
 class Neighbour:
     track: TrackInfo
     score: float
+    styles: dict[str, float] | None = None  # a tagging model's top styles (MAEST), else None
 
     def as_dict(self) -> dict:
         t = self.track
-        return {
+        out = {
             "id": t.id,
             "score": round(float(self.score), 6),
             "path": t.path,
@@ -84,6 +86,7 @@ class Neighbour:
             "album": t.album,
             "duration": t.duration,
         }
+        return out | ({"styles": self.styles} if self.styles is not None else {})
 
 
 class Catalog:
@@ -105,6 +108,11 @@ class Catalog:
             model = models[0] if len(models) == 1 else DEFAULT_MODEL
         return cls(directory, sessions, model)
 
+    def models(self) -> list[str]:
+        """Every model with vectors in this data directory."""
+        with self.sessions() as s:
+            return sorted(s.execute(select(Embedding.model).distinct()).scalars())
+
     @property
     def index_dir(self) -> Path:
         return self.data_dir / INDEX_DIR / self.model
@@ -115,12 +123,13 @@ class Catalog:
             value = read_meta(s, CATALOG_ROOT_KEY)
         return Path(value) if value else None
 
-    def weights_for_queries(self, explicit: str | None = None) -> str | None:
-        """Weights to embed outside audio with: the flag, $SOUNDALIKE_WEIGHTS, then those of the build."""
-        if explicit or os.environ.get(WEIGHTS_ENV):
-            return explicit or os.environ[WEIGHTS_ENV]
+    def embedder_args(self, weights: str | None = None) -> dict[str, str | None]:
+        """`load_embedder` keywords for outside audio: the build's options; weights from the flag,
+        $SOUNDALIKE_WEIGHTS, then those of the build."""
         with self.sessions() as s:
-            return read_meta(s, weights_key(self.model))
+            hint = json.loads(read_meta(s, query_hint_key(self.model)) or "{}")
+        chosen = weights or os.environ.get(WEIGHTS_ENV) or hint.get("weights")
+        return {"weights": chosen, **hint.get("options", {})}
 
     def absolute_path(self, track: TrackInfo) -> Path:
         root = self.root
@@ -175,6 +184,32 @@ class Catalog:
             rows = s.execute(select(Track).where(Track.state == "failed").order_by(Track.path)).scalars()
             return [TrackInfo.from_row(r) for r in rows]
 
+    # -- style tags (models that tag: MAEST) -------------------------------------------
+
+    def styles(self, track_ids: list[int]) -> dict[int, dict[str, float]]:
+        """Each track's stored styles for this model, most probable first."""
+        query = select(TrackStyle).where(TrackStyle.model == self.model, TrackStyle.track_id.in_(track_ids))
+        out: dict[int, dict[str, float]] = {i: {} for i in track_ids}
+        with self.sessions() as s:
+            for row in s.execute(query.order_by(TrackStyle.probability.desc())).scalars():
+                out[row.track_id][row.label] = row.probability
+        return out
+
+    def style_counts(self) -> list[tuple[str, int]]:
+        """Every stored style of this model with its number of tracks, most common first."""
+        query = select(TrackStyle.label, func.count()).where(TrackStyle.model == self.model).group_by(TrackStyle.label)
+        with self.sessions() as s:
+            return sorted(s.execute(query).all(), key=lambda row: (-row[1], row[0]))  # type: ignore[return-value]
+
+    def tracks_with_styles(self, styles: list[str]) -> set[int]:
+        """Tracks tagged with any of `styles`: a full "Genre---Style" label, or a genre alone."""
+        conditions = [
+            TrackStyle.label == style if "---" in style else TrackStyle.label.like(f"{style}---%") for style in styles
+        ]
+        query = select(TrackStyle.track_id).where(TrackStyle.model == self.model, or_(*conditions)).distinct()
+        with self.sessions() as s:
+            return set(s.execute(query).scalars())
+
     # -- vectors and search ----------------------------------------------------------
 
     def vector(self, track: TrackInfo) -> np.ndarray:
@@ -219,8 +254,9 @@ class Catalog:
         exclude_same_artist: bool = False,
         exclude_same_album: bool = False,
         allow_stale: bool = False,
+        styles: list[str] | None = None,
     ) -> list[Neighbour]:
-        """The k tracks nearest to a catalog track (never the track itself)."""
+        """The k tracks nearest to a catalog track (never the track itself); `styles` keeps only those tagged so."""
         info = track if isinstance(track, TrackInfo) else self.track(track)
         return self.similar_to_vector(
             self.vector(info),
@@ -229,6 +265,7 @@ class Catalog:
             exclude_artist=info.artist if exclude_same_artist else None,
             exclude_album=info.album if exclude_same_album else None,
             allow_stale=allow_stale,
+            styles=styles,
         )
 
     def similar_to_vector(
@@ -240,6 +277,7 @@ class Catalog:
         exclude_album: str | None = None,
         revision: str | None = None,
         allow_stale: bool = False,
+        styles: list[str] | None = None,
     ) -> list[Neighbour]:
         """The k tracks nearest to any vector of this model (e.g. an uploaded file's)."""
         if k < 1:
@@ -253,7 +291,10 @@ class Catalog:
         if vector.shape != (index.meta.dim,):
             raise ModelMismatchError(f"query vector has {vector.shape} dims, the {self.model} index {index.meta.dim}")
         excluded = set(exclude_ids or []) | self._ids_sharing(exclude_artist, exclude_album)
-        ids, scores = index.search(vector, k, exclude=sorted(excluded))
+        include = sorted(self.tracks_with_styles(styles)) if styles else None
+        if include is not None and not include:
+            return []
+        ids, scores = index.search(vector, k, exclude=sorted(excluded), include=include)
         return self._neighbours(ids, scores)
 
     def _ids_sharing(self, artist: str | None, album: str | None) -> set[int]:
@@ -270,9 +311,17 @@ class Catalog:
     def _neighbours(self, ids: np.ndarray, scores: np.ndarray) -> list[Neighbour]:
         with self.sessions() as s:
             rows = {r.id: r for r in s.execute(select(Track).where(Track.id.in_(ids.tolist()))).scalars()}
+        tagged = self.styles(list(rows)) if self._tags_styles() else {}
         # An id the database no longer has (removed since the build) is dropped, not shown.
         return [
-            Neighbour(TrackInfo.from_row(rows[i]), float(sc))
+            Neighbour(TrackInfo.from_row(rows[i]), float(sc), tagged.get(i))
             for i, sc in zip(ids.tolist(), scores, strict=False)
             if i in rows
         ]
+
+    def _tags_styles(self) -> bool:
+        with self.sessions() as s:
+            return (
+                s.execute(select(TrackStyle.track_id).where(TrackStyle.model == self.model).limit(1)).first()
+                is not None
+            )

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.errors import NoDataError, StorageError
-from storage.schema import Base, Meta
+from storage.schema import Base, Meta, TrackStyle
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ BUSY_TIMEOUT_MS = 30_000
 # version -> upgrade step from version-1. Add new steps at the end; never edit old ones.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: lambda conn: Base.metadata.create_all(conn),
+    2: lambda conn: TrackStyle.__table__.create(conn, checkfirst=True),  # style tags (MAEST)
 }
 LATEST = max(MIGRATIONS)
 

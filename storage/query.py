@@ -26,6 +26,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--m3u", type=Path, metavar="FILE", help="also write the neighbours as an M3U playlist")
     p.add_argument("--exclude-same-artist", action="store_true")
     p.add_argument("--exclude-same-album", action="store_true")
+    p.add_argument(
+        "--style",
+        action="append",
+        metavar="STYLE",
+        help='keep neighbours tagged with this style ("Electronic---Techno") or genre ("Electronic"); '
+        "repeatable; needs a tagging model (maest)",
+    )
     p.add_argument("--audio", type=Path, metavar="FILE", help="query with an outside audio file instead of a track")
     p.add_argument("--data-dir", help="data directory (default $SOUNDALIKE_DATA or ~/.local/share/soundalike)")
     p.add_argument("--model", help="embedding model (default: the only one stored, else mule)")
@@ -72,10 +79,10 @@ def query_audio(catalog: Catalog, args: argparse.Namespace) -> list[Neighbour]:
     from indexer.models import load_embedder
     from indexer.query_audio import embed_audio_file
 
-    embedder = load_embedder(catalog.model, weights=catalog.weights_for_queries(args.weights), device=args.device)
+    embedder = load_embedder(catalog.model, device=args.device, **catalog.embedder_args(args.weights))
     query = embed_audio_file(args.audio, embedder)
     return catalog.similar_to_vector(
-        query.embedding.vector, args.k, revision=embedder.revision, allow_stale=args.allow_stale
+        query.embedding.vector, args.k, revision=embedder.revision, allow_stale=args.allow_stale, styles=args.style
     )
 
 
@@ -90,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
     if (args.track is None) == (args.audio is None):
         raise UsageError("give a TRACK_ID or --audio FILE (one of the two)")
     catalog = Catalog.open(args.data_dir, args.model)
+    if args.style and not catalog.style_counts():
+        raise UsageError(f"the {catalog.model} vectors carry no style tags; --style needs a tagging model (maest)")
     track: TrackInfo | None = None
     if args.audio is not None:
         neighbours = query_audio(catalog, args)
@@ -102,13 +111,17 @@ def run(args: argparse.Namespace) -> int:
             exclude_same_artist=args.exclude_same_artist,
             exclude_same_album=args.exclude_same_album,
             allow_stale=args.allow_stale,
+            styles=args.style,
         )
         label = f"[{track.id}] {track.label}"
     if args.m3u:
         write_m3u(args.m3u, catalog, neighbours)
     if args.json:
+        query = {"id": track.id, "path": track.path} if track else {"audio": str(args.audio)}
+        if track and catalog.style_counts():
+            query["styles"] = catalog.styles([track.id])[track.id]
         payload = {
-            "query": {"id": track.id, "path": track.path} if track else {"audio": str(args.audio)},
+            "query": query,
             "model": catalog.model,
             "neighbours": [n.as_dict() for n in neighbours],
         }

@@ -69,6 +69,16 @@ class Embedding(Base):
         return np.frombuffer(self.starts, dtype="<f4")
 
 
+class TrackStyle(Base):
+    """A style label a tagging model (MAEST) gives a track, with its probability (mean over patches)."""
+
+    __tablename__ = "track_styles"
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True)
+    model: Mapped[str] = mapped_column(String(64), primary_key=True)
+    label: Mapped[str] = mapped_column(String(128), primary_key=True, index=True)  # "Genre---Style"
+    probability: Mapped[float] = mapped_column(Float)
+
+
 class IndexRecord(Base):
     """The FAISS index currently in force for a model."""
 

@@ -17,11 +17,11 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.catalog import CATALOG_ROOT_KEY, read_meta, version_key, weights_key
+from storage.catalog import CATALOG_ROOT_KEY, query_hint_key, read_meta, version_key
 from storage.db import open_database
 from storage.errors import EmptyIndexError, ModelMismatchError
 from storage.paths import INDEX_DIR, database_url, resolve_data_dir
-from storage.schema import Embedding, IndexRecord, Meta, Track
+from storage.schema import Embedding, IndexRecord, Meta, Track, TrackStyle
 from storage.vectors import EXACT_MAX, IndexMeta, write_index
 
 log = logging.getLogger(__name__)
@@ -68,10 +68,10 @@ class StoreWriter:
         with self.sessions.begin() as s:
             write_meta(s, CATALOG_ROOT_KEY, str(root.resolve()))
 
-    def set_weights_hint(self, model: str, spec: str) -> None:
-        """Remember which weights built `model`'s vectors, so queries with outside audio load the same."""
+    def set_query_hint(self, model: str, weights: str | None, options: dict[str, str]) -> None:
+        """Remember the weights and options that built `model`'s vectors: outside audio is embedded alike."""
         with self.sessions.begin() as s:
-            write_meta(s, weights_key(model), spec)
+            write_meta(s, query_hint_key(model), json.dumps({"weights": weights, "options": options}))
 
     def put_embedding(
         self,
@@ -82,8 +82,14 @@ class StoreWriter:
         vector: np.ndarray,
         timeline: np.ndarray,
         starts: np.ndarray,
+        styles: dict[str, float] | None = None,
     ) -> None:
         session.merge(embedding_row(track_id, model, revision, vector, timeline, starts))
+        if styles is not None:
+            session.execute(delete(TrackStyle).where(TrackStyle.track_id == track_id, TrackStyle.model == model))
+            session.add_all(
+                TrackStyle(track_id=track_id, model=model, label=k, probability=p) for k, p in styles.items()
+            )
         bump_version(session, model)
 
     def delete_tracks(self, session: Session, track_ids: Iterable[int]) -> int:
@@ -92,13 +98,22 @@ class StoreWriter:
             return 0
         models = session.execute(select(Embedding.model).where(Embedding.track_id.in_(ids)).distinct()).scalars().all()
         session.execute(delete(Embedding).where(Embedding.track_id.in_(ids)))
+        session.execute(delete(TrackStyle).where(TrackStyle.track_id.in_(ids)))
         session.execute(delete(Track).where(Track.id.in_(ids)))
         for model in models:
             bump_version(session, model)
         return len(ids)
 
+    def drop_track_vectors(self, session: Session, track_id: int) -> None:
+        models = session.execute(select(Embedding.model).where(Embedding.track_id == track_id)).scalars().all()
+        session.execute(delete(Embedding).where(Embedding.track_id == track_id))
+        session.execute(delete(TrackStyle).where(TrackStyle.track_id == track_id))
+        for model in models:
+            bump_version(session, model)
+
     def drop_model_vectors(self, session: Session, model: str) -> None:
         session.execute(delete(Embedding).where(Embedding.model == model))
+        session.execute(delete(TrackStyle).where(TrackStyle.model == model))
         bump_version(session, model)
 
     def stored_revisions(self, model: str) -> list[str]:

@@ -9,7 +9,13 @@ from indexer.errors import IndexerError
 if TYPE_CHECKING:
     from indexer.models.base import Embedder
 
-MODELS = ("mule",)
+MODELS = ("mule", "maest", "mert-95m", "mert-330m")
+OPTIONS = {  # model-specific options
+    "mule": (),
+    "maest": ("variant", "styles_top", "styles_min"),
+    "mert-95m": ("layer",),
+    "mert-330m": ("layer",),
+}
 
 
 def load_embedder(
@@ -18,10 +24,32 @@ def load_embedder(
     device: str = "auto",
     precision: str = "fp32",
     batch_size: int | None = None,
+    **options: str | None,
 ) -> Embedder:
-    """Load the named model's weights (folder or Hub repo) onto `device`."""
+    """Load the named model's weights (folder or Hub repo) onto `device`; `options` as OPTIONS allows."""
+    if model not in MODELS:
+        raise IndexerError(f"unknown model {model!r}; available: {', '.join(MODELS)}")
+    given = {k: v for k, v in options.items() if v is not None}
+    wrong = sorted(set(given) - set(OPTIONS[model]))
+    if wrong:
+        raise IndexerError(f"model {model} takes no {', '.join('--' + w for w in wrong)} option")
     if model == "mule":
         from indexer.models.mule.embedder import MuleEmbedder
 
         return MuleEmbedder.from_weights(weights, device=device, precision=precision, batch_size=batch_size)
-    raise IndexerError(f"unknown model {model!r}; available: {', '.join(MODELS)}")
+    if model == "maest":
+        from indexer.models.maest.embedder import MaestEmbedder
+
+        top, minimum = given.get("styles_top"), given.get("styles_min")
+        return MaestEmbedder.from_weights(
+            weights,
+            given.get("variant"),
+            device,
+            precision,
+            batch_size,
+            **({"styles_top": int(top)} if top is not None else {}),
+            **({"styles_min": float(minimum)} if minimum is not None else {}),
+        )
+    from indexer.models.mert.embedder import MertEmbedder
+
+    return MertEmbedder.from_weights(model, weights, given.get("layer"), device, precision, batch_size)

@@ -21,6 +21,7 @@ class TrackEmbedding:
     vector: np.ndarray  # (dim,) float32, mean of the timeline
     timeline: np.ndarray  # (n_slices, dim) float32
     starts: np.ndarray  # (n_slices,) float64, each slice's start in seconds
+    styles: dict[str, float] | None = None  # models with a tagger (MAEST): top labels -> probability
 
     @property
     def n_slices(self) -> int:

@@ -237,3 +237,45 @@ def test_upload_with_the_real_model(page, tmp_path, mule_checkpoint, mule_embedd
     assert neighbour_ids(at)[0] == catalog.resolve("t1.flac").id
     top = [c.value for c in at.caption if c.value.startswith("similarity")][0]
     assert float(top.split()[-1]) > 0.999
+
+
+def test_several_models_side_by_side(page, page_catalog, tmp_path):
+    from indexer.build import BuildOptions, build_catalog
+    from indexer.models.mert.checkpoint import mert_config, write_random_checkpoint
+
+    catalog_dir, data = page_catalog
+    weights = write_random_checkpoint(tmp_path / "mert", mert_config("95m", small=True))
+    options = BuildOptions(model="mert-95m", weights=str(weights), workers=1, progress=False)
+    build_catalog(catalog_dir, data, options)
+    at = page(data)
+    assert at.selectbox(key="model").options == ["mert-95m", "mule"]
+    assert at.selectbox(key="model").value == "mule"
+    at.selectbox(key="model").set_value("mert-95m").run()
+    at = pick(at, "flow")
+    flow = Catalog.open(data, "mert-95m").resolve("bo/tides/02 flow.m4a")
+    assert neighbour_ids(at) == [n.track.id for n in Catalog.open(data, "mert-95m").similar(flow, 10)]
+    assert "mert-95m" in " ".join(c.value for c in at.sidebar.caption)
+
+
+def test_styles_shown_and_filtered_with_a_tagging_model(page, page_catalog, tmp_path):
+    from indexer.build import BuildOptions, build_catalog
+    from indexer.models.maest.checkpoint import maest_config, write_random_checkpoint
+
+    catalog_dir, data = page_catalog
+    labels = [f"Genre{g}---Style{g}.{s}" for g in range(4) for s in range(10)]
+    weights = write_random_checkpoint(tmp_path / "maest", maest_config(labels, small=True), 316)
+    options = BuildOptions(model="maest", weights=str(weights), variant="5s-pw-129e", styles_top=2, styles_min=0.0)
+    options.workers, options.progress = 1, False
+    build_catalog(catalog_dir, data, options)
+    at = page(data)
+    at.selectbox(key="model").set_value("maest").run()
+    at = pick(at, "three")
+    shown = [c.value for c in at.caption if c.value.startswith("styles:")]
+    assert len(shown) == 1 + 10  # the query and every neighbour
+    catalog = Catalog.open(data, "maest")
+    counts = dict(catalog.style_counts())
+    rare = min(counts, key=lambda label: (counts[label], label))
+    at.multiselect(key="styles").set_value([rare]).run()
+    kept = neighbour_ids(at)
+    three = catalog.resolve("cy/solo/03 three.flac").id
+    assert set(kept) == catalog.tracks_with_styles([rare]) - {three}

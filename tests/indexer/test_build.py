@@ -18,7 +18,7 @@ from indexer.errors import IndexerError
 from storage.catalog import Catalog
 from storage.schema import Embedding, Track
 from tests.audio_files import ALL_FORMATS, tag, write_audio
-from tests.fake_embedder import FakeEmbedder, install
+from tests.fake_embedder import FakeEmbedder
 
 OPTIONS = BuildOptions(workers=2, progress=False, timeout=60)
 
@@ -193,7 +193,9 @@ def test_other_weights_need_rebuild(tmp_path):
 def test_cli_build_and_status(tmp_path, capsys, monkeypatch):
     root = make_catalog(tmp_path / "catalog", n=3)
     (root / "broken.mp3").write_text("nope")
-    install()
+    import indexer.models
+
+    monkeypatch.setattr(indexer.models, "load_embedder", lambda *args, **kwargs: FakeEmbedder())
     data = tmp_path / "data"
     assert indexer_main(["build", str(root), "--data-dir", str(data), "--quiet", "--workers", "1"]) == 0
     out = capsys.readouterr().out
@@ -201,7 +203,8 @@ def test_cli_build_and_status(tmp_path, capsys, monkeypatch):
     assert indexer_main(["status", "--data-dir", str(data)]) == 0
     status = capsys.readouterr().out
     assert "tracks: 4 (1 failed, 3 indexed)" in status
-    assert "weights revision fake-rev" in status and "exact-fp16, 3 vectors x 32" in status and "up to date" in status
+    assert "model mule: weights revision fake-rev" in status
+    assert "exact-fp16, shards=1, 3 vectors x 32" in status and "up to date" in status
     assert "broken.mp3:" in status
     assert indexer_main(["build", str(tmp_path / "nowhere"), "--data-dir", str(data)]) == 2
     assert "does not exist" in capsys.readouterr().err

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Hashable, Iterable, Iterator
 
@@ -10,9 +9,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from indexer.errors import DeviceError
 from indexer.models.base import Embedder, TrackEmbedding, check_waveform
 from indexer.models.batching import Pieces, embed_pieces
+from indexer.models.device import autocast, check_precision, pick_device
 from indexer.models.mule.backbone import MuleBackbone
 from indexer.models.mule.checkpoint import CONFIG_FILE, WEIGHTS_FILE, load_into, read_checkpoint
 from indexer.models.mule.config import MuleConfig
@@ -26,21 +25,6 @@ DEFAULT_REPO = "matteospanio/mule"
 # We take ordinary [-1, 1] audio and halve it, which feeds the weights what they were trained on.
 INPUT_SCALE = 0.5
 DEFAULT_BATCH = {"cpu": 32, "cuda": 256}
-PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
-
-
-def pick_device(device: str = "auto") -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        chosen = torch.device(device)
-    except RuntimeError as exc:
-        raise DeviceError(f"unknown device {device!r}; use auto, cpu or cuda[:N]") from exc
-    if chosen.type == "cuda" and not torch.cuda.is_available():
-        raise DeviceError("device 'cuda' requested but no CUDA GPU is available to torch here")
-    if chosen.type not in ("cpu", "cuda"):
-        raise DeviceError(f"device {device!r} not supported; use auto, cpu or cuda[:N]")
-    return chosen
 
 
 class MuleEmbedder(Embedder):
@@ -60,20 +44,12 @@ class MuleEmbedder(Embedder):
         self.dim = cfg.embedding_dim
         self.revision = revision
         self.device = pick_device(device)
-        if precision not in PRECISIONS:
-            raise DeviceError(f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}")
-        if precision != "fp32" and self.device.type != "cuda":
-            raise DeviceError(f"precision {precision} needs a CUDA device; on CPU use fp32")
-        self.precision = precision
+        self.precision = check_precision(precision, self.device)
         self.batch_size = batch_size or DEFAULT_BATCH[self.device.type]
         backbone = MuleBackbone(cfg)
         mel_fb = load_into(backbone, state, cfg)
         self.backbone = backbone.eval().to(self.device, memory_format=torch.channels_last)
         self.log_mel = LogMel(cfg, mel_fb.to(self.device))
-        if self.device.type == "cuda" and precision == "fp32":
-            # TF32 would cost parity with the reference; fp32 means fp32.
-            torch.backends.cudnn.allow_tf32 = False
-            torch.backends.cuda.matmul.allow_tf32 = False
 
     @classmethod
     def from_weights(
@@ -86,13 +62,8 @@ class MuleEmbedder(Embedder):
 
     # -- embedding -----------------------------------------------------------------
 
-    def _autocast(self) -> contextlib.AbstractContextManager:
-        if self.precision == "fp32":
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=PRECISIONS[self.precision])
-
     def _run(self, slices: Tensor) -> Tensor:
-        with self._autocast():
+        with autocast(self.precision, self.device):
             return self.backbone(slices.contiguous(memory_format=torch.channels_last))
 
     @torch.inference_mode()

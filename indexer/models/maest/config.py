@@ -1,0 +1,57 @@
+"""MAEST variants and constants (BACKENDS.md; the Hub repos `mtg-upf/discogs-maest-*`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "pytorch_model.bin"
+FILES = [CONFIG_FILE, WEIGHTS_FILE]
+
+SAMPLE_RATE = 16000
+N_FFT = 512  # = window length, periodic Hann, no centring: frames start at sample 0
+HOP = 256
+N_MELS = 96  # Slaney scale and Slaney area norm, 0-8000 Hz
+F_MAX = 8000.0
+MEL_MEAN = 2.06755686098554
+MEL_STD = 1.268292820667291  # inputs are (logmel - mean) / (2 * std)
+EMBEDDING_LAYER = 7  # the paper's: block 7's CLS, DIST and mean of the other tokens
+HIDDEN = 768
+DIM = 3 * HIDDEN  # 2304
+
+# Top styles kept per track: probability at least STYLES_MIN, at most STYLES_TOP of them.
+STYLES_TOP = 5
+STYLES_MIN = 0.1
+
+
+@dataclass(frozen=True)
+class MaestVariant:
+    repo: str
+    max_length: int  # frames per patch
+
+
+VARIANTS = {
+    name: MaestVariant(f"mtg-upf/discogs-maest-{name}", frames)
+    for name, frames in {
+        "5s-pw-129e": 316,
+        "10s-fs-129e": 626,
+        "10s-pw-129e": 626,
+        "10s-dw-75e": 626,
+        "20s-pw-129e": 1256,
+        "30s-pw-129e": 1876,
+        "30s-pw-73e-ts": 1876,
+    }.items()
+}
+DEFAULT_VARIANT = "30s-pw-129e"
+
+
+def ast_config_fields(max_length: int) -> dict:
+    """What ASTConfig needs beyond the published config.json to run MAEST (BACKENDS.md)."""
+    return {
+        "num_mel_bins": N_MELS,
+        "max_length": max_length,
+        "time_stride": 10,
+        "frequency_stride": 10,
+        "patch_size": 16,
+        "layer_norm_eps": 1e-6,
+    }

@@ -1,0 +1,143 @@
+"""MAEST as a soundalike Embedder: patch embeddings (block 7) averaged, style probabilities kept."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable, Iterable, Iterator
+from dataclasses import replace
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from indexer.errors import IndexerError
+from indexer.models.base import Embedder, TrackEmbedding, check_waveform
+from indexer.models.batching import Pieces, embed_pieces
+from indexer.models.device import autocast, check_precision, pick_device
+from indexer.models.maest.checkpoint import build_model, load_strict, read_state
+from indexer.models.maest.config import (
+    CONFIG_FILE,
+    DEFAULT_VARIANT,
+    EMBEDDING_LAYER,
+    FILES,
+    HOP,
+    SAMPLE_RATE,
+    STYLES_MIN,
+    STYLES_TOP,
+    VARIANTS,
+    WEIGHTS_FILE,
+)
+from indexer.models.maest.frontend import MaestFrontend
+from indexer.models.mert.config import read_json
+from indexer.models.weights import resolve_weights, weights_spec
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH = {"cpu": 2, "cuda": 32}  # 30-s patches
+
+
+def patch_starts(frames: int, length: int) -> list[int]:
+    """Essentia's patching: hop length-1; the last partial patch is dropped; a short input is one padded patch."""
+    if frames <= length:
+        return [0]
+    return list(range(0, frames - length + 1, length - 1))
+
+
+def top_styles(probabilities: np.ndarray, labels: list[str], top: int, minimum: float) -> dict[str, float]:
+    order = np.argsort(-probabilities, kind="stable")[:top]
+    return {labels[i]: round(float(probabilities[i]), 4) for i in order if probabilities[i] >= minimum}
+
+
+@torch.inference_mode()
+def embed_and_classify(model, patches: Tensor, layer: int = EMBEDDING_LAYER) -> tuple[Tensor, Tensor]:  # type: ignore[no-untyped-def]
+    """(embedding (B, 3*hidden) from block `layer`, label logits (B, labels)) in one pass over the layers."""
+    ast = model.audio_spectrogram_transformer
+    h = ast.embeddings(patches)
+    embedding = None
+    for i, block in enumerate(ast.layers, 1):
+        h = block(h)
+        if i == layer:
+            embedding = torch.cat([h[:, 0], h[:, 1], h[:, 2:].mean(dim=1)], dim=-1)
+    sequence = ast.layernorm(h)
+    logits = model.classifier((sequence[:, 0] + sequence[:, 1]) / 2)
+    assert embedding is not None
+    return embedding, logits
+
+
+class MaestEmbedder(Embedder):
+    name = "maest"
+    sample_rate = SAMPLE_RATE
+
+    def __init__(
+        self,
+        config: dict,
+        state: dict[str, Tensor],
+        variant: str = DEFAULT_VARIANT,
+        revision: str = "unknown",
+        device: str = "auto",
+        precision: str = "fp32",
+        batch_size: int | None = None,
+        styles_top: int = STYLES_TOP,
+        styles_min: float = STYLES_MIN,
+    ) -> None:
+        if variant not in VARIANTS:
+            raise IndexerError(f"unknown MAEST variant {variant!r}; available: {', '.join(VARIANTS)}")
+        self.variant = variant
+        self.length = VARIANTS[variant].max_length
+        model = build_model(config, self.length)
+        load_strict(model, state)
+        if model.config.num_hidden_layers < EMBEDDING_LAYER:
+            raise IndexerError(f"MAEST needs at least {EMBEDDING_LAYER} layers for its embedding")
+        self.labels = [model.config.id2label[i] for i in range(len(model.config.id2label))]
+        self.dim = 3 * model.config.hidden_size
+        self.revision = f"{revision};variant={variant}"
+        self.device = pick_device(device)
+        self.precision = check_precision(precision, self.device)
+        self.batch_size = batch_size or DEFAULT_BATCH[self.device.type]
+        self.styles_top, self.styles_min = styles_top, styles_min
+        self.model = model.to(self.device)
+        self.frontend = MaestFrontend().to(self.device)
+
+    @classmethod
+    def from_weights(
+        cls,
+        weights: str | None = None,
+        variant: str | None = None,
+        device: str = "auto",
+        precision: str = "fp32",
+        batch_size: int | None = None,
+        styles_top: int = STYLES_TOP,
+        styles_min: float = STYLES_MIN,
+    ) -> MaestEmbedder:
+        variant = variant or DEFAULT_VARIANT
+        if variant not in VARIANTS:
+            raise IndexerError(f"unknown MAEST variant {variant!r}; available: {', '.join(VARIANTS)}")
+        files = resolve_weights(weights_spec(weights, VARIANTS[variant].repo), FILES)
+        config = read_json(files.paths[CONFIG_FILE])
+        state = read_state(files.paths[WEIGHTS_FILE])
+        return cls(config, state, variant, files.revision, device, precision, batch_size, styles_top, styles_min)
+
+    def _run(self, patches: Tensor) -> Tensor:
+        with autocast(self.precision, self.device):
+            embedding, logits = embed_and_classify(self.model, patches)
+        return torch.cat([embedding.float(), torch.sigmoid(logits.float())], dim=-1)
+
+    def _pieces(self, key: Hashable, waveform: np.ndarray) -> Pieces:
+        with torch.inference_mode():
+            mel = self.frontend(torch.from_numpy(check_waveform(waveform)).to(self.device))
+        if mel.shape[0] < self.length:  # one patch, zero-padded (as the feature extractor pads)
+            mel = torch.nn.functional.pad(mel, (0, 0, 0, self.length - mel.shape[0]))
+        starts = patch_starts(mel.shape[0], self.length)
+
+        def take(first: int, stop: int) -> Tensor:
+            return torch.stack([mel[s : s + self.length] for s in starts[first:stop]])
+
+        return Pieces(key, len(starts), np.asarray(starts, dtype=np.float64) * HOP / SAMPLE_RATE, take)
+
+    def embed_stream(self, tracks: Iterable[tuple[Hashable, np.ndarray]]) -> Iterator[tuple[Hashable, TrackEmbedding]]:
+        pieces = (self._pieces(key, waveform) for key, waveform in tracks)
+        for key, both in embed_pieces(pieces, self._run, self.batch_size, self.dim + len(self.labels)):
+            timeline = both.timeline[:, : self.dim]
+            probabilities = both.timeline[:, self.dim :].mean(axis=0)
+            styles = top_styles(probabilities, self.labels, self.styles_top, self.styles_min)
+            yield key, replace(both, vector=both.vector[: self.dim], timeline=timeline, styles=styles)

@@ -1,0 +1,97 @@
+"""MERT checkpoints in the Hub's format: config.json + preprocessor_config.json + pytorch_model.bin.
+
+`pytorch_model.bin` holds MERTModel's state_dict: HuBERT's key names, the positional
+convolution in the old weight-norm form (`weight_g`/`weight_v`). Loading is strict:
+every tensor consumed, every shape checked, before torch maps the weight-norm keys.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from indexer.errors import CheckpointMismatchError, WeightsError
+from indexer.models.mert.config import CONFIG_FILE, PREPROCESSOR_FILE, WEIGHTS_FILE
+
+# torch's parametrised weight norm vs the published (old-style) names.
+NEW_NORM = {"parametrizations.weight.original0": "weight_g", "parametrizations.weight.original1": "weight_v"}
+
+
+def published_key(key: str) -> str:
+    for new, old in NEW_NORM.items():
+        if key.endswith(new):
+            return key[: -len(new)] + old
+    return key
+
+
+def read_state(path: Path) -> dict[str, Tensor]:
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is one clear error
+        raise WeightsError(f"cannot read MERT weights {path}: {exc.__class__.__name__}: {exc}") from exc
+    if not isinstance(state, dict):
+        raise WeightsError(f"{path} does not hold a state_dict")
+    return state
+
+
+def load_strict(model: torch.nn.Module, state: dict[str, Tensor]) -> None:
+    """Load `state` (published key names) into `model`, refusing any missing, extra or misshapen tensor."""
+    expected = {published_key(k): tuple(v.shape) for k, v in model.state_dict().items()}
+    got = {k: tuple(v.shape) for k, v in state.items()}
+    missing = sorted(set(expected) - set(got))
+    extra = sorted(set(got) - set(expected))
+    shapes = sorted(k for k in set(expected) & set(got) if expected[k] != got[k])
+    if missing or extra or shapes:
+        parts = [f"missing {missing[:5]}" if missing else "", f"unexpected {extra[:5]}" if extra else ""]
+        parts.append(f"misshapen {[(k, got[k], expected[k]) for k in shapes[:5]]}" if shapes else "")
+        raise CheckpointMismatchError("MERT checkpoint does not match its config: " + "; ".join(p for p in parts if p))
+    model.load_state_dict(state, strict=True)  # torch maps weight_g/weight_v onto the parametrisation
+
+
+def write_random_checkpoint(directory: Path, config: dict, seed: int = 0, sample_rate: int = 24000) -> Path:
+    """A checkpoint in the Hub's layout from random weights (tests, benchmarks). `config` as published."""
+    from transformers import HubertModel
+
+    from indexer.models.mert.config import hubert_config
+
+    directory.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    model = HubertModel(hubert_config(config)).eval()
+    state = {published_key(k): v.contiguous() for k, v in model.state_dict().items()}
+    torch.save(state, directory / WEIGHTS_FILE)
+    (directory / CONFIG_FILE).write_text(json.dumps(config, indent=2))
+    preprocessor = {"do_normalize": False, "feature_size": 1, "padding_side": "right", "padding_value": 0.0}
+    preprocessor |= {"return_attention_mask": True, "sampling_rate": sample_rate}
+    (directory / PREPROCESSOR_FILE).write_text(json.dumps(preprocessor, indent=2))
+    return directory
+
+
+def mert_config(size: str = "95m", small: bool = False) -> dict:
+    """A config.json as published for MERT-v1-95M / -330M; `small` shrinks widths and depth for tests."""
+    base = {
+        "model_type": "mert_model",
+        "architectures": ["MERTModel"],
+        "auto_map": {"AutoConfig": "configuration_MERT.MERTConfig", "AutoModel": "modeling_MERT.MERTModel"},
+        "feature_extractor_cqt": False,
+        "deepnorm": False,
+        "attention_relax": -1.0,
+        "conv_dim": [512] * 7,
+        "conv_kernel": [10, 3, 3, 3, 3, 2, 2],
+        "conv_stride": [5, 2, 2, 2, 2, 2, 2],
+        "num_conv_pos_embeddings": 128,
+        "num_conv_pos_embedding_groups": 16,
+        "sample_rate": 24000,
+    }
+    if size == "95m":
+        base |= {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072}
+        base |= {"feat_extract_norm": "group", "conv_bias": False, "do_stable_layer_norm": False}
+    else:
+        base |= {"hidden_size": 1024, "num_hidden_layers": 24, "num_attention_heads": 16, "intermediate_size": 4096}
+        base |= {"feat_extract_norm": "layer", "conv_bias": True, "do_stable_layer_norm": True}
+    if small:
+        base |= {"hidden_size": 64, "num_hidden_layers": 3, "num_attention_heads": 4, "intermediate_size": 128}
+        base |= {"conv_dim": [32] * 7, "num_conv_pos_embeddings": 16, "num_conv_pos_embedding_groups": 4}
+    return base

@@ -1,0 +1,157 @@
+"""MERT as a soundalike Embedder: 24 kHz windows in, the chosen layer's time-average out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable, Iterable, Iterator
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from indexer.errors import IndexerError
+from indexer.models.base import Embedder, TrackEmbedding, check_waveform
+from indexer.models.batching import Pieces, embed_pieces
+from indexer.models.device import autocast, check_precision, pick_device
+from indexer.models.mert.checkpoint import load_strict, read_state
+from indexer.models.mert.config import (
+    CONFIG_FILE,
+    FILES,
+    HOP_SECONDS,
+    MIN_SAMPLES,
+    PREPROCESSOR_FILE,
+    VARIANTS,
+    WEIGHTS_FILE,
+    WINDOW_SECONDS,
+    Preprocessing,
+    hubert_config,
+    preprocessing,
+    read_json,
+)
+from indexer.models.weights import resolve_weights, weights_spec
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH = {"cpu": 4, "cuda": 32}  # 5-s windows
+
+
+def parse_layer(layer: str | int | None, layers: int, default: int) -> int | str:
+    """`--layer`: a 1-based transformer layer, or "mean" (all layers averaged)."""
+    if layer is None:
+        return default
+    if str(layer) == "mean":
+        return "mean"
+    if not str(layer).isdigit() or not 1 <= int(layer) <= layers:
+        raise IndexerError(f"--layer must be 1..{layers} or 'mean', got {layer!r}")
+    return int(layer)
+
+
+def window_starts(n_samples: int, window: int, hop: int) -> list[int]:
+    """Window starts covering the track; the last window is pulled back to end at the track's end."""
+    if n_samples <= window:
+        return [0]
+    starts = list(range(0, n_samples - window + 1, hop))
+    if starts[-1] + window < n_samples:
+        starts.append(n_samples - window)
+    return starts
+
+
+@torch.inference_mode()
+def layer_output(model, x: Tensor, layer: int | str) -> Tensor:  # type: ignore[no-untyped-def]
+    """(batch, frames, hidden) after transformer layer `layer` (1-based), or the mean of all layers.
+
+    Run layer by layer rather than through `output_hidden_states`, whose meaning changed in
+    transformers 5 for pre-LayerNorm encoders. Our rule, transformers 4's: a layer's output
+    is its residual stream; the last layer of a pre-LN encoder (330M) includes the final
+    LayerNorm, so it equals `last_hidden_state`.
+    """
+    encoder = model.encoder
+    stable = model.config.do_stable_layer_norm
+    h = model.feature_projection(model.feature_extractor(x).transpose(1, 2))
+    h = h + encoder.pos_conv_embed(h)
+    if not stable:
+        h = encoder.layer_norm(h)
+    last = len(encoder.layers) if layer == "mean" else int(layer)
+    total = torch.zeros_like(h) if layer == "mean" else None
+    for i, block in enumerate(encoder.layers[:last], 1):
+        h = block(h)
+        if stable and i == len(encoder.layers):
+            h = encoder.layer_norm(h)
+        if total is not None:
+            total += h
+    return total / last if total is not None else h
+
+
+class MertEmbedder(Embedder):
+    def __init__(
+        self,
+        name: str,
+        config: dict,
+        state: dict[str, Tensor],
+        prep: Preprocessing,
+        revision: str = "unknown",
+        layer: str | int | None = None,
+        device: str = "auto",
+        precision: str = "fp32",
+        batch_size: int | None = None,
+        window_seconds: float = WINDOW_SECONDS,
+        hop_seconds: float = HOP_SECONDS,
+    ) -> None:
+        from transformers import HubertModel
+
+        variant = VARIANTS[name]
+        cfg = hubert_config(config)
+        self.name = name
+        self.layer = parse_layer(layer, cfg.num_hidden_layers, min(variant.default_layer, cfg.num_hidden_layers))
+        self.sample_rate = prep.sample_rate
+        self.dim = cfg.hidden_size
+        self.prep = prep
+        # The layer is part of what made a vector: an index never mixes layers.
+        self.revision = f"{revision};layer={self.layer}"
+        self.device = pick_device(device)
+        self.precision = check_precision(precision, self.device)
+        self.batch_size = batch_size or DEFAULT_BATCH[self.device.type]
+        self.window = int(round(window_seconds * self.sample_rate))
+        self.hop = int(round(hop_seconds * self.sample_rate))
+        model = HubertModel(cfg)
+        load_strict(model, state)
+        self.model = model.eval().to(self.device)
+
+    @classmethod
+    def from_weights(
+        cls,
+        name: str,
+        weights: str | None = None,
+        layer: str | int | None = None,
+        device: str = "auto",
+        precision: str = "fp32",
+        batch_size: int | None = None,
+    ) -> MertEmbedder:
+        files = resolve_weights(weights_spec(weights, VARIANTS[name].repo), FILES)
+        config = read_json(files.paths[CONFIG_FILE])
+        prep = preprocessing(read_json(files.paths[PREPROCESSOR_FILE]))
+        state = read_state(files.paths[WEIGHTS_FILE])
+        return cls(name, config, state, prep, files.revision, layer, device, precision, batch_size)
+
+    def _run(self, windows: Tensor) -> Tensor:
+        if self.prep.do_normalize:
+            windows = (windows - windows.mean(-1, keepdim=True)) / torch.sqrt(windows.var(-1, keepdim=True) + 1e-7)
+        with autocast(self.precision, self.device):
+            return layer_output(self.model, windows, self.layer).float().mean(dim=1)
+
+    def _pieces(self, key: Hashable, waveform: np.ndarray) -> Pieces:
+        wave = torch.from_numpy(check_waveform(waveform)).to(self.device)
+        if wave.numel() < MIN_SAMPLES:
+            wave = torch.nn.functional.pad(wave, (0, MIN_SAMPLES - wave.numel()))
+        starts = window_starts(wave.numel(), self.window, self.hop)
+        width = min(self.window, wave.numel())
+
+        def take(first: int, stop: int) -> Tensor:
+            return torch.stack([wave[s : s + width] for s in starts[first:stop]])
+
+        seconds = np.asarray(starts, dtype=np.float64) / self.sample_rate
+        return Pieces(key, len(starts), seconds, take, shape=width)
+
+    def embed_stream(self, tracks: Iterable[tuple[Hashable, np.ndarray]]) -> Iterator[tuple[Hashable, TrackEmbedding]]:
+        pieces = (self._pieces(key, waveform) for key, waveform in tracks)
+        return embed_pieces(pieces, self._run, self.batch_size, self.dim)
