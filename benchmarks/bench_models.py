@@ -5,7 +5,8 @@ its published format (no download): seconds of audio embedded per second of wall
 (after one warm-up clip), and the process's peak resident memory. MULE is the named
 baseline, measured in the same run.
 
-    python benchmarks/bench_models.py [--models mule,maest,mert-95m,mert-330m] [--clips 4] [--seconds 30] [--device cpu]
+    python benchmarks/bench_models.py [--models mule,maest,mert-95m,mert-330m,musicfm-msd]
+        [--clips 4] [--seconds 30] [--device cpu]
 """
 
 from __future__ import annotations
@@ -37,6 +38,12 @@ def write_checkpoint(model: str, directory: Path) -> Path:
 
         labels = [f"Genre{i // 40}---Style{i}" for i in range(400)]
         return write_random_checkpoint(directory, maest_config(labels), 1876)
+    if model.startswith("musicfm-"):
+        from indexer.models.musicfm.checkpoint import write_random_checkpoint
+        from indexer.models.musicfm.config import VARIANTS, conformer_config
+
+        files = (VARIANTS[model].weights_file, VARIANTS[model].stats_file)
+        return write_random_checkpoint(directory, files, conformer_config())
     raise SystemExit(f"no checkpoint writer for {model}")
 
 
@@ -58,7 +65,7 @@ def run_one(model: str, clips: int, seconds: float, device: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", default="mule,maest,mert-95m,mert-330m")
+    parser.add_argument("--models", default="mule,maest,mert-95m,mert-330m,musicfm-msd")
     parser.add_argument("--clips", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--device", default="cpu")

@@ -16,7 +16,11 @@ EXIT_INTERRUPTED = 130
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", help="data directory (default $SOUNDALIKE_DATA or ~/.local/share/soundalike)")
-    common.add_argument("--model", default="mule", help="embedding model: mule (default), maest, mert-95m, mert-330m")
+    common.add_argument(
+        "--model",
+        default="mule",
+        help="embedding model: mule (default), maest, mert-95m, mert-330m, musicfm-msd, musicfm-fma",
+    )
     common.add_argument("--quiet", "-q", action="store_true", help="no progress bar, only errors and the summary")
     common.add_argument("--verbose", "-v", action="store_true", help="debug logging and tracebacks")
 
@@ -27,9 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--weights", help="folder or Hub repo id[@revision] (default $SOUNDALIKE_WEIGHTS, else the model's repo)"
     )
-    build.add_argument(
-        "--layer", help="MERT: transformer layer 1..N or 'mean' (default 7 for mert-95m, 14 for mert-330m)"
-    )
+    build.add_argument("--layer", help="MERT/MusicFM: layer 1..N or 'mean' (default 7; 14 for mert-330m)")
     build.add_argument("--variant", help="MAEST variant (default 30s-pw-129e)")
     build.add_argument("--styles-top", type=int, help="MAEST: styles kept per track (default 5)")
     build.add_argument("--styles-min", type=float, help="MAEST: least probability of a kept style (default 0.1)")

@@ -9,12 +9,14 @@ from indexer.errors import IndexerError
 if TYPE_CHECKING:
     from indexer.models.base import Embedder
 
-MODELS = ("mule", "maest", "mert-95m", "mert-330m")
+MODELS = ("mule", "maest", "mert-95m", "mert-330m", "musicfm-msd", "musicfm-fma")
 OPTIONS = {  # model-specific options
     "mule": (),
     "maest": ("variant", "styles_top", "styles_min"),
     "mert-95m": ("layer",),
     "mert-330m": ("layer",),
+    "musicfm-msd": ("layer",),
+    "musicfm-fma": ("layer",),
 }
 
 
@@ -50,6 +52,10 @@ def load_embedder(
             **({"styles_top": int(top)} if top is not None else {}),
             **({"styles_min": float(minimum)} if minimum is not None else {}),
         )
+    if model.startswith("musicfm-"):
+        from indexer.models.musicfm.embedder import MusicFMEmbedder
+
+        return MusicFMEmbedder.from_weights(model, weights, given.get("layer"), device, precision, batch_size)
     from indexer.models.mert.embedder import MertEmbedder
 
     return MertEmbedder.from_weights(model, weights, given.get("layer"), device, precision, batch_size)

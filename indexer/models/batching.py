@@ -84,3 +84,27 @@ def _flush(
             del pending[key]
             vector = track.timeline.mean(axis=0, dtype=np.float64).astype(np.float32)
             yield key, TrackEmbedding(vector=vector, timeline=track.timeline, starts=track.starts)
+
+
+def window_starts(n_samples: int, window: int, hop: int) -> list[int]:
+    """Window starts covering a track; the last window is pulled back to end at the track's end."""
+    if n_samples <= window:
+        return [0]
+    starts = list(range(0, n_samples - window + 1, hop))
+    if starts[-1] + window < n_samples:
+        starts.append(n_samples - window)
+    return starts
+
+
+def waveform_windows(key: Hashable, wave: Tensor, window: int, hop: int, sample_rate: int, min_samples: int) -> Pieces:
+    """A waveform's windows as Pieces; a track shorter than `window` is one window of its own length
+    (zero-padded to `min_samples`), batched only with windows of that same length."""
+    if wave.numel() < min_samples:
+        wave = torch.nn.functional.pad(wave, (0, min_samples - wave.numel()))
+    starts = window_starts(wave.numel(), window, hop)
+    width = min(window, wave.numel())
+
+    def take(first: int, stop: int) -> Tensor:
+        return torch.stack([wave[s : s + width] for s in starts[first:stop]])
+
+    return Pieces(key, len(starts), np.asarray(starts, dtype=np.float64) / sample_rate, take, shape=width)

@@ -15,8 +15,9 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from indexer.errors import CheckpointMismatchError, WeightsError
+from indexer.errors import WeightsError
 from indexer.models.maest.config import CONFIG_FILE, WEIGHTS_FILE, ast_config_fields
+from indexer.models.strict import load_strict, torch_checkpoint
 
 LAYER = r"audio_spectrogram_transformer\.encoder\.layer\.(\d+)\."
 V4_TO_V5 = [
@@ -71,26 +72,13 @@ def build_model(config: dict, max_length: int):  # type: ignore[no-untyped-def]
     return ASTForAudioClassification(cfg).float().eval()
 
 
-def load_strict(model: torch.nn.Module, published: dict[str, Tensor]) -> None:
-    state = {v5_key(k): v.float() for k, v in published.items()}
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    got = {k: tuple(v.shape) for k, v in state.items()}
-    missing = sorted(set(expected) - set(got))
-    extra = sorted(v4_key(k) for k in set(got) - set(expected))
-    shapes = sorted(k for k in set(expected) & set(got) if expected[k] != got[k])
-    if missing or extra or shapes:
-        parts = [f"missing {[v4_key(k) for k in missing[:5]]}" if missing else ""]
-        parts.append(f"unexpected {extra[:5]}" if extra else "")
-        parts.append(f"misshapen {[(v4_key(k), got[k], expected[k]) for k in shapes[:5]]}" if shapes else "")
-        raise CheckpointMismatchError("MAEST checkpoint does not match its config: " + "; ".join(p for p in parts if p))
-    model.load_state_dict(state, strict=True)
+def load_published(model: torch.nn.Module, published: dict[str, Tensor]) -> None:
+    """Load a file's tensors (transformers 4 names) strictly, naming keys as the file does."""
+    load_strict(model, {v5_key(k): v.float() for k, v in published.items()}, "MAEST", shown=v4_key)
 
 
 def read_state(path: Path) -> dict[str, Tensor]:
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is one clear error
-        raise WeightsError(f"cannot read MAEST weights {path}: {exc.__class__.__name__}: {exc}") from exc
+    state = torch_checkpoint(path, "MAEST")
     if not isinstance(state, dict):
         raise WeightsError(f"{path} does not hold a state_dict")
     return state

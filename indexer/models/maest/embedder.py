@@ -14,7 +14,7 @@ from indexer.errors import IndexerError
 from indexer.models.base import Embedder, TrackEmbedding, check_waveform
 from indexer.models.batching import Pieces, embed_pieces
 from indexer.models.device import autocast, check_precision, pick_device
-from indexer.models.maest.checkpoint import build_model, load_strict, read_state
+from indexer.models.maest.checkpoint import build_model, load_published, read_state
 from indexer.models.maest.config import (
     CONFIG_FILE,
     DEFAULT_VARIANT,
@@ -85,7 +85,7 @@ class MaestEmbedder(Embedder):
         self.variant = variant
         self.length = VARIANTS[variant].max_length
         model = build_model(config, self.length)
-        load_strict(model, state)
+        load_published(model, state)
         if model.config.num_hidden_layers < EMBEDDING_LAYER:
             raise IndexerError(f"MAEST needs at least {EMBEDDING_LAYER} layers for its embedding")
         self.labels = [model.config.id2label[i] for i in range(len(model.config.id2label))]

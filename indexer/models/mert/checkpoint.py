@@ -13,42 +13,16 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from indexer.errors import CheckpointMismatchError, WeightsError
+from indexer.errors import WeightsError
 from indexer.models.mert.config import CONFIG_FILE, PREPROCESSOR_FILE, WEIGHTS_FILE
-
-# torch's parametrised weight norm vs the published (old-style) names.
-NEW_NORM = {"parametrizations.weight.original0": "weight_g", "parametrizations.weight.original1": "weight_v"}
-
-
-def published_key(key: str) -> str:
-    for new, old in NEW_NORM.items():
-        if key.endswith(new):
-            return key[: -len(new)] + old
-    return key
+from indexer.models.strict import published_key, torch_checkpoint
 
 
 def read_state(path: Path) -> dict[str, Tensor]:
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is one clear error
-        raise WeightsError(f"cannot read MERT weights {path}: {exc.__class__.__name__}: {exc}") from exc
+    state = torch_checkpoint(path, "MERT")
     if not isinstance(state, dict):
         raise WeightsError(f"{path} does not hold a state_dict")
     return state
-
-
-def load_strict(model: torch.nn.Module, state: dict[str, Tensor]) -> None:
-    """Load `state` (published key names) into `model`, refusing any missing, extra or misshapen tensor."""
-    expected = {published_key(k): tuple(v.shape) for k, v in model.state_dict().items()}
-    got = {k: tuple(v.shape) for k, v in state.items()}
-    missing = sorted(set(expected) - set(got))
-    extra = sorted(set(got) - set(expected))
-    shapes = sorted(k for k in set(expected) & set(got) if expected[k] != got[k])
-    if missing or extra or shapes:
-        parts = [f"missing {missing[:5]}" if missing else "", f"unexpected {extra[:5]}" if extra else ""]
-        parts.append(f"misshapen {[(k, got[k], expected[k]) for k in shapes[:5]]}" if shapes else "")
-        raise CheckpointMismatchError("MERT checkpoint does not match its config: " + "; ".join(p for p in parts if p))
-    model.load_state_dict(state, strict=True)  # torch maps weight_g/weight_v onto the parametrisation
 
 
 def write_random_checkpoint(directory: Path, config: dict, seed: int = 0, sample_rate: int = 24000) -> Path:

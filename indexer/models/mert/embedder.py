@@ -11,9 +11,9 @@ from torch import Tensor
 
 from indexer.errors import IndexerError
 from indexer.models.base import Embedder, TrackEmbedding, check_waveform
-from indexer.models.batching import Pieces, embed_pieces
+from indexer.models.batching import Pieces, embed_pieces, waveform_windows
 from indexer.models.device import autocast, check_precision, pick_device
-from indexer.models.mert.checkpoint import load_strict, read_state
+from indexer.models.mert.checkpoint import read_state
 from indexer.models.mert.config import (
     CONFIG_FILE,
     FILES,
@@ -28,6 +28,7 @@ from indexer.models.mert.config import (
     preprocessing,
     read_json,
 )
+from indexer.models.strict import load_strict
 from indexer.models.weights import resolve_weights, weights_spec
 
 log = logging.getLogger(__name__)
@@ -44,16 +45,6 @@ def parse_layer(layer: str | int | None, layers: int, default: int) -> int | str
     if not str(layer).isdigit() or not 1 <= int(layer) <= layers:
         raise IndexerError(f"--layer must be 1..{layers} or 'mean', got {layer!r}")
     return int(layer)
-
-
-def window_starts(n_samples: int, window: int, hop: int) -> list[int]:
-    """Window starts covering the track; the last window is pulled back to end at the track's end."""
-    if n_samples <= window:
-        return [0]
-    starts = list(range(0, n_samples - window + 1, hop))
-    if starts[-1] + window < n_samples:
-        starts.append(n_samples - window)
-    return starts
 
 
 @torch.inference_mode()
@@ -114,7 +105,7 @@ class MertEmbedder(Embedder):
         self.window = int(round(window_seconds * self.sample_rate))
         self.hop = int(round(hop_seconds * self.sample_rate))
         model = HubertModel(cfg)
-        load_strict(model, state)
+        load_strict(model, state, "MERT")
         self.model = model.eval().to(self.device)
 
     @classmethod
@@ -141,16 +132,7 @@ class MertEmbedder(Embedder):
 
     def _pieces(self, key: Hashable, waveform: np.ndarray) -> Pieces:
         wave = torch.from_numpy(check_waveform(waveform)).to(self.device)
-        if wave.numel() < MIN_SAMPLES:
-            wave = torch.nn.functional.pad(wave, (0, MIN_SAMPLES - wave.numel()))
-        starts = window_starts(wave.numel(), self.window, self.hop)
-        width = min(self.window, wave.numel())
-
-        def take(first: int, stop: int) -> Tensor:
-            return torch.stack([wave[s : s + width] for s in starts[first:stop]])
-
-        seconds = np.asarray(starts, dtype=np.float64) / self.sample_rate
-        return Pieces(key, len(starts), seconds, take, shape=width)
+        return waveform_windows(key, wave, self.window, self.hop, self.sample_rate, MIN_SAMPLES)
 
     def embed_stream(self, tracks: Iterable[tuple[Hashable, np.ndarray]]) -> Iterator[tuple[Hashable, TrackEmbedding]]:
         pieces = (self._pieces(key, waveform) for key, waveform in tracks)
