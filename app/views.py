@@ -12,13 +12,10 @@ from app.media import browser_media_type, catalog_file
 from app.queries import Query, Upload
 from app.settings import DEFAULT_K, MAX_K, MAX_UPLOAD_MB, MAX_UPLOAD_MINUTES, SEARCH_LIMIT, audio_url
 from indexer.errors import IndexerError, WeightsError
+from indexer.models import LICENCES
 from storage.catalog import Catalog, Neighbour, TrackInfo
 from storage.errors import StorageError
 from storage.paths import resolve_data_dir
-
-LICENCE_NOTE = (
-    "MULE weights © SiriusXM/Pandora, licensed CC BY-NC 4.0: non-commercial use only. soundalike's code is GPL-3.0."
-)
 
 
 @dataclass(frozen=True)
@@ -112,7 +109,7 @@ def sidebar(catalog: Catalog) -> Options:
             + (f", {counts['failed']:,} unreadable" if counts.get("failed") else "")
             + f" · {catalog.model} · {index.meta.kind} index · data in `{catalog.data_dir}`"
         )
-        st.caption(LICENCE_NOTE)
+        st.caption(f"{LICENCES.get(catalog.model, catalog.model + ' weights')}. soundalike's code is GPL-3.0.")
     return Options(k, artist, album, styles)
 
 

@@ -47,18 +47,17 @@ def write_checkpoint(model: str, directory: Path) -> Path:
     raise SystemExit(f"no checkpoint writer for {model}")
 
 
-def run_one(model: str, clips: int, seconds: float, device: str) -> dict:
+def run_one(model: str, weights: str, clips: int, seconds: float, device: str) -> dict:
+    """In a fresh process: load, warm up, embed; peak memory is this process's (load + embedding)."""
     from indexer.models import load_embedder
     from tests.conftest import tone_mix
 
-    with tempfile.TemporaryDirectory() as tmp:
-        weights = write_checkpoint(model, Path(tmp))
-        embedder = load_embedder(model, str(weights), device=device)
-        waves = [tone_mix(seconds, seed=i, sr=embedder.sample_rate) for i in range(clips)]
-        embedder.embed(waves[:1])  # warm-up
-        start = time.perf_counter()
-        embedder.embed(waves)
-        elapsed = time.perf_counter() - start
+    embedder = load_embedder(model, weights, device=device)
+    waves = [tone_mix(seconds, seed=i, sr=embedder.sample_rate) for i in range(clips)]
+    embedder.embed(waves[:1])  # warm-up
+    start = time.perf_counter()
+    embedder.embed(waves)
+    elapsed = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"model": model, "audio_per_s": clips * seconds / elapsed, "peak_mb": peak_mb, "dim": embedder.dim}
 
@@ -69,16 +68,18 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--one", nargs=2, metavar=("MODEL", "WEIGHTS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one, args.clips, args.seconds, args.device)))
+        print(json.dumps(run_one(*args.one, args.clips, args.seconds, args.device)))
         return
     results = {}
     for model in ["mule", *[m for m in args.models.split(",") if m != "mule"]]:
-        command = [sys.executable, __file__, "--one", model, "--clips", str(args.clips)]
-        command += ["--seconds", str(args.seconds), "--device", args.device]
-        out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        with tempfile.TemporaryDirectory() as tmp:
+            weights = write_checkpoint(model, Path(tmp))
+            command = [sys.executable, __file__, "--one", model, str(weights), "--clips", str(args.clips)]
+            command += ["--seconds", str(args.seconds), "--device", args.device]
+            out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         results[model] = json.loads(out.strip().splitlines()[-1])
     base = results["mule"]["audio_per_s"]
     print(f"{args.clips} clips x {args.seconds:.0f} s on {args.device}; baseline: mule")

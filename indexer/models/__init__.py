@@ -10,6 +10,14 @@ if TYPE_CHECKING:
     from indexer.models.base import Embedder
 
 MODELS = ("mule", "maest", "mert-95m", "mert-330m", "musicfm-msd", "musicfm-fma")
+LICENCES = {  # of the published weights; shown wherever people use them
+    "mule": "MULE weights © SiriusXM/Pandora, CC BY-NC 4.0: non-commercial use only",
+    "maest": "MAEST weights (MTG-UPF), CC BY-NC-SA 4.0: non-commercial, share-alike",
+    "mert-95m": "MERT weights (m-a-p), CC BY-NC 4.0: non-commercial use only",
+    "mert-330m": "MERT weights (m-a-p), CC BY-NC 4.0: non-commercial use only",
+    "musicfm-msd": "MusicFM weights (ByteDance), MIT; trained on Million Song Dataset audio",
+    "musicfm-fma": "MusicFM weights (ByteDance), MIT; trained on Free Music Archive audio",
+}
 OPTIONS = {  # model-specific options
     "mule": (),
     "maest": ("variant", "styles_top", "styles_min"),

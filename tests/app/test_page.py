@@ -55,6 +55,7 @@ def test_pick_a_track_and_hear_its_neighbours(page, built_catalog):
     at = page(data)
     assert not at.exception
     assert "Search the catalog" in messages(at)
+    assert "CC BY-NC 4.0: non-commercial" in " ".join(c.value for c in at.sidebar.caption)  # the weights' licence
     at = pick(at, "ana first")  # words of artist and album
     assert at.selectbox(key="pick").options == [
         "Ana Lune – Morning · First Light · 0:04",
@@ -270,6 +271,7 @@ def test_styles_shown_and_filtered_with_a_tagging_model(page, page_catalog, tmp_
     at = page(data)
     at.selectbox(key="model").set_value("maest").run()
     at = pick(at, "three")
+    assert "CC BY-NC-SA 4.0" in " ".join(c.value for c in at.sidebar.caption)
     shown = [c.value for c in at.caption if c.value.startswith("styles:")]
     assert len(shown) == 1 + 10  # the query and every neighbour
     catalog = Catalog.open(data, "maest")
