@@ -32,7 +32,7 @@ def cached_catalog(data_dir: str, model: str | None = None) -> Catalog:
 
 
 @st.cache_resource(show_spinner="Loading the model for uploads…")
-def cached_embedder(model: str, args: tuple[tuple[str, str | None], ...]):  # type: ignore[no-untyped-def]
+def cached_embedder(model: str, args: tuple[tuple[str, str | int | float | None], ...]):  # type: ignore[no-untyped-def]
     from indexer.models import load_embedder
 
     return load_embedder(model, **dict(args))

@@ -113,6 +113,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--no-cli", action="store_true", help="skip the cold-start CLI measurement")
     parser.add_argument("--kinds", default="exact,approximate", help="index kinds to build and time")
+    parser.add_argument("--nprobes", default="", help="also time the approximate index at these nprobe values")
     args = parser.parse_args()
     for n in [int(s) for s in args.sizes.split(",")]:
         vectors = clustered(n)
@@ -149,6 +150,13 @@ def main() -> None:
                     f"{size / n:.0f} B/vector on disk, p50 {p50:.2f} ms, p99 {p99:.2f} ms "
                     f"({p50_bf / p50:.1f}x faster than brute force), recall@10 {recall(found, truth):.3f}"
                 )
+                if index.meta.kind.startswith("ivf"):
+                    for nprobe in [int(p) for p in args.nprobes.split(",") if p]:
+                        index.meta.params["nprobe"] = nprobe
+                        faiss.extract_index_ivf(index.shards[0]).nprobe = nprobe
+                        p50, p99, found = latencies(lambda q, ix=index: ix.search(q, 10)[0], queries)
+                        quality = f"recall@10 {recall(found, truth):.3f}"
+                        print(f"    nprobe {nprobe}: p50 {p50:.2f} ms, p99 {p99:.2f} ms, {quality}")
             if not args.no_cli:
                 data_dir = Path(tmp) / "data"
                 fill_store(data_dir, vectors)

@@ -105,7 +105,7 @@ class Catalog:
         if model is None:
             with sessions() as s:
                 models = s.execute(select(Embedding.model).distinct()).scalars().all()
-            model = models[0] if len(models) == 1 else DEFAULT_MODEL
+            model = DEFAULT_MODEL if DEFAULT_MODEL in models or not models else sorted(models)[0]
         return cls(directory, sessions, model)
 
     def models(self) -> list[str]:
@@ -123,7 +123,7 @@ class Catalog:
             value = read_meta(s, CATALOG_ROOT_KEY)
         return Path(value) if value else None
 
-    def embedder_args(self, weights: str | None = None) -> dict[str, str | None]:
+    def embedder_args(self, weights: str | None = None) -> dict[str, str | int | float | None]:
         """`load_embedder` keywords for outside audio: the build's options; weights from the flag,
         $SOUNDALIKE_WEIGHTS, then those of the build."""
         with self.sessions() as s:

@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     if args.m3u:
         write_m3u(args.m3u, catalog, neighbours)
     if args.json:
-        query = {"id": track.id, "path": track.path} if track else {"audio": str(args.audio)}
+        query: dict[str, object] = {"id": track.id, "path": track.path} if track else {"audio": str(args.audio)}
         if track and catalog.style_counts():
             query["styles"] = catalog.styles([track.id])[track.id]
         payload = {

@@ -34,7 +34,7 @@ def load_embedder(
     device: str = "auto",
     precision: str = "fp32",
     batch_size: int | None = None,
-    **options: str | None,
+    **options: str | int | float | None,
 ) -> Embedder:
     """Load the named model's weights (folder or Hub repo) onto `device`; `options` as OPTIONS allows."""
     if model not in MODELS:
@@ -48,22 +48,28 @@ def load_embedder(
 
         return MuleEmbedder.from_weights(weights, device=device, precision=precision, batch_size=batch_size)
     if model == "maest":
+        from indexer.models.maest.config import STYLES_MIN, STYLES_TOP
         from indexer.models.maest.embedder import MaestEmbedder
 
-        top, minimum = given.get("styles_top"), given.get("styles_min")
+        variant = given.get("variant")
         return MaestEmbedder.from_weights(
             weights,
-            given.get("variant"),
+            str(variant) if variant is not None else None,
             device,
             precision,
             batch_size,
-            **({"styles_top": int(top)} if top is not None else {}),
-            **({"styles_min": float(minimum)} if minimum is not None else {}),
+            styles_top=int(given.get("styles_top", STYLES_TOP) or 0),
+            styles_min=float(given.get("styles_min", STYLES_MIN) or 0.0),
         )
     if model.startswith("musicfm-"):
         from indexer.models.musicfm.embedder import MusicFMEmbedder
 
-        return MusicFMEmbedder.from_weights(model, weights, given.get("layer"), device, precision, batch_size)
+        return MusicFMEmbedder.from_weights(model, weights, _layer(given), device, precision, batch_size)
     from indexer.models.mert.embedder import MertEmbedder
 
-    return MertEmbedder.from_weights(model, weights, given.get("layer"), device, precision, batch_size)
+    return MertEmbedder.from_weights(model, weights, _layer(given), device, precision, batch_size)
+
+
+def _layer(options: dict[str, str | int | float]) -> str | None:
+    layer = options.get("layer")
+    return str(layer) if layer is not None else None
