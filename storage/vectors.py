@@ -33,6 +33,7 @@ from storage.errors import CorruptIndexError, EmptyIndexError
 log = logging.getLogger(__name__)
 
 EXACT_MAX = 250_000  # up to here a full fp16 scan is < ~40 ms/query on 2 cores; above it, IVF
+KMEANS_ITERATIONS = 12  # coarse centroids: enough to settle, half FAISS's default time
 SHARD_MIN = 20_000  # exact indexes at least this big are split in two, scanned by two threads at once
 CURRENT = "CURRENT"
 
@@ -60,10 +61,11 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
 def choose_kind(count: int, exact_max: int = EXACT_MAX) -> tuple[str, dict]:
     if count <= exact_max:
         return "exact-fp16", {"shards": 2 if count >= SHARD_MIN else 1}
-    nlist = int(min(65536, max(64, 4 * np.sqrt(count))))
-    # Probing 1/16 of the lists: recall@10 0.963 at 1M clustered synthetic vectors (nlist/64: 0.912;
-    # nlist/27: 0.943), measured by benchmarks/bench_search.py --nprobes.
-    return "ivf-fp16", {"nlist": nlist, "nprobe": max(16, nlist // 16)}
+    # About 128 vectors a list (at least 4 sqrt(n)), 1/128 of the lists probed: at 1M clustered synthetic
+    # vectors recall@10 0.977 (4 sqrt(n) lists probed 1/16: 0.963, twice the time). An HNSW graph over the
+    # centroids lost recall (0.69) and doubled the build. Measured by benchmarks/bench_search.py --nprobes.
+    nlist = int(min(65536, max(64, 4 * np.sqrt(count), count / 128)))
+    return "ivf-fp16", {"nlist": nlist, "nprobe": max(16, nlist // 128)}
 
 
 def index_files(kind: str, params: dict) -> list[str]:
@@ -138,6 +140,7 @@ def write_index(
         for file, lo, hi in zip(files, bounds[:-1], bounds[1:], strict=True):
             index = _new_faiss(kind, params, dim)
             if kind == "ivf-fp16":
+                faiss.extract_index_ivf(index).cp.niter = KMEANS_ITERATIONS
                 step = max(1, count // train_sample)
                 index.train(np.ascontiguousarray(vectors[::step]))
                 index.nprobe = params["nprobe"]

@@ -65,6 +65,12 @@ def test_approximate_index_recall_at_10(tmp_path):
         found, _ = index.search(queries[q], 10)
         recall.append(len(truth & set(found.tolist())) / 10)
     assert np.mean(recall) >= 0.95
+    # Exclusions and inclusions go through the IVF's search parameters (a selector).
+    top = index.search(queries[0], 10)[0].tolist()
+    without = index.search(queries[0], 10, exclude=top[:3])[0].tolist()
+    assert not set(top[:3]) & set(without) and without[:7] == top[3:]
+    only = index.search(queries[0], 10, include=top[5:8])[0].tolist()
+    assert only == top[5:8]
 
 
 def test_add_remove_rebuild_keep_ids_and_results_consistent(tmp_path, backend):
