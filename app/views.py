@@ -157,8 +157,8 @@ def upload_box(catalog: Catalog) -> None:
         if st.session_state.get("query_source") == "upload":  # the upload was removed
             st.session_state["query_source"] = "track"
         return
-    if st.session_state.get("upload_id") != file.file_id:  # a new file: embed it once
-        st.session_state["upload_id"] = file.file_id
+    if st.session_state.get("upload_id") != (file.file_id, catalog.model):  # new file or model: embed once
+        st.session_state["upload_id"] = (file.file_id, catalog.model)
         st.session_state["upload_problem"] = accept_upload(catalog, file)
     problem = st.session_state.get("upload_problem")
     if problem:

@@ -281,3 +281,27 @@ def test_styles_shown_and_filtered_with_a_tagging_model(page, page_catalog, tmp_
     kept = neighbour_ids(at)
     three = catalog.resolve("cy/solo/03 three.flac").id
     assert set(kept) == catalog.tracks_with_styles([rare]) - {three}
+
+
+def test_an_upload_follows_the_model_picker(page, page_catalog, tmp_path, monkeypatch):
+    """Switching models re-embeds the upload with the new model (vectors of two models never meet)."""
+    import indexer.models
+    from indexer.build import BuildOptions, build_catalog
+    from indexer.models.mert.checkpoint import mert_config, write_random_checkpoint
+
+    catalog_dir, data = page_catalog
+    weights = write_random_checkpoint(tmp_path / "mert", mert_config("95m", small=True))
+    build_catalog(catalog_dir, data, BuildOptions(model="mert-95m", weights=str(weights), workers=1, progress=False))
+    real = indexer.models.load_embedder
+    fake = FakeEmbedder()
+    monkeypatch.setattr(
+        indexer.models, "load_embedder", lambda model, **kw: fake if model == "mule" else real(model, **kw)
+    )
+    at = page(data)
+    night = (catalog_dir / "ana/second/02 night.wav").read_bytes()
+    at.file_uploader(key="upload_file").upload("night copy.wav", night, "audio/wav").run()
+    night_id = Catalog.open(data).resolve("ana/second/02 night.wav").id
+    assert neighbour_ids(at)[0] == night_id and not at.error
+    at.selectbox(key="model").set_value("mert-95m").run()
+    assert not at.error and not at.exception
+    assert neighbour_ids(at)[0] == night_id  # embedded again, by MERT this time
