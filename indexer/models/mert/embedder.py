@@ -9,10 +9,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from indexer.errors import IndexerError
 from indexer.models.base import Embedder, TrackEmbedding, check_waveform
 from indexer.models.batching import Pieces, embed_pieces, waveform_windows
 from indexer.models.device import autocast, check_precision, pick_device
+from indexer.models.layers import parse_layer, run_layers
 from indexer.models.mert.checkpoint import read_state
 from indexer.models.mert.config import (
     CONFIG_FILE,
@@ -36,25 +36,12 @@ log = logging.getLogger(__name__)
 DEFAULT_BATCH = {"cpu": 4, "cuda": 32}  # 5-s windows
 
 
-def parse_layer(layer: str | int | None, layers: int, default: int) -> int | str:
-    """`--layer`: a 1-based transformer layer, or "mean" (all layers averaged)."""
-    if layer is None:
-        return default
-    if str(layer) == "mean":
-        return "mean"
-    if not str(layer).isdigit() or not 1 <= int(layer) <= layers:
-        raise IndexerError(f"--layer must be 1..{layers} or 'mean', got {layer!r}")
-    return int(layer)
-
-
 @torch.inference_mode()
 def layer_output(model, x: Tensor, layer: int | str) -> Tensor:  # type: ignore[no-untyped-def]
     """(batch, frames, hidden) after transformer layer `layer` (1-based), or the mean of all layers.
 
-    Run layer by layer rather than through `output_hidden_states`, whose meaning changed in
-    transformers 5 for pre-LayerNorm encoders. Our rule, transformers 4's: a layer's output
-    is its residual stream; the last layer of a pre-LN encoder (330M) includes the final
-    LayerNorm, so it equals `last_hidden_state`.
+    Our rule, transformers 4's: a layer's output is its residual stream; the last layer of a
+    pre-LN encoder (330M) includes the final LayerNorm, so it equals `last_hidden_state`.
     """
     encoder = model.encoder
     stable = model.config.do_stable_layer_norm
@@ -62,15 +49,7 @@ def layer_output(model, x: Tensor, layer: int | str) -> Tensor:  # type: ignore[
     h = h + encoder.pos_conv_embed(h)
     if not stable:
         h = encoder.layer_norm(h)
-    last = len(encoder.layers) if layer == "mean" else int(layer)
-    total = torch.zeros_like(h) if layer == "mean" else None
-    for i, block in enumerate(encoder.layers[:last], 1):
-        h = block(h)
-        if stable and i == len(encoder.layers):
-            h = encoder.layer_norm(h)
-        if total is not None:
-            total += h
-    return total / last if total is not None else h
+    return run_layers(encoder.layers, h, layer, encoder.layer_norm if stable else None)
 
 
 class MertEmbedder(Embedder):

@@ -12,7 +12,7 @@ from torch import Tensor
 from indexer.models.base import Embedder, TrackEmbedding, check_waveform
 from indexer.models.batching import Pieces, embed_pieces, waveform_windows
 from indexer.models.device import autocast, check_precision, pick_device
-from indexer.models.mert.embedder import parse_layer
+from indexer.models.layers import parse_layer
 from indexer.models.musicfm.checkpoint import read_state, read_stats, split_state
 from indexer.models.musicfm.config import (
     DEFAULT_LAYER,

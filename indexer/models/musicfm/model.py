@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from indexer.models.layers import run_layers
 from indexer.models.musicfm.config import AMIN, CONV_DIM, HIDDEN, HOP, N_FFT, N_MELS, SAMPLE_RATE
 
 
@@ -84,18 +85,10 @@ class MusicFMEncoder(nn.Module):
     def layer_output(self, mel: Tensor, layer: int | str) -> Tensor:
         """(batch, tokens, hidden) after conformer layer `layer` (1-based) or the mean of all layers.
 
-        Layer by layer (transformers 5 changed `output_hidden_states`); the last layer includes the
-        encoder's final LayerNorm, as `last_hidden_state` and transformers 4's hidden_states[-1] do.
+        The last layer includes the encoder's final LayerNorm, as `last_hidden_state` and
+        transformers 4's hidden_states[-1] do.
         """
         encoder = self.conformer
         h = self.conv(mel)
         rotary = encoder.embed_positions(h) if encoder.embed_positions is not None else None
-        last = len(encoder.layers) if layer == "mean" else int(layer)
-        total = torch.zeros_like(h) if layer == "mean" else None
-        for i, block in enumerate(encoder.layers[:last], 1):
-            h = block(h, relative_position_embeddings=rotary)
-            if i == len(encoder.layers):
-                h = encoder.layer_norm(h)
-            if total is not None:
-                total += h
-        return total / last if total is not None else h
+        return run_layers(encoder.layers, h, layer, encoder.layer_norm, relative_position_embeddings=rotary)
