@@ -9,6 +9,7 @@ independently (no cross-item normalisation in eval mode).
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -16,7 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from indexer.models.base import TrackEmbedding
+from indexer.models.base import Embedder, TrackEmbedding
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,29 @@ class _Batch:
     parts: list[Tensor] = field(default_factory=list)
     owners: list[tuple[Hashable, int, int]] = field(default_factory=list)  # key, first, stop
     size: int = 0
+
+
+class PieceEmbedder(Embedder):
+    """An Embedder that cuts each track into pieces (`_pieces`) and runs them in batches (`_run`)."""
+
+    batch_size: int
+
+    @abstractmethod
+    def _pieces(self, key: Hashable, waveform: np.ndarray) -> Pieces:
+        """One track's pieces."""
+
+    @abstractmethod
+    def _run(self, pieces: Tensor) -> Tensor:
+        """(pieces, piece_width) outputs of one batch."""
+
+    @property
+    def piece_width(self) -> int:
+        """Columns `_run` gives per piece: the embedding, unless the model adds more (MAEST's labels)."""
+        return self.dim
+
+    def embed_stream(self, tracks: Iterable[tuple[Hashable, np.ndarray]]) -> Iterator[tuple[Hashable, TrackEmbedding]]:
+        pieces = (self._pieces(key, waveform) for key, waveform in tracks)
+        return embed_pieces(pieces, self._run, self.batch_size, self.piece_width)
 
 
 def embed_pieces(

@@ -11,8 +11,8 @@ import torch
 from torch import Tensor
 
 from indexer.errors import IndexerError
-from indexer.models.base import Embedder, TrackEmbedding, check_waveform
-from indexer.models.batching import Pieces, embed_pieces
+from indexer.models.base import TrackEmbedding, check_waveform
+from indexer.models.batching import PieceEmbedder, Pieces
 from indexer.models.device import autocast, check_precision, pick_device
 from indexer.models.maest.checkpoint import build_model, load_published, read_state
 from indexer.models.maest.config import (
@@ -64,7 +64,7 @@ def embed_and_classify(model, patches: Tensor, layer: int = EMBEDDING_LAYER) -> 
     return embedding, logits
 
 
-class MaestEmbedder(Embedder):
+class MaestEmbedder(PieceEmbedder):
     name = "maest"
     sample_rate = SAMPLE_RATE
 
@@ -134,9 +134,12 @@ class MaestEmbedder(Embedder):
 
         return Pieces(key, len(starts), np.asarray(starts, dtype=np.float64) * HOP / SAMPLE_RATE, take)
 
+    @property
+    def piece_width(self) -> int:
+        return self.dim + len(self.labels)  # the embedding, then the label probabilities
+
     def embed_stream(self, tracks: Iterable[tuple[Hashable, np.ndarray]]) -> Iterator[tuple[Hashable, TrackEmbedding]]:
-        pieces = (self._pieces(key, waveform) for key, waveform in tracks)
-        for key, both in embed_pieces(pieces, self._run, self.batch_size, self.dim + len(self.labels)):
+        for key, both in super().embed_stream(tracks):
             timeline = both.timeline[:, : self.dim]
             probabilities = both.timeline[:, self.dim :].mean(axis=0)
             styles = top_styles(probabilities, self.labels, self.styles_top, self.styles_min)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Hashable
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from indexer.models.base import Embedder, TrackEmbedding, check_waveform
-from indexer.models.batching import Pieces, embed_pieces, waveform_windows
+from indexer.models.base import check_waveform
+from indexer.models.batching import PieceEmbedder, Pieces, waveform_windows
 from indexer.models.device import autocast, check_precision, pick_device
 from indexer.models.layers import parse_layer, run_layers
 from indexer.models.mert.checkpoint import read_state
@@ -52,7 +52,7 @@ def layer_output(model, x: Tensor, layer: int | str) -> Tensor:  # type: ignore[
     return run_layers(encoder.layers, h, layer, encoder.layer_norm if stable else None)
 
 
-class MertEmbedder(Embedder):
+class MertEmbedder(PieceEmbedder):
     def __init__(
         self,
         name: str,
@@ -112,7 +112,3 @@ class MertEmbedder(Embedder):
     def _pieces(self, key: Hashable, waveform: np.ndarray) -> Pieces:
         wave = torch.from_numpy(check_waveform(waveform)).to(self.device)
         return waveform_windows(key, wave, self.window, self.hop, self.sample_rate, MIN_SAMPLES)
-
-    def embed_stream(self, tracks: Iterable[tuple[Hashable, np.ndarray]]) -> Iterator[tuple[Hashable, TrackEmbedding]]:
-        pieces = (self._pieces(key, waveform) for key, waveform in tracks)
-        return embed_pieces(pieces, self._run, self.batch_size, self.dim)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Hashable
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from indexer.models.base import Embedder, TrackEmbedding, check_waveform
-from indexer.models.batching import Pieces, embed_pieces
+from indexer.models.base import check_waveform
+from indexer.models.batching import PieceEmbedder, Pieces
 from indexer.models.device import autocast, check_precision, pick_device
 from indexer.models.mule.backbone import MuleBackbone
 from indexer.models.mule.checkpoint import CONFIG_FILE, WEIGHTS_FILE, load_into, read_checkpoint
@@ -27,7 +27,7 @@ INPUT_SCALE = 0.5
 DEFAULT_BATCH = {"cpu": 32, "cuda": 256}
 
 
-class MuleEmbedder(Embedder):
+class MuleEmbedder(PieceEmbedder):
     name = "mule"
 
     def __init__(
@@ -77,7 +77,3 @@ class MuleEmbedder(Embedder):
         mel, centres = self._track_slices(waveform)
         take = lambda a, b: normalised_slices(mel, centres[a:b], self.cfg)  # noqa: E731 - lazily, per batch
         return Pieces(key, len(centres), slice_starts(centres, self.cfg), take)
-
-    def embed_stream(self, tracks: Iterable[tuple[Hashable, np.ndarray]]) -> Iterator[tuple[Hashable, TrackEmbedding]]:
-        pieces = (self._pieces(key, waveform) for key, waveform in tracks)
-        return embed_pieces(pieces, self._run, self.batch_size, self.dim)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Hashable
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from indexer.models.base import Embedder, TrackEmbedding, check_waveform
-from indexer.models.batching import Pieces, embed_pieces, waveform_windows
+from indexer.models.base import check_waveform
+from indexer.models.batching import PieceEmbedder, Pieces, waveform_windows
 from indexer.models.device import autocast, check_precision, pick_device
 from indexer.models.layers import parse_layer
 from indexer.models.musicfm.checkpoint import read_state, read_stats, split_state
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 DEFAULT_BATCH = {"cpu": 1, "cuda": 16}  # 30-s windows
 
 
-class MusicFMEmbedder(Embedder):
+class MusicFMEmbedder(PieceEmbedder):
     sample_rate = SAMPLE_RATE
 
     def __init__(
@@ -93,7 +93,3 @@ class MusicFMEmbedder(Embedder):
     def _pieces(self, key: Hashable, waveform: np.ndarray) -> Pieces:
         wave = torch.from_numpy(check_waveform(waveform)).to(self.device)
         return waveform_windows(key, wave, self.window, self.hop, SAMPLE_RATE, MIN_SAMPLES)
-
-    def embed_stream(self, tracks: Iterable[tuple[Hashable, np.ndarray]]) -> Iterator[tuple[Hashable, TrackEmbedding]]:
-        pieces = (self._pieces(key, waveform) for key, waveform in tracks)
-        return embed_pieces(pieces, self._run, self.batch_size, self.dim)
