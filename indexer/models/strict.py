@@ -1,7 +1,8 @@
-"""Strict checkpoint loading shared by the transformer backends: every tensor consumed, every shape checked."""
+"""Reading published model files, shared by the backends; strict loading: every tensor consumed, every shape checked."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +21,14 @@ def published_key(key: str) -> str:
         if key.endswith(new):
             return key[: -len(new)] + old
     return key
+
+
+def read_json(path: Path) -> dict:
+    """A published JSON file (config, preprocessor, stats), any failure as one WeightsError."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise WeightsError(f"cannot read {path}: {exc}") from exc
 
 
 def torch_checkpoint(path: Path, what: str) -> object:

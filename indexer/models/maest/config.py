@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from indexer.errors import IndexerError
+
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "pytorch_model.bin"
 FILES = [CONFIG_FILE, WEIGHTS_FILE]
@@ -43,6 +45,12 @@ VARIANTS = {
     }.items()
 }
 DEFAULT_VARIANT = "30s-pw-129e"
+
+
+def maest_variant(name: str) -> MaestVariant:
+    if name not in VARIANTS:
+        raise IndexerError(f"unknown MAEST variant {name!r}; available: {', '.join(VARIANTS)}")
+    return VARIANTS[name]
 
 
 def ast_config_fields(max_length: int) -> dict:

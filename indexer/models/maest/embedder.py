@@ -24,11 +24,11 @@ from indexer.models.maest.config import (
     SAMPLE_RATE,
     STYLES_MIN,
     STYLES_TOP,
-    VARIANTS,
     WEIGHTS_FILE,
+    maest_variant,
 )
 from indexer.models.maest.frontend import MaestFrontend
-from indexer.models.mert.config import read_json
+from indexer.models.strict import read_json
 from indexer.models.weights import resolve_weights, weights_spec
 
 log = logging.getLogger(__name__)
@@ -80,10 +80,8 @@ class MaestEmbedder(PieceEmbedder):
         styles_top: int = STYLES_TOP,
         styles_min: float = STYLES_MIN,
     ) -> None:
-        if variant not in VARIANTS:
-            raise IndexerError(f"unknown MAEST variant {variant!r}; available: {', '.join(VARIANTS)}")
         self.variant = variant
-        self.length = VARIANTS[variant].max_length
+        self.length = maest_variant(variant).max_length
         model = build_model(config, self.length)
         load_published(model, state)
         if model.config.num_hidden_layers < EMBEDDING_LAYER:
@@ -110,9 +108,7 @@ class MaestEmbedder(PieceEmbedder):
         styles_min: float = STYLES_MIN,
     ) -> MaestEmbedder:
         variant = variant or DEFAULT_VARIANT
-        if variant not in VARIANTS:
-            raise IndexerError(f"unknown MAEST variant {variant!r}; available: {', '.join(VARIANTS)}")
-        files = resolve_weights(weights_spec(weights, VARIANTS[variant].repo), FILES)
+        files = resolve_weights(weights_spec(weights, maest_variant(variant).repo), FILES)
         config = read_json(files.paths[CONFIG_FILE])
         state = read_state(files.paths[WEIGHTS_FILE])
         return cls(config, state, variant, files.revision, device, precision, batch_size, styles_top, styles_min)

@@ -8,9 +8,7 @@ A config that switches one of those paths on is refused rather than run wrongly.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 
 from indexer.errors import WeightsError
 
@@ -45,13 +43,6 @@ MERT_ONLY = {"feature_extractor_cqt": False, "deepnorm": False}
 class Preprocessing:
     sample_rate: int
     do_normalize: bool  # zero mean, unit variance per window (Wav2Vec2FeatureExtractor's rule)
-
-
-def read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise WeightsError(f"cannot read {path}: {exc}") from exc
 
 
 def hubert_config(raw: dict):  # type: ignore[no-untyped-def]

@@ -26,9 +26,8 @@ from indexer.models.mert.config import (
     Preprocessing,
     hubert_config,
     preprocessing,
-    read_json,
 )
-from indexer.models.strict import load_strict
+from indexer.models.strict import load_strict, read_json
 from indexer.models.weights import resolve_weights, weights_spec
 
 log = logging.getLogger(__name__)
