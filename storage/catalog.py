@@ -311,7 +311,7 @@ class Catalog:
     def _neighbours(self, ids: np.ndarray, scores: np.ndarray) -> list[Neighbour]:
         with self.sessions() as s:
             rows = {r.id: r for r in s.execute(select(Track).where(Track.id.in_(ids.tolist()))).scalars()}
-        tagged = self.styles(list(rows)) if self._tags_styles() else {}
+        tagged = self.styles(list(rows)) if self.tags_styles() else {}
         # An id the database no longer has (removed since the build) is dropped, not shown.
         return [
             Neighbour(TrackInfo.from_row(rows[i]), float(sc), tagged.get(i))
@@ -319,7 +319,8 @@ class Catalog:
             if i in rows
         ]
 
-    def _tags_styles(self) -> bool:
+    def tags_styles(self) -> bool:
+        """Whether this model's tracks carry style tags (a cheap existence check, not a count)."""
         with self.sessions() as s:
             return (
                 s.execute(select(TrackStyle.track_id).where(TrackStyle.model == self.model).limit(1)).first()

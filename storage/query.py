@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     if (args.track is None) == (args.audio is None):
         raise UsageError("give a TRACK_ID or --audio FILE (one of the two)")
     catalog = Catalog.open(args.data_dir, args.model)
-    if args.style and not catalog.style_counts():
+    if args.style and not catalog.tags_styles():
         raise UsageError(f"the {catalog.model} vectors carry no style tags; --style needs a tagging model (maest)")
     track: TrackInfo | None = None
     if args.audio is not None:
@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         write_m3u(args.m3u, catalog, neighbours)
     if args.json:
         query: dict[str, object] = {"id": track.id, "path": track.path} if track else {"audio": str(args.audio)}
-        if track and catalog.style_counts():
+        if track and catalog.tags_styles():
             query["styles"] = catalog.styles([track.id])[track.id]
         payload = {
             "query": query,
