@@ -28,7 +28,8 @@ class Options:
 
 @st.cache_resource(show_spinner=False)
 def cached_catalog(data_dir: str, model: str | None = None) -> Catalog:
-    return Catalog.open(data_dir, model)
+    # The page lives long: its index goes on a GPU when faiss has one ($SOUNDALIKE_FAISS_GPU=0: never).
+    return Catalog.open(data_dir, model, gpu=True)
 
 
 @st.cache_resource(show_spinner="Loading the model for uploads…")

@@ -7,6 +7,10 @@ p50/p99 for the exact index (fp16 scan + float32 re-scoring) and the approximate
 `python -m storage.query ID --json` on a real data directory, and the page's two
 lookups (search box, neighbours of a track) on that directory.
 
+Where faiss has a GPU (faiss-gpu and a device), each index is also searched by the GPU reader
+(every vector in float16 on the GPU, exact scan, float32 re-scoring) and the approximate index is
+built a second time with $SOUNDALIKE_FAISS_GPU=0: both print their ratio to the CPU figure.
+
     python benchmarks/bench_search.py [--sizes 10000,100000] [--queries 200] [--kinds exact,approximate]
     python benchmarks/bench_search.py --sizes 1000000 --kinds approximate --no-cli   # ~12 GB of memory
 """
@@ -25,6 +29,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from storage.gpu import ENV as GPU_ENV
+from storage.gpu import gpu_count
 from storage.vectors import VectorIndex, normalise, write_index
 
 DIM = 1728
@@ -110,6 +116,47 @@ def cold_start(data_dir: Path) -> float:
     return elapsed
 
 
+def build(directory: Path, vectors: np.ndarray, ids: np.ndarray, exact_max: int) -> float:
+    """Seconds to write an index of these vectors."""
+    start = time.perf_counter()
+    write_index(
+        directory,
+        ((ids[i : i + 65536], vectors[i : i + 65536]) for i in range(0, len(ids), 65536)),
+        len(ids),
+        DIM,
+        {"model": "mule", "revision": "bench", "vectors_version": 0},
+        exact_max=exact_max,
+    )
+    return time.perf_counter() - start
+
+
+def gpu_figures(
+    directory: Path,
+    vectors: np.ndarray,
+    ids: np.ndarray,
+    queries: np.ndarray,
+    truth: list,
+    cpu_p50: float,
+    built: float,
+) -> None:
+    """The GPU reader's latency against the CPU reader's, and an IVF build's time against a CPU-only one."""
+    start = time.perf_counter()
+    index = VectorIndex.open_current(directory, gpu=True)
+    loaded = time.perf_counter() - start
+    p50, p99, found = latencies(lambda q: index.search(q, 10)[0], queries)
+    print(
+        f"    GPU reader (float16 exact scan): load {loaded:.1f} s, p50 {p50:.2f} ms, p99 {p99:.2f} ms "
+        f"({cpu_p50 / p50:.1f}x the CPU reader), recall@10 {recall(found, truth):.3f}"
+    )
+    if index.meta.kind.startswith("ivf"):
+        os.environ[GPU_ENV] = "0"
+        try:
+            cpu_built = build(directory.with_name(directory.name + "-cpu"), vectors, ids, exact_max=0)
+        finally:
+            del os.environ[GPU_ENV]
+        print(f"    build with GPU FAISS {built:.1f} s vs CPU only {cpu_built:.1f} s ({cpu_built / built:.1f}x)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000")
@@ -135,16 +182,7 @@ def main() -> None:
             for label, exact_max in (("exact", n), ("approximate", 0)):
                 if (label == "approximate" and n < 20_000) or label not in args.kinds.split(","):
                     continue
-                start = time.perf_counter()
-                write_index(
-                    Path(tmp) / label,
-                    ((ids[i : i + 65536], vectors[i : i + 65536]) for i in range(0, n, 65536)),
-                    n,
-                    DIM,
-                    {"model": "mule", "revision": "bench", "vectors_version": 0},
-                    exact_max=exact_max,
-                )
-                built = time.perf_counter() - start
+                built = build(Path(tmp) / label, vectors, ids, exact_max)
                 index = VectorIndex.open_current(Path(tmp) / label)
                 size = sum(p.stat().st_size for p in index.directory.iterdir())
                 p50, p99, found = latencies(lambda q, ix=index: ix.search(q, 10)[0], queries)
@@ -153,6 +191,8 @@ def main() -> None:
                     f"{size / n:.0f} B/vector on disk, p50 {p50:.2f} ms, p99 {p99:.2f} ms "
                     f"({p50_bf / p50:.1f}x faster than brute force), recall@10 {recall(found, truth):.3f}"
                 )
+                if gpu_count():
+                    gpu_figures(Path(tmp) / label, vectors, ids, queries, truth, p50, built)
                 if index.meta.kind.startswith("ivf"):
                     for nprobe in [int(p) for p in args.nprobes.split(",") if p]:
                         index.meta.params["nprobe"] = nprobe

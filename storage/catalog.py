@@ -90,23 +90,25 @@ class Neighbour:
 
 
 class Catalog:
-    """Tracks and their neighbours for one model, read from a data directory."""
+    """Tracks and their neighbours for one model, read from a data directory. `gpu`: search on a GPU
+    when faiss has one (for long-lived readers such as the page; a one-shot lookup stays on the CPU)."""
 
-    def __init__(self, data_dir: Path, sessions: sessionmaker[Session], model: str) -> None:
+    def __init__(self, data_dir: Path, sessions: sessionmaker[Session], model: str, gpu: bool = False) -> None:
         self.data_dir = data_dir
         self.sessions = sessions
         self.model = model
+        self.gpu = gpu
         self._index: VectorIndex | None = None
 
     @classmethod
-    def open(cls, data_dir: str | Path | None = None, model: str | None = None) -> Catalog:
+    def open(cls, data_dir: str | Path | None = None, model: str | None = None, gpu: bool = False) -> Catalog:
         directory = resolve_data_dir(data_dir)
         sessions = open_database(database_url(directory), create=False, data_dir=directory)
         if model is None:
             with sessions() as s:
                 models = s.execute(select(Embedding.model).distinct()).scalars().all()
             model = DEFAULT_MODEL if DEFAULT_MODEL in models or not models else sorted(models)[0]
-        return cls(directory, sessions, model)
+        return cls(directory, sessions, model, gpu)
 
     def models(self) -> list[str]:
         """Every model with vectors in this data directory."""
@@ -228,7 +230,7 @@ class Catalog:
                 f"no {self.model} index in {self.data_dir}; build it with `indexer build CATALOG_DIR`"
             )
         if self._index is None or self._index.name != name:
-            self._index = VectorIndex(self.index_dir / name)
+            self._index = VectorIndex(self.index_dir / name, self.gpu)
         return self._index
 
     def stale_by(self, index: VectorIndex) -> int:
