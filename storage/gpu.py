@@ -4,8 +4,9 @@ Two jobs move there. At build time, the IVF's vector-to-centroid work: k-means a
 training and each vector's list when adding (at 1M vectors nearly all of a 440 s CPU build). The
 algorithm, seed and encoding stay FAISS's CPU ones, so a GPU build writes the same file a CPU build
 would. At search time, for long-lived readers such as the page: every vector of a build on the GPU
-in float16, scanned exactly whatever the build's kind (a GPU reads 1M x 1728 codes in about a
-millisecond), its candidates re-scored in float32 on the CPU like any others.
+in float16, scanned exactly whatever the build's kind (1M x 1728 codes are 3.5 GB: about a
+millisecond of a data-centre GPU's memory bandwidth, an estimate not yet measured), its candidates
+re-scored in float32 on the CPU like any others.
 
 Everything here falls back to the CPU path with a warning when the GPU side fails (out of GPU memory,
 a broken driver), and is skipped silently where faiss has no GPU.

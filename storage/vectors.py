@@ -241,8 +241,8 @@ def _shard_pool() -> ThreadPoolExecutor:
 
 
 class VectorIndex:
-    """A loaded, read-only index build; `gpu` also puts its vectors on a GPU when faiss has one (worth it
-    for long-lived readers: the copy takes seconds, then each search a millisecond or so)."""
+    """A loaded, read-only index build; `gpu` also puts its vectors on a GPU when faiss has one (for
+    long-lived readers: the copy costs seconds once, then each search is one exact GPU scan)."""
 
     def __init__(self, directory: Path, gpu: bool = False) -> None:
         self.directory = directory
