@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 ENV = "SOUNDALIKE_FAISS_GPU"
 MAX_K = 2048  # faiss's GPU k-selection limit (GPU_MAX_SELECTION_K): larger requests stay on the CPU
-CHUNK = 65536  # vectors per transfer when adding
+CHUNK = 65536  # vectors per transfer to the GPU
 _OFF = {"0", "false", "no", "off"}
 
 
@@ -79,17 +79,18 @@ def train_ivf(ivf: faiss.IndexIVF, sample: np.ndarray) -> None:
         ivf.clustering_index = None  # type: ignore[assignment]  # the helper dies with this function; the index must not point at it
 
 
-def add_ivf(ivf: faiss.IndexIVF, vectors: np.ndarray, ids: np.ndarray) -> None:
-    """Add vectors (e.g. memory-mapped rows) with their ids; each one's list found on the GPU when there is one."""
+def gpu_list_adder(ivf: faiss.IndexIVF) -> Callable[[np.ndarray, np.ndarray], None] | None:
+    """A function adding (vectors, ids) to a trained IVF with each vector's list found on the GPU,
+    or None (add on the CPU) where there is no GPU."""
     assigner = _gpu_copy(ivf.quantizer)
-    for first in range(0, len(ids), CHUNK):
-        x = np.ascontiguousarray(vectors[first : first + CHUNK], dtype=np.float32)
-        xids = np.ascontiguousarray(ids[first : first + CHUNK], dtype=np.int64)
-        if assigner is None:
-            ivf.add_with_ids(x, xids)
-        else:
-            lists = np.ascontiguousarray(assigner.search(x, 1)[1][:, 0])
-            add_preassigned(ivf, x, lists, xids)
+    if assigner is None:
+        return None
+
+    def add(x: np.ndarray, ids: np.ndarray) -> None:
+        lists = np.ascontiguousarray(assigner.search(x, 1)[1][:, 0])
+        add_preassigned(ivf, x, lists, ids)  # codes encoded by the CPU index, as add_with_ids would
+
+    return add
 
 
 class GpuScan:

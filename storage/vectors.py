@@ -19,7 +19,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,7 +29,7 @@ import faiss
 import numpy as np
 
 from storage.errors import CorruptIndexError, EmptyIndexError
-from storage.gpu import GpuScan, add_ivf, open_gpu_scan, train_ivf
+from storage.gpu import GpuScan, gpu_list_adder, open_gpu_scan, train_ivf
 
 log = logging.getLogger(__name__)
 
@@ -140,17 +140,17 @@ def write_index(
         bounds = np.linspace(0, count, len(files) + 1).astype(int)
         for file, lo, hi in zip(files, bounds[:-1], bounds[1:], strict=True):
             index = _new_faiss(kind, params, dim)
+            add: Callable[[np.ndarray, np.ndarray], None] = index.add_with_ids
             if kind == "ivf-fp16":
                 ivf = faiss.extract_index_ivf(index)
                 ivf.cp.niter = KMEANS_ITERATIONS
                 step = max(1, count // train_sample)
                 train_ivf(ivf, np.ascontiguousarray(vectors[::step]))  # on a GPU when faiss has one
                 ivf.nprobe = params["nprobe"]
-                add_ivf(ivf, vectors[lo:hi], ids[lo:hi])
-            else:
-                for first in range(lo, hi, 65536):
-                    last = min(hi, first + 65536)
-                    index.add_with_ids(np.ascontiguousarray(vectors[first:last]), ids[first:last])
+                add = gpu_list_adder(ivf) or add
+            for first in range(lo, hi, 65536):
+                last = min(hi, first + 65536)
+                add(np.ascontiguousarray(vectors[first:last]), np.ascontiguousarray(ids[first:last]))
             faiss.write_index(index, str(tmp / file))
         vectors.flush()
         ids.flush()
@@ -231,8 +231,7 @@ def _selector(
         negated = faiss.IDSelectorNot(excluded)
         keep_alive += [excluded, negated]
         selector = negated if selector is None else faiss.IDSelectorAnd(selector, negated)
-        keep_alive.append(selector)
-    return selector
+    return selector  # the caller holds it while searching
 
 
 @lru_cache(maxsize=1)
