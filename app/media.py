@@ -43,14 +43,12 @@ def catalog_for(data_dir: str | None) -> Catalog:
 
 
 def catalog_file(catalog: Catalog, track_id: int) -> tuple[TrackInfo, Path]:
-    """The indexed track `track_id` and its file; AudioUnavailableError when either is missing."""
+    """The catalog track `track_id` and its file; AudioUnavailableError when either is missing."""
     try:
         track = catalog.track(track_id)
     except StorageError:
         raise AudioUnavailableError(f"no track {track_id} in the catalog", 404) from None
-    root = catalog.root
-    if track.state != "indexed" or root is None:
-        raise AudioUnavailableError(f"track {track_id} is not indexed", 404)
+    root = Path(track.folder)
     path = Path(os.path.normpath(root / track.path))
     if not path.is_relative_to(root):  # a stored path never climbs out of the catalog
         raise AudioUnavailableError(f"track {track_id} lies outside the catalog", 404)

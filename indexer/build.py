@@ -1,9 +1,10 @@
-"""`indexer build`: scan -> plan -> decode (worker processes) -> embed -> write -> index.
+"""`indexer build`: lock -> scan -> plan -> (load model) -> apply -> decode -> embed -> save -> index.
 
-Each embedded track is committed with its vector in one transaction, so a crash
-loses at most the batch in flight; tracks are created as `pending` before any work,
-so the next run finds and finishes them. The FAISS index is rebuilt from the
-database at the end and swapped in atomically.
+Nothing is written until the model has loaded (an unknown model or missing weights change
+nothing), and only the folders being built and the model being built are touched. Each embedded
+track is committed with its vector in one transaction, so a crash loses at most the batch in
+flight; the next run finds the tracks still lacking this model's vector and finishes them. The
+FAISS index is rebuilt from the database at the end and swapped in atomically.
 """
 
 from __future__ import annotations
@@ -18,21 +19,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import select
 
 from indexer.audio import DecodeError, decode
-from indexer.errors import EmbeddingInputError, IndexerError
+from indexer.errors import EmbeddingInputError, IndexerError, UsageError
+from indexer import models
+from indexer.models import model_spec
 from indexer.models.base import Embedder, check_waveform
-from indexer.models.weights import WEIGHTS_ENV
-from indexer.plan import apply_scan
+from indexer.plan import plan_folder
 from indexer.scan import scan
 from indexer.tags import Tags, read_tags
-from storage.catalog import read_meta, version_key
-from storage.errors import StorageError
-from storage.paths import INDEX_DIR
-from storage.schema import Embedding, Track
-from storage.vectors import IndexMeta, VectorIndex, current_build
-from storage.writer import StoreWriter
+from storage.paths import WEIGHTS_ENV
+from storage.store import FolderInfo, Store
+from storage.sync import FolderChanges
+from storage.vectors import IndexMeta
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +41,8 @@ DEFAULT_TIMEOUT = 300.0  # seconds to decode one file before it is declared hung
 @dataclass
 class BuildOptions:
     model: str = "mule"
-    weights: str | None = None
-    layer: str | None = None  # MERT/MusicFM: transformer layer (1-based) or "mean"
-    variant: str | None = None  # MAEST: which published variant
-    styles_top: int | None = None  # MAEST: styles kept per track
-    styles_min: float | None = None  # MAEST: least probability of a kept style
+    weights: str | None = None  # None: $SOUNDALIKE_WEIGHTS, else what this model's last build used, else its repo
+    model_options: dict[str, str] = field(default_factory=dict)  # the model's own options (registry), as given
     device: str = "auto"
     precision: str = "fp32"
     batch_size: int | None = None
@@ -55,15 +51,12 @@ class BuildOptions:
     rebuild: bool = False
     progress: bool = True
 
-    @property
-    def model_options(self) -> dict[str, str]:
-        chosen = {"layer": self.layer, "variant": self.variant, "styles_top": self.styles_top}
-        chosen["styles_min"] = self.styles_min
-        return {k: str(v) for k, v in chosen.items() if v is not None}
-
 
 @dataclass
 class BuildReport:
+    model: str = "mule"
+    folders: list[str] = field(default_factory=list)  # built
+    missing: list[tuple[str, int]] = field(default_factory=list)  # (folder, tracks kept) missing or unmounted
     indexed: int = 0
     unchanged: int = 0
     moved: int = 0
@@ -75,6 +68,13 @@ class BuildReport:
     elapsed: float = 0.0
     interrupted: bool = False
     index: IndexMeta | None = None
+
+
+@dataclass
+class _FolderPlan:
+    root: Path
+    folder: FolderInfo | None  # None: not registered yet
+    changes: FolderChanges
 
 
 def load_track(path: str, sample_rate: int) -> tuple[np.ndarray, Tags]:
@@ -96,32 +96,27 @@ def _failure_reason(exc: BaseException, timeout: float) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _weights_spec(weights: str | None) -> str | None:
+    """A weights folder is remembered as an absolute path; a Hub id as given."""
+    return str(Path(weights).expanduser().resolve()) if weights and Path(weights).expanduser().is_dir() else weights
+
+
 class Builder:
     def __init__(
-        self, catalog_dir: Path, writer: StoreWriter, options: BuildOptions, embedder: Embedder | None = None
+        self, store: Store, folders: list[Path], options: BuildOptions, embedder: Embedder | None = None
     ) -> None:
-        self.root = catalog_dir.resolve()
-        self.writer = writer
+        self.store = store
+        self.targets = folders  # empty: every registered folder
         self.options = options
         self._embedder = embedder
-        self.report = BuildReport()
-
-    def embedder(self) -> Embedder:
-        if self._embedder is None:
-            from indexer.models import load_embedder
-
-            o = self.options
-            self._embedder = load_embedder(o.model, o.weights, o.device, o.precision, o.batch_size, **o.model_options)
-        return self._embedder
+        self.report = BuildReport(model=options.model)
 
     def run(self) -> BuildReport:
         started = time.perf_counter()
         previous = signal.signal(signal.SIGTERM, _raise_interrupt)
         try:
-            to_embed = self._plan()
-            if to_embed:
-                self._embed(to_embed)
-            self._refresh_index()
+            with self.store.lock():
+                self._build()
         except KeyboardInterrupt:
             self.report.interrupted = True
         finally:
@@ -129,53 +124,112 @@ class Builder:
             self.report.elapsed = time.perf_counter() - started
         return self.report
 
-    def _plan(self) -> list[int]:
-        found = scan(self.root)
-        self.report.ignored = found.ignored
-        self.report.failed += found.problems
-        self.writer.set_catalog_root(self.root)
+    def _build(self) -> None:
         model = self.options.model
+        plans = self._plan()
+        known = [p.folder for p in plans if p.folder is not None]
+        if (
+            self.options.rebuild
+            or any(p.changes.new or p.changes.changed for p in plans)
+            or (known and self.store.to_embed(model, known))
+        ):
+            self._check_revision()  # loads the model: missing weights stop the build before any write
+        folders = []
+        for plan in plans:
+            folder = plan.folder or self.store.add_folder(plan.root)
+            self.store.apply_changes(folder, plan.changes, model)
+            folders.append(folder)
         if self.options.rebuild:
-            with self.writer.sessions.begin() as s:
-                self.writer.drop_model_vectors(s, model)
-                for track in s.execute(select(Track)).scalars():
-                    track.state, track.error = "pending", None
-        with self.writer.sessions.begin() as s:
-            plan = apply_scan(s, self.root, found.files, model, self.writer)
-        self.report.unchanged, self.report.moved, self.report.removed = plan.unchanged, plan.moved, plan.removed
-        self.report.still_failed = plan.failed_unchanged
-        self.report.failed += plan.unreadable
-        if plan.to_embed:
-            self._check_revision()
-        return plan.to_embed
+            self.store.drop_model(model)
+        unreadable = sum(len(plan.changes.unreadable) for plan in plans)
+        self.report.still_failed = self.store.failed_count(model, folders) - unreadable
+        self.report.unchanged = self.store.indexed_count(model, folders)
+        to_embed = self.store.to_embed(model, folders)
+        if to_embed:
+            self._embed(to_embed)
+        self.report.index = self.store.refresh_index(model)
+
+    # -- planning: read-only ----------------------------------------------------------------------
+
+    def _plan(self) -> list[_FolderPlan]:
+        registered = self.store.folders()
+        if not self.targets and not registered:
+            raise UsageError("no catalog folder given, and none indexed yet: `indexer build CATALOG_DIR`")
+        targets = self.targets or [f.path for f in registered]
+        plans = []
+        for root in targets:
+            folder = self.store.find_folder(root)
+            if not root.is_dir():
+                if folder is None:
+                    raise UsageError(f"catalog folder {root} does not exist or is not a folder")
+                self._missing(folder)
+                continue
+            if folder is None:
+                self.store.check_new_folder(root)  # refused before the model loads, not after
+            plan = self._plan_folder(root.resolve(), folder)
+            if plan is not None:
+                plans.append(plan)
+        return plans
+
+    def _plan_folder(self, root: Path, folder: FolderInfo | None) -> _FolderPlan | None:
+        found = scan(root)
+        known = self.store.known_tracks(folder) if folder is not None else {}
+        if known and not found.files and not found.problems:
+            assert folder is not None
+            self._missing(folder)  # an unmounted drive looks like an empty folder: keep its tracks
+            return None
+        self.report.folders.append(str(root))
+        self.report.ignored += found.ignored
+        self.report.failed += found.problems
+        changes = plan_folder(root, found.files, known, [path for path, _ in found.problems])
+        self.report.moved += len(changes.moved)
+        self.report.removed += len(changes.gone)
+        self.report.failed += [(u.file.path, u.reason) for u in changes.unreadable]
+        return _FolderPlan(root, folder, changes)
+
+    def _missing(self, folder: FolderInfo) -> None:
+        log.warning("catalog folder %s is missing or unmounted: its %d track(s) are kept", folder.path, folder.tracks)
+        self.report.missing.append((str(folder.path), folder.tracks))
+
+    # -- the model --------------------------------------------------------------------------------
+
+    def _settings(self) -> tuple[str | None, dict[str, str]]:
+        """Weights and options for this build: flags, then $SOUNDALIKE_WEIGHTS, then the last build's."""
+        o = self.options
+        remembered = self.store.model_settings(o.model)
+        weights = _weights_spec(o.weights or os.environ.get(WEIGHTS_ENV)) or (remembered and remembered.weights)
+        return weights, {**(remembered.options if remembered else {}), **o.model_options}
+
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            o = self.options
+            weights, options = self._settings()
+            self._embedder = models.load_embedder(o.model, weights, o.device, o.precision, o.batch_size, **options)
+        return self._embedder
 
     def _check_revision(self) -> None:
         revision = self.embedder().revision
-        spec = self.options.weights or os.environ.get(WEIGHTS_ENV)
-        if spec and Path(spec).is_dir():
-            spec = str(Path(spec).resolve())
-        self.writer.set_query_hint(self.options.model, spec, self.options.model_options)
-        stored = [r for r in self.writer.stored_revisions(self.options.model) if r != revision]
-        if stored:
+        stored = [r for r in self.store.stored_revisions(self.options.model) if r != revision]
+        if stored and not self.options.rebuild:
             raise IndexerError(
-                f"the {self.options.model} vectors in {self.writer.data_dir} come from weights {stored[0]}, "
+                f"the {self.options.model} vectors in {self.store.data_dir} come from weights {stored[0]}, "
                 f"these weights are {revision}; pass --rebuild to re-embed the whole catalog with them"
             )
+        self.store.remember_settings(self.options.model, *self._settings())
 
-    def _decoded(self, pool, track_ids: list[int], tags: dict[int, Tags]) -> Iterator[tuple[int, np.ndarray]]:  # type: ignore[no-untyped-def]
+    # -- embedding --------------------------------------------------------------------------------
+
+    def _decoded(self, pool, tracks: list[tuple[int, Path]], tags: dict[int, Tags]) -> Iterator[tuple[int, np.ndarray]]:  # type: ignore[no-untyped-def]
         """Decoded tracks as workers finish them; failures recorded on the way."""
-        with self.writer.sessions() as s:
-            paths = dict(s.execute(select(Track.id, Track.path).where(Track.id.in_(track_ids))).all())
-        queue = list(reversed(track_ids))
+        paths = dict(tracks)
+        queue = [track_id for track_id, _ in reversed(tracks)]
         window = 2 * self.options.workers + 2  # bounded in flight: memory does not grow with the catalog
         running: dict[cf.Future, int] = {}
         rate = self.embedder().sample_rate
         while queue or running:
             while queue and len(running) < window:
                 track_id = queue.pop()
-                future = pool.schedule(
-                    load_track, (str(self.root / paths[track_id]), rate), timeout=self.options.timeout
-                )
+                future = pool.schedule(load_track, (str(paths[track_id]), rate), timeout=self.options.timeout)
                 running[future] = track_id
             done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
             for future in done:
@@ -188,19 +242,29 @@ class Builder:
                 tags[track_id] = replace(found_tags, duration=wave.size / rate)  # decoded length is exact
                 yield track_id, wave
 
-    def _embed(self, track_ids: list[int]) -> None:
+    def _embed(self, tracks: list[tuple[int, Path]]) -> None:
         from pebble import ProcessPool
 
         from indexer.progress import Progress
 
         embedder = self.embedder()
         tags: dict[int, Tags] = {}
-        progress = Progress(len(track_ids), enabled=self.options.progress)
+        progress = Progress(len(tracks), enabled=self.options.progress)
         pool = ProcessPool(max_workers=self.options.workers)
         try:
-            for track_id, result in embedder.embed_stream(self._decoded(pool, track_ids, tags)):
+            for track_id, result in embedder.embed_stream(self._decoded(pool, tracks, tags)):
                 track_tags = tags.pop(track_id)
-                self._save(track_id, track_tags, result, embedder)
+                saved = self.store.save_embedding(
+                    track_id,
+                    self.options.model,
+                    embedder.revision,
+                    track_tags.as_dict(),
+                    result.vector,
+                    result.timeline,
+                    result.starts,
+                    result.styles,
+                )
+                self.report.indexed += int(saved)
                 self.report.audio_seconds += track_tags.duration or 0.0
                 progress.advance(track_tags.duration or 0.0)
         finally:
@@ -208,50 +272,15 @@ class Builder:
             pool.join()
             progress.close()
 
-    def _save(self, track_id: int, tags: Tags, result, embedder: Embedder) -> None:  # type: ignore[no-untyped-def]
-        with self.writer.sessions.begin() as s:
-            track = s.get(Track, track_id)
-            if track is None:  # removed meanwhile
-                return
-            for name, value in tags.as_dict().items():
-                setattr(track, name, value)
-            track.state, track.error = "indexed", None
-            self.writer.put_embedding(
-                s,
-                track_id,
-                self.options.model,
-                embedder.revision,
-                result.vector,
-                result.timeline,
-                result.starts,
-                result.styles,
-            )
-        self.report.indexed += 1
-
-    def _fail(self, track_id: int, path: str, reason: str) -> None:
+    def _fail(self, track_id: int, path: Path, reason: str) -> None:
         log.warning("failed: %s: %s", path, reason)
-        with self.writer.sessions.begin() as s:
-            track = s.get(Track, track_id)
-            if track is not None:
-                track.state, track.error = "failed", reason
-                s.execute(Embedding.__table__.delete().where(Embedding.track_id == track_id))
-        self.report.failed.append((path, reason))
+        self.store.record_failure(track_id, self.options.model, reason)
+        self.report.failed.append((self._shown(path), reason))
 
-    def _refresh_index(self) -> None:
-        """Rebuild the index when the stored vectors changed since it was built (or it is missing)."""
-        model = self.options.model
-        with self.writer.sessions() as s:
-            version = int(read_meta(s, version_key(model)) or 0)
-            has_vectors = s.execute(select(Embedding.track_id).where(Embedding.model == model).limit(1)).first()
-        model_dir = self.writer.data_dir / INDEX_DIR / model
-        if current_build(model_dir) is not None:
-            try:
-                if VectorIndex.open_current(model_dir).meta.vectors_version == version:
-                    return
-            except StorageError as exc:  # a corrupt index is simply rebuilt
-                log.warning("%s; rebuilding it", exc)
-        if has_vectors:
-            self.report.index = self.writer.rebuild_index(model)
+    def _shown(self, path: Path) -> str:
+        """A file as reports show it: relative to its folder when one folder is built."""
+        roots = [Path(f) for f in self.report.folders]
+        return path.relative_to(roots[0]).as_posix() if len(roots) == 1 and path.is_relative_to(roots[0]) else str(path)
 
 
 def _raise_interrupt(signum, frame) -> None:  # type: ignore[no-untyped-def]
@@ -259,13 +288,17 @@ def _raise_interrupt(signum, frame) -> None:  # type: ignore[no-untyped-def]
 
 
 def build_catalog(
-    catalog_dir: Path,
+    catalog_dirs: Path | list[Path] | None,
     data_dir: Path | None = None,
     options: BuildOptions | None = None,
     embedder: Embedder | None = None,
 ) -> BuildReport:
-    """Index `catalog_dir` into `data_dir` (library entry point of `indexer build`)."""
-    if not catalog_dir.is_dir():
-        raise IndexerError(f"catalog folder {catalog_dir} does not exist or is not a folder")
-    writer = StoreWriter(data_dir)
-    return Builder(catalog_dir, writer, options or BuildOptions(), embedder).run()
+    """Index catalog folders into `data_dir` (library entry point of `indexer build`); no folder: every
+    folder the data directory already has. Raises UsageError before writing anything for a bad request."""
+    options = options or BuildOptions()
+    spec = model_spec(options.model)
+    wrong = sorted(set(options.model_options) - {o.name for o in spec.options})
+    if wrong:
+        raise UsageError(f"model {spec.name} takes no {', '.join('--' + w.replace('_', '-') for w in wrong)} option")
+    folders = [catalog_dirs] if isinstance(catalog_dirs, Path) else list(catalog_dirs or [])
+    return Builder(Store(data_dir), folders, options, embedder).run()

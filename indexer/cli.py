@@ -1,4 +1,4 @@
-"""The `indexer` command: `indexer build CATALOG_DIR`, `indexer status`."""
+"""The `indexer` command: `build [FOLDER...]`, `status`, `forget FOLDER`. Thin over the libraries."""
 
 from __future__ import annotations
 
@@ -8,40 +8,58 @@ import sys
 from pathlib import Path
 
 from indexer.errors import IndexerError
+from indexer.models.registry import DEFAULT_MODEL, MODELS, all_options
 from storage.errors import StorageError
 
 EXIT_INTERRUPTED = 130
 
 
+def _model_help() -> str:
+    return "embedding model (default mule): " + "; ".join(f"{s.name}: {s.summary}" for s in MODELS.values())
+
+
+def _add_model_options(build: argparse.ArgumentParser) -> None:
+    """One flag per model option of the registry, saying which models take it."""
+    group = build.add_argument_group("model options (remembered per model: a later plain build reuses them)")
+    for name, (option, models) in all_options().items():
+        flag = "--" + name.replace("_", "-")
+        group.add_argument(flag, dest=f"opt_{name}", type=option.type, help=f"{', '.join(models)}: {option.help}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", help="data directory (default $SOUNDALIKE_DATA or ~/.local/share/soundalike)")
-    common.add_argument(
-        "--model",
-        default="mule",
-        help="embedding model: mule (default), maest, mert-95m, mert-330m, musicfm-msd, musicfm-fma",
-    )
-    common.add_argument("--quiet", "-q", action="store_true", help="no progress bar, only errors and the summary")
     common.add_argument("--verbose", "-v", action="store_true", help="debug logging and tracebacks")
 
-    parser = argparse.ArgumentParser(prog="indexer", description="Index a music catalog for soundalike.")
+    parser = argparse.ArgumentParser(prog="indexer", description="Index music catalog folders for soundalike.")
     sub = parser.add_subparsers(dest="command", required=True)
-    build = sub.add_parser("build", parents=[common], help="embed every audio file of a folder (incremental)")
-    build.add_argument("catalog", type=Path, metavar="CATALOG_DIR")
-    build.add_argument(
-        "--weights", help="folder or Hub repo id[@revision] (default $SOUNDALIKE_WEIGHTS, else the model's repo)"
+    build = sub.add_parser(
+        "build",
+        parents=[common],
+        help="embed every audio file of one or more folders (incremental, resumable)",
+        description="Embed every audio file of the folders given (none: every folder this data directory has). "
+        "Other folders and other models are never touched.",
     )
-    build.add_argument("--layer", help="MERT/MusicFM: layer 1..N or 'mean' (default 7; 14 for mert-330m)")
-    build.add_argument("--variant", help="MAEST variant (default 30s-pw-129e)")
-    build.add_argument("--styles-top", type=int, help="MAEST: styles kept per track (default 5)")
-    build.add_argument("--styles-min", type=float, help="MAEST: least probability of a kept style (default 0.1)")
+    build.add_argument("catalog", type=Path, nargs="*", metavar="CATALOG_DIR")
+    build.add_argument("--model", default=DEFAULT_MODEL, choices=list(MODELS), metavar="MODEL", help=_model_help())
+    build.add_argument(
+        "--weights",
+        help="folder or Hub repo id[@revision] (default $SOUNDALIKE_WEIGHTS, else what this model's last build "
+        "used, else the model's repo)",
+    )
+    _add_model_options(build)
     build.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     build.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"], help="bf16/fp16 need CUDA")
-    build.add_argument("--batch-size", type=int, help="slices per model batch (default 32 CPU, 256 GPU)")
+    build.add_argument("--batch-size", type=int, help="slices per model batch (default per model, see the README)")
     build.add_argument("--workers", type=int, help="decoder processes (default: cores - 1, at most 4)")
     build.add_argument("--timeout", type=float, default=300.0, help="seconds to decode one file (default 300)")
-    build.add_argument("--rebuild", action="store_true", help="re-embed everything (e.g. after changing weights)")
-    sub.add_parser("status", parents=[common], help="what is indexed, what failed, the index")
+    build.add_argument("--rebuild", action="store_true", help="re-embed everything with this model (other weights)")
+    build.add_argument("--quiet", "-q", action="store_true", help="no progress bar, only errors and the summary")
+    status = sub.add_parser("status", parents=[common], help="folders, models, what is indexed, what failed")
+    status.add_argument("--model", choices=list(MODELS), metavar="MODEL", help="only this model (default: all)")
+    forget = sub.add_parser("forget", parents=[common], help="remove a catalog folder and its tracks (asks first)")
+    forget.add_argument("folder", type=Path, metavar="FOLDER")
+    forget.add_argument("--yes", "-y", action="store_true", help="do not ask (for scripts)")
     return parser
 
 
@@ -49,13 +67,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     from indexer.build import BuildOptions, build_catalog
     from indexer.summary import format_report
 
+    given = {k.removeprefix("opt_"): str(v) for k, v in vars(args).items() if k.startswith("opt_") and v is not None}
     options = BuildOptions(
         model=args.model,
         weights=args.weights,
-        layer=args.layer,
-        variant=args.variant,
-        styles_top=args.styles_top,
-        styles_min=args.styles_min,
+        model_options=given,
         device=args.device,
         precision=args.precision,
         batch_size=args.batch_size,
@@ -65,9 +81,6 @@ def cmd_build(args: argparse.Namespace) -> int:
     )
     if args.workers:
         options.workers = args.workers
-    if not args.catalog.is_dir():
-        print(f"error: catalog folder {args.catalog} does not exist or is not a folder", file=sys.stderr)
-        return 2
     report = build_catalog(args.catalog, Path(args.data_dir) if args.data_dir else None, options)
     print(format_report(report), file=sys.stderr if report.interrupted else sys.stdout)
     return EXIT_INTERRUPTED if report.interrupted else 0
@@ -77,16 +90,43 @@ def cmd_status(args: argparse.Namespace) -> int:
     from indexer.summary import format_status
     from storage.catalog import Catalog
 
-    print(format_status(Catalog.open(args.data_dir, args.model)))
+    print(format_status(Catalog.open(args.data_dir), args.model))
     return 0
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    from storage.errors import FolderError
+    from storage.store import Store
+
+    store = Store(args.data_dir)
+    folder = store.find_folder(args.folder)
+    if folder is None:
+        known = ", ".join(str(f.path) for f in store.folders()) or "none"
+        raise FolderError(f"{args.folder} is not a catalog folder of {store.data_dir} (folders: {known})")
+    question = f"forget {folder.path}: {folder.tracks} track(s) with their vectors in {store.data_dir}?"
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise FolderError(f"{question} Not asked (no terminal): pass --yes to confirm")
+        if input(question + " [y/N] ").strip().lower() not in {"y", "yes"}:
+            print("nothing forgotten")
+            return 0
+    with store.lock("forget"):
+        gone = store.forget_folder(folder)
+    models = f"; {', '.join(gone.models)} index(es) rebuilt" if gone.models else ""
+    print(f"forgot {gone.folder}: {gone.tracks} track(s){models}")
+    return 0
+
+
+COMMANDS = {"build": cmd_build, "status": cmd_status, "forget": cmd_forget}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    level = logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.WARNING
+    quiet = getattr(args, "quiet", False)
+    level = logging.DEBUG if args.verbose else logging.ERROR if quiet else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
-        return cmd_build(args) if args.command == "build" else cmd_status(args)
+        return COMMANDS[args.command](args)
     except (IndexerError, StorageError) as exc:
         if args.verbose:
             raise

@@ -4,6 +4,18 @@
 class IndexerError(Exception):
     """Root of every error the indexer raises on purpose."""
 
+    exit_code = 1
+
+
+class UsageError(IndexerError):
+    """The request itself is wrong (bad usage: exit code 2)."""
+
+    exit_code = 2
+
+
+class UnknownModelError(UsageError):
+    """No model of that name is registered."""
+
 
 class WeightsError(IndexerError):
     """Model weights could not be found, fetched or read."""

@@ -18,9 +18,11 @@ def format_report(r: BuildReport) -> str:
     lines = []
     if r.interrupted:
         lines.append(f"interrupted: {r.indexed} track(s) embedded and saved this run; run the same command to continue")
+    for folder, kept in r.missing:
+        lines.append(f"missing or unmounted: {folder}; its {kept} track(s) are kept (mount it and build again)")
     lines.append(
-        f"indexed {r.indexed} ({_hours(r.audio_seconds)} of audio{speed}), unchanged {r.unchanged}, moved {r.moved}, "
-        f"removed {r.removed}, failed {len(r.failed)}"
+        f"{r.model}: indexed {r.indexed} ({_hours(r.audio_seconds)} of audio{speed}), unchanged {r.unchanged}, "
+        f"moved {r.moved}, removed {r.removed}, failed {len(r.failed)}"
         + (f" (+{r.still_failed} unchanged since they failed)" if r.still_failed else "")
         + f", not audio {r.ignored}; {r.elapsed:.1f} s"
     )
@@ -32,44 +34,53 @@ def format_report(r: BuildReport) -> str:
 
 
 STYLES_SHOWN = 15
+FAILURES_SHOWN = 50
 
 
-def format_status(catalog: Catalog) -> str:
-    counts = catalog.count_tracks()
-    total = sum(counts.values())
-    lines = [
-        f"data directory: {catalog.data_dir}",
-        f"catalog: {catalog.root or '-'}",
-        f"tracks: {total} ({', '.join(f'{n} {state}' for state, n in sorted(counts.items())) or 'none'})",
-    ]
-    for model in catalog.models() or [catalog.model]:
-        lines += _model_lines(Catalog(catalog.data_dir, catalog.sessions, model))
-    failed = catalog.failed_tracks()
-    if failed:
-        lines.append(f"failed files ({len(failed)}):")
-        lines += [f"  {t.path}: {t.error}" for t in failed]
+def format_status(catalog: Catalog, model: str | None = None) -> str:
+    lines = [f"data directory: {catalog.data_dir}"]
+    folders = catalog.folder_counts()
+    lines.append(f"folders ({len(folders)}):" if folders else "folders: none (`indexer build CATALOG_DIR` adds one)")
+    for folder, count in folders:
+        where = "" if folder.is_dir() else "  [missing or unmounted]"
+        lines.append(f"  {folder}: {count} track(s){where}")
+    for name in [model] if model else catalog.models() or [catalog.model]:
+        lines += _model_lines(Catalog(catalog.data_dir, catalog.sessions, name))
     return "\n".join(lines)
 
 
 def _model_lines(catalog: Catalog) -> list[str]:
+    counts = catalog.count_tracks()
+    states = ", ".join(f"{n} {state}" for state, n in counts.items()) or "no tracks"
+    lines = [f"model {catalog.model}: {states}"]
+    lines += _index_lines(catalog)
+    styles = catalog.style_counts()
+    if styles:
+        shown = ", ".join(f"{label} ({n})" for label, n in styles[:STYLES_SHOWN])
+        more = f", and {len(styles) - STYLES_SHOWN} more" if len(styles) > STYLES_SHOWN else ""
+        lines.append(f"  styles ({len(styles)} in all, tracks each): {shown}{more}")
+    failed = catalog.failed_tracks()
+    if failed:
+        lines.append(f"  failed files ({len(failed)}):")
+        lines += [f"    {track.file}: {reason}" for track, reason in failed[:FAILURES_SHOWN]]
+        if len(failed) > FAILURES_SHOWN:
+            lines.append(f"    and {len(failed) - FAILURES_SHOWN} more")
+    return lines
+
+
+def _index_lines(catalog: Catalog) -> list[str]:
     try:
         index = catalog.index()
     except StorageError as exc:
-        return [f"model {catalog.model}: no index ({exc})"]
+        return [f"  no index ({exc})"]
     meta = index.meta
     size = sum(p.stat().st_size for p in index.directory.iterdir())
     behind = catalog.stale_by(index)
     built = dt.datetime.fromtimestamp(meta.built_at).strftime("%Y-%m-%d %H:%M:%S")
     params = "".join(f", {k}={v}" for k, v in meta.params.items())
     freshness = f"stale ({behind} change(s) since)" if behind else "up to date"
-    lines = [
-        f"model {meta.model}: weights revision {meta.revision}",
+    return [
+        f"  weights revision {meta.revision}",
         f"  index: {meta.kind}{params}, {meta.count} vectors x {meta.dim}, {size / 1e6:.1f} MB, "
         f"built {built}, {freshness}",
     ]
-    styles = catalog.style_counts()
-    if styles:
-        shown = ", ".join(f"{label} ({n})" for label, n in styles[:STYLES_SHOWN])
-        more = f", and {len(styles) - STYLES_SHOWN} more" if len(styles) > STYLES_SHOWN else ""
-        lines.append(f"  styles ({len(styles)} in all, tracks each): {shown}{more}")
-    return lines

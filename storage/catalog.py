@@ -9,38 +9,27 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import open_database
 from storage.errors import EmptyIndexError, ModelMismatchError, StaleIndexError, UnknownTrackError, UsageError
-from storage.paths import INDEX_DIR, database_url, resolve_data_dir
-from storage.schema import Embedding, Meta, Track, TrackStyle
+from storage.fts import text_match
+from storage.paths import INDEX_DIR, WEIGHTS_ENV, database_url, resolve_data_dir
+from storage.schema import Embedding, Failure, Folder, Model, Track, TrackStyle
 from storage.vectors import VectorIndex, current_build
+from storage.versions import vectors_version
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "mule"
-WEIGHTS_ENV = "SOUNDALIKE_WEIGHTS"  # as indexer.models.weights (not imported: it must stay light)
-CATALOG_ROOT_KEY = "catalog_root"
-
-
-def version_key(model: str) -> str:
-    return f"vectors_version:{model}"
-
-
-def query_hint_key(model: str) -> str:
-    return f"query_hint:{model}"
-
-
-def read_meta(session: Session, key: str) -> str | None:
-    return session.execute(select(Meta.value).where(Meta.key == key)).scalar()
 
 
 @dataclass(frozen=True)
 class TrackInfo:
     id: int
-    path: str
+    folder: str  # the catalog folder the track lies in (absolute)
+    path: str  # relative to `folder`
     title: str | None
     artist: str | None
     album: str | None
@@ -49,12 +38,15 @@ class TrackInfo:
     genre: str | None
     track_number: int | None
     duration: float | None
-    state: str
-    error: str | None
 
     @classmethod
-    def from_row(cls, row: Track) -> TrackInfo:
-        return cls(**{name: getattr(row, name) for name in cls.__dataclass_fields__})
+    def from_row(cls, row: Track, folder: str) -> TrackInfo:
+        fields = {name: getattr(row, name) for name in cls.__dataclass_fields__ if name != "folder"}
+        return cls(folder=folder, **fields)
+
+    @property
+    def file(self) -> Path:
+        return Path(self.folder) / self.path
 
     @property
     def label(self) -> str:
@@ -69,6 +61,10 @@ class TrackInfo:
         return f"{minutes}:{seconds:02d}"
 
 
+def _with_folder() -> Select:
+    return select(Track, Folder.path).join(Folder, Folder.id == Track.folder_id)
+
+
 @dataclass(frozen=True)
 class Neighbour:
     track: TrackInfo
@@ -80,6 +76,7 @@ class Neighbour:
         out = {
             "id": t.id,
             "score": round(float(self.score), 6),
+            "folder": t.folder,
             "path": t.path,
             "title": t.title,
             "artist": t.artist,
@@ -104,87 +101,111 @@ class Catalog:
     def open(cls, data_dir: str | Path | None = None, model: str | None = None, gpu: bool = False) -> Catalog:
         directory = resolve_data_dir(data_dir)
         sessions = open_database(database_url(directory), create=False, data_dir=directory)
+        catalog = cls(directory, sessions, model or DEFAULT_MODEL, gpu)
         if model is None:
-            with sessions() as s:
-                models = s.execute(select(Embedding.model).distinct()).scalars().all()
-            model = DEFAULT_MODEL if DEFAULT_MODEL in models or not models else sorted(models)[0]
-        return cls(directory, sessions, model, gpu)
+            models = catalog.models()
+            catalog.model = DEFAULT_MODEL if DEFAULT_MODEL in models or not models else models[0]
+        return catalog
 
     def models(self) -> list[str]:
         """Every model with vectors in this data directory."""
+        has_vectors = select(Embedding.track_id).where(Embedding.model == Model.name).exists()
         with self.sessions() as s:
-            return sorted(s.execute(select(Embedding.model).distinct()).scalars())
+            return sorted(s.execute(select(Model.name).where(has_vectors)).scalars())
 
     @property
     def index_dir(self) -> Path:
         return self.data_dir / INDEX_DIR / self.model
 
-    @property
-    def root(self) -> Path | None:
+    def folders(self) -> list[Path]:
         with self.sessions() as s:
-            value = read_meta(s, CATALOG_ROOT_KEY)
-        return Path(value) if value else None
+            return [Path(p) for p in s.execute(select(Folder.path).order_by(Folder.path)).scalars()]
+
+    def folder_counts(self) -> list[tuple[Path, int]]:
+        """Each catalog folder with its number of tracks."""
+        query = (
+            select(Folder.path, func.count(Track.id))
+            .outerjoin(Track, Track.folder_id == Folder.id)
+            .group_by(Folder.path)
+            .order_by(Folder.path)
+        )
+        with self.sessions() as s:
+            return [(Path(p), n) for p, n in s.execute(query)]
 
     def embedder_args(self, weights: str | None = None) -> dict[str, str | int | float | None]:
         """`load_embedder` keywords for outside audio: the build's options; weights from the flag,
         $SOUNDALIKE_WEIGHTS, then those of the build."""
         with self.sessions() as s:
-            hint = json.loads(read_meta(s, query_hint_key(self.model)) or "{}")
-        chosen = weights or os.environ.get(WEIGHTS_ENV) or hint.get("weights")
-        return {"weights": chosen, **hint.get("options", {})}
-
-    def absolute_path(self, track: TrackInfo) -> Path:
-        root = self.root
-        return (root / track.path) if root else Path(track.path)
+            row = s.get(Model, self.model)
+            remembered, options = (row.weights, json.loads(row.options or "{}")) if row else (None, {})
+        return {"weights": weights or os.environ.get(WEIGHTS_ENV) or remembered, **options}
 
     # -- tracks -----------------------------------------------------------------------
 
     def track(self, track_id: int) -> TrackInfo:
         with self.sessions() as s:
-            row = s.get(Track, track_id)
+            row = s.execute(_with_folder().where(Track.id == track_id)).first()
         if row is None:
             raise UnknownTrackError(f"no track with id {track_id}")
-        return TrackInfo.from_row(row)
+        return TrackInfo.from_row(*row)
 
     def resolve(self, ref: str | int) -> TrackInfo:
-        """A track by numeric id, catalog-relative path, or absolute path inside the catalog."""
+        """A track by numeric id, by absolute path, or by path relative to its catalog folder."""
         text = str(ref).strip()
         if text.isdigit():
             return self.track(int(text))
-        relative = text
-        root = self.root
         candidate = Path(text).expanduser()
-        if candidate.is_absolute() and root is not None:
-            try:
-                relative = candidate.resolve().relative_to(root.resolve()).as_posix()
-            except ValueError:
-                raise UnknownTrackError(f"{text} is not inside the catalog {root}") from None
+        query = _with_folder()
+        if candidate.is_absolute():
+            folder = self._folder_of(candidate)
+            if folder is None:
+                raise UnknownTrackError(f"{text} is not inside a catalog folder of {self.data_dir}")
+            relative = candidate.resolve().relative_to(folder.resolve()).as_posix()
+            query = query.where(Folder.path == str(folder), Track.path == relative)
+        else:
+            query = query.where(Track.path == Path(text).as_posix())
         with self.sessions() as s:
-            row = s.execute(select(Track).where(Track.path == Path(relative).as_posix())).scalar()
-        if row is None:
+            rows = s.execute(query.limit(2)).all()
+        if not rows:
             raise UnknownTrackError(f"no track with id or path {text!r}")
-        return TrackInfo.from_row(row)
+        if len(rows) > 1:
+            raise UsageError(f"{text!r} is in several catalog folders; give its absolute path or its id")
+        return TrackInfo.from_row(*rows[0])
+
+    def _folder_of(self, path: Path) -> Path | None:
+        resolved = path.resolve()
+        inside = [f for f in self.folders() if resolved.is_relative_to(f.resolve()) or path.is_relative_to(f)]
+        return max(inside, key=lambda f: len(f.parts), default=None)
 
     def search_tracks(self, text: str, limit: int = 50) -> list[TrackInfo]:
-        """Indexed tracks whose title, artist, album or path contain every word of `text`."""
-        query = select(Track).where(Track.state == "indexed")
-        for word in text.split():
-            pattern = f"%{word.lower()}%"
-            query = query.where(
-                or_(*(func.lower(col).like(pattern) for col in (Track.title, Track.artist, Track.album, Track.path)))
-            )
+        """Tracks with this model's vector whose title, artist, album or path hold every word of `text`
+        (word prefixes on SQLite, substrings on PostgreSQL), sorted by artist, album, number, title."""
+        has_vector = select(Embedding.track_id).where(Embedding.track_id == Track.id, Embedding.model == self.model)
+        query = _with_folder().where(has_vector.exists())
+        words = text.split()
         with self.sessions() as s:
-            rows = s.execute(query.order_by(Track.artist, Track.album, Track.track_number, Track.title).limit(limit))
-            return [TrackInfo.from_row(r) for r in rows.scalars()]
+            if words:
+                query = query.where(text_match(s.get_bind().dialect.name, words))
+            # The first `limit` matches, sorted here: no database-side sort of every match.
+            rows = s.execute(query.limit(limit)).all()
+        tracks = [TrackInfo.from_row(*r) for r in rows]
+        return sorted(tracks, key=lambda t: (t.artist or "", t.album or "", t.track_number or 0, t.title or "", t.id))
 
     def count_tracks(self) -> dict[str, int]:
+        """This model's tracks by state: indexed (has a vector), failed, pending (neither)."""
         with self.sessions() as s:
-            return dict(s.execute(select(Track.state, func.count()).group_by(Track.state)).all())
+            total = s.execute(select(func.count()).select_from(Track)).scalar() or 0
+            indexed = s.execute(select(func.count()).where(Embedding.model == self.model)).scalar() or 0
+            failed = s.execute(select(func.count()).where(Failure.model == self.model)).scalar() or 0
+        counts = {"indexed": indexed, "failed": failed, "pending": total - indexed - failed}
+        return {state: n for state, n in counts.items() if n}
 
-    def failed_tracks(self) -> list[TrackInfo]:
+    def failed_tracks(self) -> list[tuple[TrackInfo, str]]:
+        """Tracks this model could not embed, with the reason."""
+        query = _with_folder().add_columns(Failure.reason).join(Failure, Failure.track_id == Track.id)
         with self.sessions() as s:
-            rows = s.execute(select(Track).where(Track.state == "failed").order_by(Track.path)).scalars()
-            return [TrackInfo.from_row(r) for r in rows]
+            rows = s.execute(query.where(Failure.model == self.model).order_by(Folder.path, Track.path)).all()
+        return [(TrackInfo.from_row(track, folder), reason) for track, folder, reason in rows]
 
     # -- style tags (models that tag: MAEST) -------------------------------------------
 
@@ -216,11 +237,14 @@ class Catalog:
 
     def vector(self, track: TrackInfo) -> np.ndarray:
         with self.sessions() as s:
-            row = s.get(Embedding, (track.id, self.model))
-        if row is None:
-            why = f" ({track.state}: {track.error})" if track.error else f" (state: {track.state})"
-            raise UsageError(f"track {track.id} has no {self.model} vector{why}")
-        return row.vector_array()
+            vector = s.execute(
+                select(Embedding.vector).where(Embedding.track_id == track.id, Embedding.model == self.model)
+            ).scalar()
+            failure = s.get(Failure, (track.id, self.model)) if vector is None else None
+        if vector is None:
+            why = f"failed: {failure.reason}" if failure else "not embedded yet: run `indexer build`"
+            raise UsageError(f"track {track.id} has no {self.model} vector ({why})")
+        return np.frombuffer(vector, dtype="<f4")
 
     def index(self) -> VectorIndex:
         """The index in force, reloaded when a newer build has been swapped in."""
@@ -236,7 +260,7 @@ class Catalog:
     def stale_by(self, index: VectorIndex) -> int:
         """How many vector changes the database has that the index lacks (0: fresh)."""
         with self.sessions() as s:
-            current = int(read_meta(s, version_key(self.model)) or 0)
+            current = vectors_version(s, self.model)
         return max(0, current - index.meta.vectors_version)
 
     def _checked_index(self, allow_stale: bool) -> VectorIndex:
@@ -311,12 +335,14 @@ class Catalog:
             return set(s.execute(select(Track.id).where(or_(*conditions))).scalars())
 
     def _neighbours(self, ids: np.ndarray, scores: np.ndarray) -> list[Neighbour]:
+        # Only tracks that still have this model's vector: a stale index never shows a removed or changed one.
+        query = _with_folder().join(Embedding, Embedding.track_id == Track.id)
+        query = query.where(Track.id.in_(ids.tolist()), Embedding.model == self.model)
         with self.sessions() as s:
-            rows = {r.id: r for r in s.execute(select(Track).where(Track.id.in_(ids.tolist()))).scalars()}
+            rows = {track.id: TrackInfo.from_row(track, folder) for track, folder in s.execute(query)}
         tagged = self.styles(list(rows)) if self.tags_styles() else {}
-        # An id the database no longer has (removed since the build) is dropped, not shown.
         return [
-            Neighbour(TrackInfo.from_row(rows[i]), float(sc), tagged.get(i))
+            Neighbour(rows[i], float(sc), tagged.get(i))
             for i, sc in zip(ids.tolist(), scores, strict=False)
             if i in rows
         ]

@@ -16,7 +16,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage import migrate_v3
 from storage.errors import NoDataError, StorageError
+from storage.fts import create_search
 from storage.schema import Base, Meta, TrackStyle
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,7 @@ BUSY_TIMEOUT_MS = 30_000
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: lambda conn: Base.metadata.create_all(conn),
     2: lambda conn: TrackStyle.__table__.create(conn, checkfirst=True),  # style tags (MAEST)
+    3: migrate_v3.upgrade,  # folders, per-model state, model settings, text search
 }
 LATEST = max(MIGRATIONS)
 
@@ -57,22 +60,40 @@ def schema_version(conn: Connection) -> int:
 
 
 def migrate(engine: Engine) -> int:
-    """Bring the schema to LATEST; return the version it was at."""
-    with engine.begin() as conn:
-        found = schema_version(conn)
-        if found > LATEST:
-            raise StorageError(
-                f"database schema v{found} is newer than this soundalike (v{LATEST}); upgrade soundalike"
-            )
-        if found == 0:
-            Base.metadata.create_all(conn)
-        else:
-            for version in range(found + 1, LATEST + 1):
-                log.info("migrating database schema to v%d", version)
-                MIGRATIONS[version](conn)
-        if found != LATEST:
-            conn.execute(Meta.__table__.delete().where(Meta.key == SCHEMA_VERSION_KEY))
-            conn.execute(Meta.__table__.insert().values(key=SCHEMA_VERSION_KEY, value=str(LATEST)))
+    """Bring the schema to LATEST in one transaction; return the version it was at."""
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # Outside any transaction (it is a no-op inside one): rebuilding a table must cascade nowhere.
+            # BEGIN IMMEDIATE: DDL joins the transaction, and a second process waits for the first.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            found = _upgrade(conn)
+            if sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                raise StorageError("schema migration left dangling references; nothing was changed")
+            conn.commit()
+        finally:
+            if sqlite:
+                conn.rollback()
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+    return found
+
+
+def _upgrade(conn: Connection) -> int:
+    found = schema_version(conn)
+    if found > LATEST:
+        raise StorageError(f"database schema v{found} is newer than this soundalike (v{LATEST}); upgrade soundalike")
+    if found == 0:
+        Base.metadata.create_all(conn)
+        create_search(conn)
+    else:
+        for version in range(found + 1, LATEST + 1):
+            log.info("migrating database schema to v%d", version)
+            MIGRATIONS[version](conn)
+    if found != LATEST:
+        conn.execute(Meta.__table__.delete().where(Meta.key == SCHEMA_VERSION_KEY))
+        conn.execute(Meta.__table__.insert().values(key=SCHEMA_VERSION_KEY, value=str(LATEST)))
     return found
 
 

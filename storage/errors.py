@@ -35,3 +35,11 @@ class ModelMismatchError(StorageError):
 
 class CorruptIndexError(StorageError):
     """An index file cannot be read."""
+
+
+class BuildLockedError(StorageError):
+    """Another build (or forget) holds the data directory's writer lock."""
+
+
+class FolderError(UsageError):
+    """A catalog folder cannot be added, built or forgotten as asked."""

@@ -7,6 +7,7 @@ from pathlib import Path
 
 DATA_ENV = "SOUNDALIKE_DATA"
 DB_URL_ENV = "SOUNDALIKE_DB_URL"
+WEIGHTS_ENV = "SOUNDALIKE_WEIGHTS"  # read by the indexer and by lookups of outside audio
 DB_FILE = "soundalike.db"
 INDEX_DIR = "index"
 

@@ -12,6 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
+from indexer.errors import IndexerError  # a light module: the indexer's exception tree, no torch
 from storage.catalog import Catalog, Neighbour, TrackInfo
 from storage.errors import StorageError, UsageError
 
@@ -71,7 +72,7 @@ def write_m3u(path: Path, catalog: Catalog, neighbours: list[Neighbour]) -> None
     for n in neighbours:
         seconds = int(round(n.track.duration)) if n.track.duration else -1
         lines.append(f"#EXTINF:{seconds},{n.track.label}")
-        lines.append(str(catalog.absolute_path(n.track).resolve()))
+        lines.append(str(n.track.file))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -88,10 +89,12 @@ def query_audio(catalog: Catalog, args: argparse.Namespace) -> list[Neighbour]:
 
 def run(args: argparse.Namespace) -> int:
     if args.rebuild_index:
-        from storage.writer import StoreWriter
+        from storage.store import Store
 
         catalog = Catalog.open(args.data_dir, args.model)
-        info = StoreWriter(catalog.data_dir).rebuild_index(catalog.model)
+        store = Store(catalog.data_dir)
+        with store.lock("index rebuild"):
+            info = store.rebuild_index(catalog.model)
         print(f"rebuilt the {info.model} index: {info.count} vectors, {info.kind}, {info.build_seconds:.1f} s")
         return 0
     if (args.track is None) == (args.audio is None):
@@ -137,18 +140,15 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     try:
         return run(args)
-    except StorageError as exc:
+    except (StorageError, IndexerError) as exc:  # the indexer's, for --audio
         if args.verbose:
             raise
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except Exception as exc:  # the indexer's errors (for --audio), and anything unforeseen
+    except Exception as exc:  # noqa: BLE001 - anything unforeseen becomes one line
         if args.verbose:
             raise
-        known = type(exc).__module__.startswith("indexer.")
-        hint = "" if known else f"unexpected {type(exc).__name__}: "
-        tail = "" if known else " (run with --verbose for the traceback)"
-        print(f"error: {hint}{exc}{tail}", file=sys.stderr)
+        print(f"error: unexpected {type(exc).__name__}: {exc} (run with --verbose for the traceback)", file=sys.stderr)
         return 1
 
 

@@ -1,11 +1,25 @@
-"""SQLAlchemy models. The database is the source of truth; FAISS indexes are derived from it."""
+"""SQLAlchemy models (schema v3). The database is the source of truth; FAISS indexes derive from it.
+
+State is per (track, model) and never stored twice: a track is *indexed* for a model when it has
+that model's row in `embeddings`, *failed* when it has one in `failures`, *pending* otherwise.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import numpy as np
-from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -18,17 +32,28 @@ class Base(DeclarativeBase):
 
 
 class Meta(Base):
-    """Key/value facts about the store: schema version, vectors version, catalog root."""
+    """Key/value facts about the store (the schema version)."""
 
     __tablename__ = "meta"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
 
 
+class Folder(Base):
+    """A catalog folder indexed into this data directory (a library may have several)."""
+
+    __tablename__ = "folders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    path: Mapped[str] = mapped_column(String(4096), unique=True)  # absolute, resolved
+    added_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class Track(Base):
     __tablename__ = "tracks"
+    __table_args__ = (UniqueConstraint("folder_id", "path", name="uq_tracks_folder_path"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    path: Mapped[str] = mapped_column(String(2048), unique=True)  # POSIX, relative to the catalog root
+    folder_id: Mapped[int] = mapped_column(ForeignKey("folders.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(String(2048))  # POSIX, relative to the folder
     content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(BigInteger, default=0)
     mtime: Mapped[float] = mapped_column(Float, default=0.0)
@@ -40,9 +65,19 @@ class Track(Base):
     genre: Mapped[str | None] = mapped_column(Text)
     track_number: Mapped[int | None] = mapped_column(Integer)
     duration: Mapped[float | None] = mapped_column(Float)
-    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending|indexed|failed
-    error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class Model(Base):
+    """A model built into this data directory: the settings its build remembers and its vectors version
+    (bumped with every change to its vectors, so a reader can tell a stale index from a fresh one)."""
+
+    __tablename__ = "models"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    weights: Mapped[str | None] = mapped_column(Text)  # as given (folder made absolute), None: default
+    options: Mapped[str] = mapped_column(Text, default="{}")  # JSON: model options of the build
+    vectors_version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -59,14 +94,18 @@ class Embedding(Base):
     starts: Mapped[bytes] = mapped_column(LargeBinary)  # float32 (n_slices,) seconds
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
-    def vector_array(self) -> np.ndarray:
-        return np.frombuffer(self.vector, dtype="<f4")
 
-    def timeline_array(self) -> np.ndarray:
-        return np.frombuffer(self.timeline, dtype="<f2").reshape(-1, self.dim)
+Index("ix_embeddings_model", Embedding.model, Embedding.track_id)
 
-    def starts_array(self) -> np.ndarray:
-        return np.frombuffer(self.starts, dtype="<f4")
+
+class Failure(Base):
+    """Why a track could not be embedded by one model (kept until its file changes or --rebuild)."""
+
+    __tablename__ = "failures"
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True)
+    model: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    failed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class TrackStyle(Base):
@@ -77,19 +116,3 @@ class TrackStyle(Base):
     model: Mapped[str] = mapped_column(String(64), primary_key=True)
     label: Mapped[str] = mapped_column(String(128), primary_key=True, index=True)  # "Genre---Style"
     probability: Mapped[float] = mapped_column(Float)
-
-
-class IndexRecord(Base):
-    """The FAISS index currently in force for a model."""
-
-    __tablename__ = "vector_indexes"
-    model: Mapped[str] = mapped_column(String(64), primary_key=True)
-    revision: Mapped[str] = mapped_column(String(128))
-    kind: Mapped[str] = mapped_column(String(32))
-    params: Mapped[str] = mapped_column(Text)  # JSON
-    count: Mapped[int] = mapped_column(Integer)
-    dim: Mapped[int] = mapped_column(Integer)
-    vectors_version: Mapped[int] = mapped_column(Integer)  # Meta 'vectors_version:<model>' when built
-    directory: Mapped[str] = mapped_column(String(512))
-    built_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    build_seconds: Mapped[float] = mapped_column(Float, default=0.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -33,3 +34,37 @@ def mule_embedder(mule_checkpoint: Path):
     from indexer.models.mule.embedder import MuleEmbedder
 
     return MuleEmbedder.from_weights(str(mule_checkpoint), device="cpu", batch_size=8)
+
+
+PG_URL = os.environ.get("SOUNDALIKE_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+
+
+def pg_available() -> bool:
+    try:
+        import psycopg2
+
+        psycopg2.connect(PG_URL.replace("postgresql+psycopg2", "postgresql"), connect_timeout=3).close()
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request, monkeypatch) -> str:
+    """Run a test on SQLite (default) and on PostgreSQL through the same SQLAlchemy code."""
+    if request.param == "postgresql":
+        if not pg_available():
+            if os.environ.get("CI"):
+                pytest.fail(f"PostgreSQL not reachable at {PG_URL}")
+            pytest.skip("PostgreSQL not reachable")
+        from sqlalchemy import create_engine
+
+        engine = create_engine(PG_URL)
+        with engine.begin() as conn:  # a clean slate: tables, indexes and extensions of earlier tests
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+        engine.dispose()
+        monkeypatch.setenv("SOUNDALIKE_DB_URL", PG_URL)
+    else:
+        monkeypatch.delenv("SOUNDALIKE_DB_URL", raising=False)
+    return request.param

@@ -48,3 +48,29 @@ def install(revision: str = "fake-rev", delay: float = 0.0) -> FakeEmbedder:
     fake = FakeEmbedder(revision, delay)
     indexer.models.load_embedder = lambda *args, **kwargs: fake  # type: ignore[assignment]
     return fake
+
+
+def fake_loader(delay: float = 0.0):  # type: ignore[no-untyped-def]
+    """A `load_embedder` stand-in that treats weights as the real one does offline: a folder is needed
+    (no Hub here) and its name is part of the revision; each model keeps its registered sample rate."""
+    from pathlib import Path
+
+    from indexer.errors import WeightsError
+    from indexer.models import model_spec
+
+    def load(model: str = "mule", weights: str | None = None, *args: object, **options: object) -> FakeEmbedder:
+        spec = model_spec(model)
+        if not weights or not Path(weights).is_dir():
+            raise WeightsError(f"weights '{weights or 'the ' + model + ' repo'}' not found: the Hub is unreachable")
+        fake = FakeEmbedder(f"{model}:{Path(weights).name}", delay)
+        fake.name, fake.sample_rate = model, spec.sample_rate
+        return fake
+
+    return load
+
+
+def install_loader(delay: float = 0.0) -> None:
+    """Make `indexer.models.load_embedder` the fake loader (for CLI runs, in-process or in a subprocess)."""
+    import indexer.models
+
+    indexer.models.load_embedder = fake_loader(delay)  # type: ignore[assignment]

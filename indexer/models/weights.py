@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.errors import WeightsError
+from storage.paths import WEIGHTS_ENV
 
 log = logging.getLogger(__name__)
-
-WEIGHTS_ENV = "SOUNDALIKE_WEIGHTS"
 
 
 @dataclass(frozen=True)

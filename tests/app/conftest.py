@@ -25,12 +25,13 @@ def built_catalog(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]
 @pytest.fixture
 def page_catalog(built_catalog: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
     """A private copy of the built catalog and data directory (catalog root re-pointed)."""
-    from storage.writer import StoreWriter
+    from storage.store import Store
 
     catalog, data = tmp_path / "catalog", tmp_path / "data"
     shutil.copytree(built_catalog[0], catalog)
     shutil.copytree(built_catalog[1], data)
-    StoreWriter(data).set_catalog_root(catalog)
+    store = Store(data)
+    store.relocate_folder(store.folders()[0], catalog)
     return catalog, data
 
 

@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from storage.catalog import Catalog
-from storage.writer import StoreWriter
+from storage.store import Store
 from tests.app.catalog_builder import TRACKS
 from tests.conftest import tone_mix
 from tests.fake_embedder import FakeEmbedder
@@ -197,9 +197,8 @@ def test_index_being_rebuilt_keeps_answering(page, page_catalog):
     _, data = page_catalog
     catalog = Catalog.open(data)
     five = catalog.resolve("cy/solo/05 five.flac")
-    writer = StoreWriter(data)
-    with writer.sessions.begin() as s:  # a build has stored a new vector but not yet swapped the index
-        writer.put_embedding(s, five.id, "mule", "fake-rev", np.ones(32, np.float32), np.ones((1, 32)), np.zeros(1))
+    # A build has stored a new vector but not yet swapped the index.
+    Store(data).save_embedding(five.id, "mule", "fake-rev", {}, np.ones(32, np.float32), np.ones((1, 32)), np.zeros(1))
     at = pick(page(data), "morning")
     assert "being updated" in messages(at)
     assert len(neighbour_ids(at)) == 10
@@ -265,7 +264,11 @@ def test_styles_shown_and_filtered_with_a_tagging_model(page, page_catalog, tmp_
     catalog_dir, data = page_catalog
     labels = [f"Genre{g}---Style{g}.{s}" for g in range(4) for s in range(10)]
     weights = write_random_checkpoint(tmp_path / "maest", maest_config(labels, small=True), 316)
-    options = BuildOptions(model="maest", weights=str(weights), variant="5s-pw-129e", styles_top=2, styles_min=0.0)
+    options = BuildOptions(
+        model="maest",
+        weights=str(weights),
+        model_options={"variant": "5s-pw-129e", "styles_top": "2", "styles_min": "0.0"},
+    )
     options.workers, options.progress = 1, False
     build_catalog(catalog_dir, data, options)
     at = page(data)

@@ -12,11 +12,12 @@ import pytest
 from sqlalchemy import select
 
 from indexer import build as build_module
+from indexer import plan as plan_module
 from indexer.build import BuildOptions, build_catalog
 from indexer.cli import main as indexer_main
 from indexer.errors import IndexerError
 from storage.catalog import Catalog
-from storage.schema import Embedding, Track
+from storage.schema import Embedding, Failure, Track
 from tests.audio_files import ALL_FORMATS, tag, write_audio
 from tests.fake_embedder import FakeEmbedder
 
@@ -29,12 +30,16 @@ def make_catalog(root: Path, n: int = 4, seconds: float = 5.0) -> Path:
     return root
 
 
-def stored(data_dir: Path) -> dict[str, tuple[int, str, np.ndarray]]:
-    """path -> (track id, state, vector) as the database holds them."""
+def stored(data_dir: Path, model: str = "mule") -> dict[str, tuple[int, str, np.ndarray | None]]:
+    """path -> (track id, state for `model`, vector) as the database holds them."""
     catalog = Catalog.open(data_dir)
     with catalog.sessions() as s:
-        vectors = {e.track_id: e.vector_array() for e in s.execute(select(Embedding)).scalars()}
-        return {t.path: (t.id, t.state, vectors.get(t.id)) for t in s.execute(select(Track)).scalars()}
+        rows = s.execute(select(Embedding.track_id, Embedding.vector).where(Embedding.model == model))
+        vectors = {i: np.frombuffer(v, dtype="<f4") for i, v in rows}
+        failed = set(s.execute(select(Failure.track_id).where(Failure.model == model)).scalars())
+        tracks = s.execute(select(Track.id, Track.path)).all()
+    state = {i: "indexed" if i in vectors else "failed" if i in failed else "pending" for i, _ in tracks}
+    return {path: (i, state[i], vectors.get(i)) for i, path in tracks}
 
 
 def index_ids(data_dir: Path) -> list[int]:
@@ -93,14 +98,14 @@ def test_hostile_folder(tmp_path, monkeypatch):
     (root / "loop").symlink_to(root, target_is_directory=True)
     (root / "dangling.mp3").symlink_to(root / "missing.mp3")
     write_audio(root / "unreadable.ogg", 3.0, seed=8)
-    real_hash = build_module.apply_scan.__globals__["content_hash"]
+    real_hash = plan_module.content_hash
 
     def refuse(path: Path) -> str:  # root can read anything: simulate the permission error
         if path.name == "unreadable.ogg":
             raise PermissionError(13, "Permission denied")
         return real_hash(path)
 
-    monkeypatch.setitem(build_module.apply_scan.__globals__, "content_hash", refuse)
+    monkeypatch.setattr(plan_module, "content_hash", refuse)
     report = build_catalog(root, tmp_path / "data", OPTIONS, FakeEmbedder())
     failed = dict(report.failed)
     assert set(failed) == {"zero.wav", "truncated.flac", "truncated.mp3", "text.mp3", "corrupt.wav", "unreadable.ogg"}
@@ -202,8 +207,8 @@ def test_cli_build_and_status(tmp_path, capsys, monkeypatch):
     assert "indexed 3" in out and "failed 1" in out and "broken.mp3" in out
     assert indexer_main(["status", "--data-dir", str(data)]) == 0
     status = capsys.readouterr().out
-    assert "tracks: 4 (1 failed, 3 indexed)" in status
-    assert "model mule: weights revision fake-rev" in status
+    assert "model mule: 3 indexed, 1 failed" in status and f"{root.resolve()}: 4 track(s)" in status
+    assert "weights revision fake-rev" in status
     assert "exact-fp16, shards=1, 3 vectors x 32" in status and "up to date" in status
     assert "broken.mp3:" in status
     assert indexer_main(["build", str(tmp_path / "nowhere"), "--data-dir", str(data)]) == 2

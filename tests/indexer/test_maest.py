@@ -125,7 +125,9 @@ def test_style_tags_stored_shown_and_filtered(tmp_path, small_maest, capsys):
 
     for i in range(6):
         write_audio(tmp_path / "catalog" / f"t{i}.flac", 3.0 + i, seed=60 + i)
-    options = BuildOptions(model="maest", weights=str(small_maest), styles_top=3, styles_min=0.0, workers=1)
+    options = BuildOptions(
+        model="maest", weights=str(small_maest), model_options={"styles_top": "3", "styles_min": "0.0"}, workers=1
+    )
     options.progress = False
     assert build_catalog(tmp_path / "catalog", tmp_path / "data", options).indexed == 6
     catalog = Catalog.open(tmp_path / "data", "maest")

@@ -161,7 +161,9 @@ def test_mert_beside_mule_in_one_data_directory(tmp_path, capsys):
         write_audio(catalog_dir / f"t{i}.flac", 3.0 + i, seed=40 + i)
     quiet = {"workers": 1, "progress": False}
     build_catalog(catalog_dir, data, BuildOptions(**quiet), FakeEmbedder())
-    report = build_catalog(catalog_dir, data, BuildOptions(model="mert-95m", weights=str(weights), layer="2", **quiet))
+    report = build_catalog(
+        catalog_dir, data, BuildOptions(model="mert-95m", weights=str(weights), model_options={"layer": "2"}, **quiet)
+    )
     assert report.indexed == 4
 
     mule, mert = Catalog.open(data, "mule"), Catalog.open(data, "mert-95m")
@@ -169,7 +171,7 @@ def test_mert_beside_mule_in_one_data_directory(tmp_path, capsys):
     assert (mule.index().meta.dim, mert.index().meta.dim) == (32, 64)
     assert mert.index().meta.revision.endswith(";layer=2")
     assert mert.embedder_args() == {"weights": str(weights.resolve()), "layer": "2"}
-    assert "model mert-95m: weights revision" in format_status(mule) and "model mule:" in format_status(mule)
+    assert "model mert-95m: 4 indexed" in format_status(mule) and "model mule: 4 indexed" in format_status(mule)
 
     assert query(["t0.flac", "--model", "mert-95m", "--json", "--data-dir", str(data)]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -183,7 +185,11 @@ def test_mert_beside_mule_in_one_data_directory(tmp_path, capsys):
 
     write_audio(catalog_dir / "t4.flac", 3.0, seed=50)
     with pytest.raises(IndexerError, match="--rebuild"):  # layer 3 vectors would mix with layer 2's
-        build_catalog(catalog_dir, data, BuildOptions(model="mert-95m", weights=str(weights), layer="3", **quiet))
+        build_catalog(
+            catalog_dir,
+            data,
+            BuildOptions(model="mert-95m", weights=str(weights), model_options={"layer": "3"}, **quiet),
+        )
 
     write_audio(catalog_dir / "t1.flac", 6.0, seed=99)  # new content: every model's old vector goes
     build_catalog(catalog_dir, data, BuildOptions(**quiet), FakeEmbedder())

@@ -49,7 +49,7 @@ def start_build(catalog: Path, data: Path, delay: float = 0.4) -> subprocess.Pop
 def indexed_count(data: Path) -> int:
     try:
         with sqlite3.connect(data / "soundalike.db", timeout=5) as db:
-            return db.execute("select count(*) from tracks where state = 'indexed'").fetchone()[0]
+            return db.execute("select count(*) from embeddings where model = 'mule'").fetchone()[0]
     except sqlite3.OperationalError:
         return 0
 

@@ -52,7 +52,7 @@ def test_json_fields_and_no_self(data_dir, capsys):
     payload = json.loads(capsys.readouterr().out)
     assert payload["query"]["id"] == 3 and len(payload["neighbours"]) == 5
     first = payload["neighbours"][0]
-    assert set(first) == {"id", "score", "path", "title", "artist", "album", "duration"}
+    assert set(first) == {"id", "score", "folder", "path", "title", "artist", "album", "duration"}
     assert 3 not in [n["id"] for n in payload["neighbours"]]
     scores = [n["score"] for n in payload["neighbours"]]
     assert scores == sorted(scores, reverse=True)
@@ -101,10 +101,10 @@ def test_no_data_directory_exit_1(tmp_path, capsys, monkeypatch):
 
 
 def test_empty_index_exit_1(tmp_path, capsys, monkeypatch):
-    from storage.writer import StoreWriter
+    from storage.store import Store
 
     monkeypatch.delenv("SOUNDALIKE_DB_URL", raising=False)
-    StoreWriter(tmp_path / "d")
+    Store(tmp_path / "d")
     expect_error(["1", "--data-dir", str(tmp_path / "d")], 2, "no track with id 1", capsys)
     from storage.catalog import Catalog
     from storage.errors import EmptyIndexError
@@ -114,11 +114,11 @@ def test_empty_index_exit_1(tmp_path, capsys, monkeypatch):
 
 
 def test_stale_index_says_how_to_rebuild(data_dir, capsys):
-    from storage.writer import StoreWriter
+    from storage import sync
+    from storage.store import Store
 
-    writer = StoreWriter(data_dir)
-    with writer.sessions.begin() as s:
-        writer.delete_tracks(s, [5])
+    with Store(data_dir).sessions.begin() as s:
+        sync.delete_tracks(s, [5])
     expect_error(["1"], 1, "--rebuild-index", capsys)
     assert main(["1", "--allow-stale", "--json"]) == 0
     capsys.readouterr()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from storage import sync
 from storage.catalog import Catalog
 from storage.errors import StaleIndexError
 from storage.vectors import VectorIndex, normalise, write_index
@@ -79,7 +80,7 @@ def test_add_remove_rebuild_keep_ids_and_results_consistent(tmp_path, backend):
     catalog = Catalog.open(tmp_path / "data")
     before = [n.track.id for n in catalog.similar(10, k=5)]
     with writer.sessions.begin() as s:
-        writer.delete_tracks(s, [before[0]])
+        sync.delete_tracks(s, [before[0]])
     with pytest.raises(StaleIndexError, match="older than the database"):
         catalog.similar(10, k=5)
     # An old index still answers when asked to, and never returns the removed track.

@@ -28,12 +28,13 @@ from indexer.models.maest.config import (
     maest_variant,
 )
 from indexer.models.maest.frontend import MaestFrontend
+from indexer.models.registry import MODELS
 from indexer.models.strict import read_json
 from indexer.models.weights import resolve_weights, weights_spec
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BATCH = {"cpu": 2, "cuda": 32}  # 30-s patches
+DEFAULT_BATCH = MODELS["maest"].batch  # slices per batch, by device type
 
 
 def patch_starts(frames: int, length: int) -> list[int]:

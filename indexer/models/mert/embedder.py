@@ -27,12 +27,13 @@ from indexer.models.mert.config import (
     hubert_config,
     preprocessing,
 )
+from indexer.models.registry import MODELS
 from indexer.models.strict import load_strict, read_json
 from indexer.models.weights import resolve_weights, weights_spec
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BATCH = {"cpu": 4, "cuda": 32}  # 5-s windows
+DEFAULT_BATCH = MODELS["mert-95m"].batch  # slices per batch, by device type
 
 
 @torch.inference_mode()

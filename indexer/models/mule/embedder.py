@@ -16,6 +16,7 @@ from indexer.models.mule.backbone import MuleBackbone
 from indexer.models.mule.checkpoint import CONFIG_FILE, WEIGHTS_FILE, load_into, read_checkpoint
 from indexer.models.mule.config import MuleConfig
 from indexer.models.mule.frontend import LogMel, normalised_slices, pad_short_mel, slice_centres, slice_starts
+from indexer.models.registry import MODELS
 from indexer.models.weights import resolve_weights, weights_spec
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ DEFAULT_REPO = "matteospanio/mule"
 # Upstream MULE decodes PCM16 and divides by 2**16, so its inputs span [-0.5, 0.5).
 # We take ordinary [-1, 1] audio and halve it, which feeds the weights what they were trained on.
 INPUT_SCALE = 0.5
-DEFAULT_BATCH = {"cpu": 32, "cuda": 256}
+DEFAULT_BATCH = MODELS["mule"].batch  # slices per batch, by device type
 
 
 class MuleEmbedder(PieceEmbedder):

@@ -25,12 +25,13 @@ from indexer.models.musicfm.config import (
     conformer_config,
 )
 from indexer.models.musicfm.model import LogMel, MusicFMEncoder
+from indexer.models.registry import MODELS
 from indexer.models.strict import load_strict
 from indexer.models.weights import resolve_weights, weights_spec
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BATCH = {"cpu": 1, "cuda": 16}  # 30-s windows
+DEFAULT_BATCH = MODELS["musicfm-msd"].batch  # slices per batch, by device type
 
 
 class MusicFMEmbedder(PieceEmbedder):

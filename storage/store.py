@@ -1,0 +1,289 @@
+"""The store's write API: the one place that changes a data directory.
+
+The indexer (and `indexer forget`, `storage.query --rebuild-index`) call these methods; nothing
+outside `storage/` issues SQL or writes index files. Every change to a model's vectors bumps that
+model's version in the same transaction; indexes are rebuilt from the database and swapped in
+atomically; one writer at a time holds the data directory's lock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage import sync
+from storage.db import open_database
+from storage.errors import CorruptIndexError, EmptyIndexError, FolderError, ModelMismatchError
+from storage.lock import build_lock
+from storage.paths import INDEX_DIR, database_url, resolve_data_dir
+from storage.schema import Embedding, Failure, Folder, Model, Track, TrackStyle
+from storage.vectors import EXACT_MAX, IndexMeta, VectorIndex, current_build, write_index
+from storage.versions import bump_versions, ensure_model, vectors_version
+
+log = logging.getLogger(__name__)
+
+CHUNK = 4096
+
+
+@dataclass(frozen=True)
+class FolderInfo:
+    id: int
+    path: Path
+    tracks: int
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """What a model's last build used: a plain `indexer build` uses the same."""
+
+    weights: str | None
+    options: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    folder: Path
+    tracks: int
+    models: list[str]  # models whose vectors went with them (their indexes were rebuilt)
+
+
+class Store:
+    """A data directory opened for writing (created when missing)."""
+
+    def __init__(self, data_dir: str | Path | None = None) -> None:
+        self.data_dir = resolve_data_dir(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.sessions: sessionmaker[Session] = open_database(database_url(self.data_dir), create=True)
+
+    def lock(self, purpose: str = "build") -> AbstractContextManager[None]:
+        """The data directory's writer lock: one build (or forget) at a time."""
+        return build_lock(self.data_dir, purpose)
+
+    # -- folders ------------------------------------------------------------------------------
+
+    def folders(self) -> list[FolderInfo]:
+        counts = select(Track.folder_id, func.count().label("n")).group_by(Track.folder_id).subquery()
+        query = select(Folder.id, Folder.path, counts.c.n).outerjoin(counts, counts.c.folder_id == Folder.id)
+        with self.sessions() as s:
+            return [FolderInfo(i, Path(p), n or 0) for i, p, n in s.execute(query.order_by(Folder.path))]
+
+    def find_folder(self, path: Path) -> FolderInfo | None:
+        wanted = path.expanduser().absolute()
+        return next((f for f in self.folders() if f.path in (wanted, _resolved(wanted))), None)
+
+    def check_new_folder(self, path: Path) -> None:
+        """FolderError when `path` lies inside (or around) a registered folder: its tracks would count twice."""
+        resolved = _resolved(path)
+        for other in self.folders():
+            if resolved.is_relative_to(other.path) or other.path.is_relative_to(resolved):
+                raise FolderError(
+                    f"{resolved} and {other.path} overlap, and {other.path} is already in this data directory; "
+                    f"build {other.path}, or `indexer forget {other.path}` first"
+                )
+
+    def add_folder(self, path: Path) -> FolderInfo:
+        """Register a catalog folder (the one already registered at `path`, if any)."""
+        known = self.find_folder(path)
+        if known is not None:
+            return known
+        self.check_new_folder(path)
+        resolved = _resolved(path)
+        with self.sessions.begin() as s:
+            folder = Folder(path=str(resolved))
+            s.add(folder)
+            s.flush()
+            return FolderInfo(folder.id, resolved, 0)
+
+    def relocate_folder(self, folder: FolderInfo, new_path: Path) -> FolderInfo:
+        """The folder's files now live at `new_path` (a moved drive or copy): tracks and vectors are kept."""
+        with self.sessions.begin() as s:
+            row = s.get(Folder, folder.id)
+            assert row is not None
+            row.path = str(_resolved(new_path))
+        return FolderInfo(folder.id, _resolved(new_path), folder.tracks)
+
+    def forget_folder(self, folder: FolderInfo) -> Forgotten:
+        """Remove a folder and its tracks with everything they own; rebuild the indexes that had them."""
+        with self.sessions.begin() as s:
+            ids = list(s.execute(select(Track.id).where(Track.folder_id == folder.id)).scalars())
+            models = sorted(
+                s.execute(select(Embedding.model).join(Track).where(Track.folder_id == folder.id).distinct()).scalars()
+            )
+            sync.delete_tracks(s, ids)
+            s.execute(delete(Folder).where(Folder.id == folder.id))
+        for model in models:
+            self.refresh_index(model)
+        return Forgotten(folder.path, len(ids), models)
+
+    # -- applying a scan ------------------------------------------------------------------------
+
+    def known_tracks(self, folder: FolderInfo) -> dict[str, sync.KnownTrack]:
+        with self.sessions() as s:
+            return sync.known_tracks(s, folder.id)
+
+    def apply_changes(self, folder: FolderInfo, changes: sync.FolderChanges, model: str) -> None:
+        with self.sessions.begin() as s:
+            sync.apply_changes(s, folder.id, changes, model)
+
+    def to_embed(self, model: str, folders: list[FolderInfo]) -> list[tuple[int, Path]]:
+        """(track id, file) of each track of `folders` that `model` has neither embedded nor failed on."""
+        has_vector = select(Embedding.track_id).where(Embedding.track_id == Track.id, Embedding.model == model)
+        has_failed = select(Failure.track_id).where(Failure.track_id == Track.id, Failure.model == model)
+        query = (
+            select(Track.id, Folder.path, Track.path)
+            .join(Folder)
+            .where(Track.folder_id.in_([f.id for f in folders]), ~has_vector.exists(), ~has_failed.exists())
+            .order_by(Track.id)
+        )
+        with self.sessions() as s:
+            return [(i, Path(root) / path) for i, root, path in s.execute(query)]
+
+    def failed_count(self, model: str, folders: list[FolderInfo]) -> int:
+        """Tracks of `folders` that `model` failed on."""
+        return self._count(Failure, model, folders)
+
+    def indexed_count(self, model: str, folders: list[FolderInfo]) -> int:
+        """Tracks of `folders` that have `model`'s vector."""
+        return self._count(Embedding, model, folders)
+
+    def _count(self, table: type[Failure] | type[Embedding], model: str, folders: list[FolderInfo]) -> int:
+        query = (
+            select(func.count())
+            .select_from(table)
+            .join(Track, Track.id == table.track_id)
+            .where(table.model == model, Track.folder_id.in_([f.id for f in folders]))
+        )
+        with self.sessions() as s:
+            return int(s.execute(query).scalar() or 0)
+
+    # -- models ---------------------------------------------------------------------------------
+
+    def model_settings(self, model: str) -> ModelSettings | None:
+        with self.sessions() as s:
+            row = s.get(Model, model)
+            return ModelSettings(row.weights, json.loads(row.options or "{}")) if row is not None else None
+
+    def remember_settings(self, model: str, weights: str | None, options: dict[str, str]) -> None:
+        with self.sessions.begin() as s:
+            row = ensure_model(s, model)
+            row.weights, row.options = weights, json.dumps(options, sort_keys=True)
+
+    def stored_revisions(self, model: str) -> list[str]:
+        with self.sessions() as s:
+            return list(s.execute(select(Embedding.revision).where(Embedding.model == model).distinct()).scalars())
+
+    def drop_model(self, model: str) -> None:
+        """Forget `model`'s vectors, styles and failures (before re-embedding with other weights)."""
+        with self.sessions.begin() as s:
+            for table in (Embedding, TrackStyle, Failure):
+                s.execute(delete(table).where(table.model == model))
+            bump_versions(s, [model])
+
+    # -- one track's result -----------------------------------------------------------------------
+
+    def save_embedding(
+        self,
+        track_id: int,
+        model: str,
+        revision: str,
+        tags: dict[str, object],
+        vector: np.ndarray,
+        timeline: np.ndarray,
+        starts: np.ndarray,
+        styles: dict[str, float] | None = None,
+    ) -> bool:
+        """Store one track's tags, vector and timeline in one transaction; False if the track went meanwhile."""
+        vector = np.asarray(vector, dtype="<f4")
+        with self.sessions.begin() as s:
+            track = s.get(Track, track_id)
+            if track is None:
+                return False
+            for name, value in tags.items():
+                setattr(track, name, value)
+            s.merge(
+                Embedding(
+                    track_id=track_id,
+                    model=model,
+                    revision=revision,
+                    dim=int(vector.shape[0]),
+                    vector=vector.tobytes(),
+                    timeline=np.asarray(timeline, dtype="<f2").tobytes(),
+                    starts=np.asarray(starts, dtype="<f4").tobytes(),
+                )
+            )
+            s.execute(delete(Failure).where(Failure.track_id == track_id, Failure.model == model))
+            if styles is not None:
+                s.execute(delete(TrackStyle).where(TrackStyle.track_id == track_id, TrackStyle.model == model))
+                s.add_all(TrackStyle(track_id=track_id, model=model, label=k, probability=p) for k, p in styles.items())
+            bump_versions(s, [model])
+        return True
+
+    def record_failure(self, track_id: int, model: str, reason: str) -> None:
+        with self.sessions.begin() as s:
+            if s.get(Track, track_id) is not None:
+                sync.record_failure(s, track_id, model, reason)
+
+    # -- indexes ----------------------------------------------------------------------------------
+
+    def model_dir(self, model: str) -> Path:
+        return self.data_dir / INDEX_DIR / model
+
+    def rebuild_index(self, model: str, exact_max: int = EXACT_MAX) -> IndexMeta:
+        """Rebuild `model`'s FAISS index from the stored vectors (one consistent snapshot), swap it in."""
+        with self.sessions() as s:
+            version = vectors_version(s, model)
+            count, dim = s.execute(select(func.count(), func.max(Embedding.dim)).where(Embedding.model == model)).one()
+            revisions = s.execute(select(Embedding.revision).where(Embedding.model == model).distinct()).scalars().all()
+            if count == 0:
+                raise EmptyIndexError(f"no {model} vectors stored yet; nothing to index")
+            if len(revisions) > 1:
+                raise ModelMismatchError(
+                    f"{model} vectors from several weights revisions {revisions}; rebuild with --rebuild"
+                )
+            meta = {"model": model, "revision": revisions[0], "vectors_version": version}
+            return write_index(self.model_dir(model), _vector_chunks(s, model), count, dim, meta, exact_max=exact_max)
+
+    def refresh_index(self, model: str) -> IndexMeta | None:
+        """Rebuild the index when the vectors changed since it was built, is missing or unreadable; remove
+        it when the model has no vectors left. The new index, or None when nothing was built."""
+        with self.sessions() as s:
+            version = vectors_version(s, model)
+            has_vectors = s.execute(select(Embedding.track_id).where(Embedding.model == model).limit(1)).first()
+        model_dir = self.model_dir(model)
+        if not has_vectors:
+            if current_build(model_dir) is not None:
+                shutil.rmtree(model_dir, ignore_errors=True)  # derived data of vectors that no longer exist
+            return None
+        if current_build(model_dir) is not None:
+            try:
+                if VectorIndex.open_current(model_dir).meta.vectors_version == version:
+                    return None
+            except CorruptIndexError as exc:
+                log.warning("%s; rebuilding it", exc)
+        return self.rebuild_index(model)
+
+
+def _resolved(path: Path) -> Path:
+    return path.expanduser().resolve()
+
+
+def _vector_chunks(session: Session, model: str) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    rows = session.execute(
+        select(Embedding.track_id, Embedding.vector)
+        .where(Embedding.model == model)
+        .order_by(Embedding.track_id)
+        .execution_options(yield_per=CHUNK)
+    )
+    for part in rows.partitions(CHUNK):
+        ids = np.fromiter((r[0] for r in part), dtype=np.int64, count=len(part))
+        vectors = np.stack([np.frombuffer(r[1], dtype="<f4") for r in part])
+        yield ids, vectors
