@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from indexer.models.mule.checkpoint import write_random_checkpoint
 from indexer.models.mule.embedder import MuleEmbedder
+from indexer.models.testing import write_random_mule as write_random_checkpoint
 
 
 def clips(seconds: list[float]) -> list[np.ndarray]:

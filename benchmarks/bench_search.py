@@ -68,28 +68,17 @@ def recall(found: list[np.ndarray], truth: list[np.ndarray]) -> float:
 
 
 def fill_store(data_dir: Path, vectors: np.ndarray) -> None:
-    from storage.schema import Track
-    from storage.writer import StoreWriter, embedding_row
+    from storage.store import Store
+    from storage.sync import FileState, FolderChanges
 
-    writer = StoreWriter(data_dir)
-    with writer.sessions.begin() as s:
-        s.bulk_save_objects(
-            [
-                Track(
-                    id=i + 1,
-                    path=f"a{i % 5000}/t{i}.flac",
-                    title=f"Song {i}",
-                    artist=f"Artist {i % 5000}",
-                    album=f"Album {i % 9000}",
-                    state="indexed",
-                )
-                for i in range(len(vectors))
-            ]
-        )
-    with writer.sessions.begin() as s:
-        for i, v in enumerate(vectors):
-            s.add(embedding_row(i + 1, "mule", "bench", v, v[None], np.zeros(1)))
-    writer.rebuild_index("mule")
+    store = Store(data_dir)
+    folder = store.add_folder(data_dir.parent)
+    files = [FileState(f"a{i % 5000}/t{i}.flac", 1, 0.0, f"h{i}") for i in range(len(vectors))]
+    store.apply_changes(folder, FolderChanges(new=files), "mule")
+    for i, v in enumerate(vectors):
+        tags = {"title": f"Song {i}", "artist": f"Artist {i % 5000}", "album": f"Album {i % 9000}"}
+        store.save_embedding(i + 1, "mule", "bench", tags, v, v[None], np.zeros(1))
+    store.rebuild_index("mule")
 
 
 def page_latencies(data_dir: Path, n: int) -> tuple[float, float]:

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+from indexer import models
 from indexer.audio import DecodeError, decode
 from indexer.errors import EmbeddingInputError, IndexerError, UsageError
-from indexer import models
 from indexer.models import model_spec
 from indexer.models.base import Embedder, check_waveform
 from indexer.plan import plan_folder

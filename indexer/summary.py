@@ -45,7 +45,7 @@ def format_status(catalog: Catalog, model: str | None = None) -> str:
         where = "" if folder.is_dir() else "  [missing or unmounted]"
         lines.append(f"  {folder}: {count} track(s){where}")
     for name in [model] if model else catalog.models() or [catalog.model]:
-        lines += _model_lines(Catalog(catalog.data_dir, catalog.sessions, name))
+        lines += _model_lines(catalog.for_model(name))
     return "\n".join(lines)
 
 

@@ -107,6 +107,10 @@ class Catalog:
             catalog.model = DEFAULT_MODEL if DEFAULT_MODEL in models or not models else models[0]
         return catalog
 
+    def for_model(self, model: str) -> Catalog:
+        """The same data directory, read for another model."""
+        return Catalog(self.data_dir, self.sessions, model, self.gpu)
+
     def models(self) -> list[str]:
         """Every model with vectors in this data directory."""
         has_vectors = select(Embedding.track_id).where(Embedding.model == Model.name).exists()

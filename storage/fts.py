@@ -36,6 +36,7 @@ _SQLITE_DDL = [
     "END",
 ]
 
+
 def _pg_text(prefix: str = "") -> str:
     return " || ' ' || ".join(f"coalesce({prefix}{c}, '')" for c in COLUMNS)
 

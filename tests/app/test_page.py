@@ -241,7 +241,8 @@ def test_upload_with_the_real_model(page, tmp_path, mule_checkpoint, mule_embedd
 
 def test_several_models_side_by_side(page, page_catalog, tmp_path):
     from indexer.build import BuildOptions, build_catalog
-    from indexer.models.mert.checkpoint import mert_config, write_random_checkpoint
+    from indexer.models.mert.checkpoint import mert_config
+    from indexer.models.testing import write_random_mert as write_random_checkpoint
 
     catalog_dir, data = page_catalog
     weights = write_random_checkpoint(tmp_path / "mert", mert_config("95m", small=True))
@@ -259,7 +260,8 @@ def test_several_models_side_by_side(page, page_catalog, tmp_path):
 
 def test_styles_shown_and_filtered_with_a_tagging_model(page, page_catalog, tmp_path):
     from indexer.build import BuildOptions, build_catalog
-    from indexer.models.maest.checkpoint import maest_config, write_random_checkpoint
+    from indexer.models.maest.checkpoint import maest_config
+    from indexer.models.testing import write_random_maest as write_random_checkpoint
 
     catalog_dir, data = page_catalog
     labels = [f"Genre{g}---Style{g}.{s}" for g in range(4) for s in range(10)]
@@ -290,7 +292,8 @@ def test_an_upload_follows_the_model_picker(page, page_catalog, tmp_path, monkey
     """Switching models re-embeds the upload with the new model (vectors of two models never meet)."""
     import indexer.models
     from indexer.build import BuildOptions, build_catalog
-    from indexer.models.mert.checkpoint import mert_config, write_random_checkpoint
+    from indexer.models.mert.checkpoint import mert_config
+    from indexer.models.testing import write_random_mert as write_random_checkpoint
 
     catalog_dir, data = page_catalog
     weights = write_random_checkpoint(tmp_path / "mert", mert_config("95m", small=True))

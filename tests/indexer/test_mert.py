@@ -10,9 +10,10 @@ import torch
 
 from indexer.errors import CheckpointMismatchError, IndexerError, WeightsError
 from indexer.models.batching import window_starts
-from indexer.models.mert.checkpoint import mert_config, write_random_checkpoint
+from indexer.models.mert.checkpoint import mert_config
 from indexer.models.mert.config import WEIGHTS_FILE
 from indexer.models.mert.embedder import MertEmbedder, layer_output
+from indexer.models.testing import write_random_mert as write_random_checkpoint
 from tests.conftest import tone_mix
 
 SR = 24000

@@ -8,7 +8,6 @@ checked, nothing initialised at random.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import torch
 from torch import Tensor
 
 from indexer.errors import WeightsError
-from indexer.models.maest.config import CONFIG_FILE, WEIGHTS_FILE, ast_config_fields
+from indexer.models.maest.config import ast_config_fields
 from indexer.models.strict import load_strict, torch_checkpoint
 
 LAYER = r"audio_spectrogram_transformer\.encoder\.layer\.(\d+)\."
@@ -101,16 +100,3 @@ def maest_config(labels: list[str], small: bool = False) -> dict:
     if small:
         config |= {"hidden_size": 48, "num_hidden_layers": 8, "num_attention_heads": 4, "intermediate_size": 96}
     return config
-
-
-def write_random_checkpoint(directory: Path, config: dict, max_length: int, seed: int = 0) -> Path:
-    """A checkpoint in the Hub's layout (transformers 4 key names) from random weights."""
-    directory.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(seed)
-    model = build_model(config, max_length)
-    for name, tensor in model.named_parameters():  # the zero-initialised tokens too
-        if tensor.dim() >= 1 and name.endswith(("token", "position_embeddings")):
-            torch.nn.init.normal_(tensor, std=0.02)
-    torch.save({v4_key(k): v.contiguous() for k, v in model.state_dict().items()}, directory / WEIGHTS_FILE)
-    (directory / CONFIG_FILE).write_text(json.dumps(config, indent=2))
-    return directory

@@ -7,15 +7,12 @@ every tensor consumed, every shape checked, before torch maps the weight-norm ke
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import torch
 from torch import Tensor
 
 from indexer.errors import WeightsError
-from indexer.models.mert.config import CONFIG_FILE, PREPROCESSOR_FILE, WEIGHTS_FILE
-from indexer.models.strict import published_key, torch_checkpoint
+from indexer.models.strict import torch_checkpoint
 
 
 def read_state(path: Path) -> dict[str, Tensor]:
@@ -23,24 +20,6 @@ def read_state(path: Path) -> dict[str, Tensor]:
     if not isinstance(state, dict):
         raise WeightsError(f"{path} does not hold a state_dict")
     return state
-
-
-def write_random_checkpoint(directory: Path, config: dict, seed: int = 0, sample_rate: int = 24000) -> Path:
-    """A checkpoint in the Hub's layout from random weights (tests, benchmarks). `config` as published."""
-    from transformers import HubertModel
-
-    from indexer.models.mert.config import hubert_config
-
-    directory.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(seed)
-    model = HubertModel(hubert_config(config)).eval()
-    state = {published_key(k): v.contiguous() for k, v in model.state_dict().items()}
-    torch.save(state, directory / WEIGHTS_FILE)
-    (directory / CONFIG_FILE).write_text(json.dumps(config, indent=2))
-    preprocessor = {"do_normalize": False, "feature_size": 1, "padding_side": "right", "padding_value": 0.0}
-    preprocessor |= {"return_attention_mask": True, "sampling_rate": sample_rate}
-    (directory / PREPROCESSOR_FILE).write_text(json.dumps(preprocessor, indent=2))
-    return directory
 
 
 def mert_config(size: str = "95m", small: bool = False) -> dict:
