@@ -21,9 +21,15 @@ def _model_help() -> str:
 def _add_model_options(build: argparse.ArgumentParser) -> None:
     """One flag per model option of the registry, saying which models take it."""
     group = build.add_argument_group("model options (remembered per model: a later plain build reuses them)")
-    for name, (option, models) in all_options().items():
-        flag = "--" + name.replace("_", "-")
-        group.add_argument(flag, dest=f"opt_{name}", type=option.type, help=f"{', '.join(models)}: {option.help}")
+    for name, (option, defaults) in all_options().items():
+        shown = ", ".join(f"{model} {default}" for model, default in defaults.items())
+        group.add_argument(
+            "--" + name.replace("_", "-"),
+            dest=f"opt_{name}",
+            type=option.type,
+            metavar=name.upper(),
+            help=f"{option.help} (default: {shown})",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -44,7 +44,7 @@ def format_status(catalog: Catalog, model: str | None = None) -> str:
     for folder, count in folders:
         where = "" if folder.is_dir() else "  [missing or unmounted]"
         lines.append(f"  {folder}: {count} track(s){where}")
-    for name in [model] if model else catalog.models() or [catalog.model]:
+    for name in [model] if model else catalog.known_models() or [catalog.model]:
         lines += _model_lines(catalog.for_model(name))
     return "\n".join(lines)
 

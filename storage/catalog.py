@@ -117,6 +117,11 @@ class Catalog:
         with self.sessions() as s:
             return sorted(s.execute(select(Model.name).where(has_vectors)).scalars())
 
+    def known_models(self) -> list[str]:
+        """Every model ever built into this data directory (with vectors or not, e.g. all failed)."""
+        with self.sessions() as s:
+            return sorted(s.execute(select(Model.name)).scalars())
+
     @property
     def index_dir(self) -> Path:
         return self.data_dir / INDEX_DIR / self.model

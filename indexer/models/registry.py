@@ -20,6 +20,7 @@ class Option:
     name: str
     type: type
     help: str
+    default: str  # as shown in help (the loader applies it)
 
 
 @dataclass(frozen=True)
@@ -66,14 +67,14 @@ def _musicfm(name, weights, device, precision, batch_size, layer=None):  # type:
 
 
 def _layer(default: int) -> Option:
-    return Option("layer", str, f"transformer layer 1..N, or 'mean' of all (default {default})")
+    return Option("layer", str, "transformer layer 1..N, or 'mean' of all", str(default))
 
 
 _CC_BY_NC = "CC BY-NC 4.0: non-commercial use only"
 _MAEST_OPTIONS = (
-    Option("variant", str, "published variant, e.g. 30s-pw-129e (default), 20s-pw-129e, 5s-pw-129e"),
-    Option("styles_top", int, "styles kept per track (default 5)"),
-    Option("styles_min", float, "least probability of a kept style (default 0.1)"),
+    Option("variant", str, "published variant: 30s-pw-129e, 20s-pw-129e, 10s-pw-129e, 5s-pw-129e, ...", "30s-pw-129e"),
+    Option("styles_top", int, "styles kept per track", "5"),
+    Option("styles_min", float, "least probability of a kept style", "0.1"),
 )
 SPECS = (
     ModelSpec("mule", "SiriusXM/Pandora MULE, 1728-d", f"MULE weights © SiriusXM/Pandora, {_CC_BY_NC}",
@@ -96,10 +97,10 @@ MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in SPECS}
 DEFAULT_MODEL = "mule"
 
 
-def all_options() -> dict[str, tuple[Option, list[str]]]:
-    """Every option any model takes, with the models that take it (for the CLI's flags)."""
-    found: dict[str, tuple[Option, list[str]]] = {}
+def all_options() -> dict[str, tuple[Option, dict[str, str]]]:
+    """Every option any model takes, with each model that takes it and its default there (CLI flags)."""
+    found: dict[str, tuple[Option, dict[str, str]]] = {}
     for spec in SPECS:
         for option in spec.options:
-            found.setdefault(option.name, (option, []))[1].append(spec.name)
+            found.setdefault(option.name, (option, {}))[1][spec.name] = option.default
     return found
