@@ -41,4 +41,4 @@ if results.pending_changes:
         f"The index is being updated ({results.pending_changes} change(s) since it was built): "
         "results come from the previous index until `indexer build` finishes."
     )
-views.show_neighbours(catalog, results.neighbours)
+views.show_neighbours(catalog, query, results.neighbours)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from indexer.query_audio import QueryAudio
 from storage.catalog import Catalog, Neighbour, TrackInfo
+from storage.passages import Timeline
 
 
 @dataclass(frozen=True)
@@ -80,4 +81,13 @@ def find_neighbours(
             allow_stale=True,
             styles=styles,
         )
-    return Results(neighbours, catalog.stale_by(catalog.index()))
+    return Results(catalog.with_passages(query_timeline(catalog, query), neighbours), catalog.stale_by(catalog.index()))
+
+
+def query_timeline(catalog: Catalog, query: Query) -> Timeline:
+    """The query's per-slice timeline: stored for a catalog track, computed for an upload."""
+    if query.track is not None:
+        return catalog.timelines([query.track.id])[query.track.id]
+    assert query.upload is not None
+    embedding = query.upload.audio.embedding
+    return Timeline(embedding.timeline, embedding.starts, query.upload.audio.seconds)

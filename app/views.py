@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
+import numpy as np
 import streamlit as st
 
 from app.errors import AudioUnavailableError
@@ -15,6 +16,7 @@ from indexer.errors import IndexerError, WeightsError
 from indexer.models import LICENCES
 from storage.catalog import Catalog, Neighbour, TrackInfo
 from storage.errors import StorageError
+from storage.passages import Passage, clock, describe
 from storage.paths import resolve_data_dir
 
 
@@ -193,15 +195,56 @@ def accept_upload(catalog: Catalog, file) -> tuple[str, str] | None:  # type: ig
 # -- results --------------------------------------------------------------------------------------------
 
 
-def audio_player(catalog: Catalog, track: TrackInfo) -> None:
+def audio_player(catalog: Catalog, track: TrackInfo, start: float | None = None, label: str = "") -> None:
+    """A player for a catalog track; `start`: it begins there (a media fragment, `#t=SECONDS`). A file
+    that is gone is said once, by the track's own player (none at a passage)."""
     try:
         _, path = catalog_file(catalog, track.id)
     except AudioUnavailableError as exc:
-        st.warning(str(exc))
+        if start is None:
+            st.warning(str(exc))
         return
     # Direct files preload their header (duration shows); transcodes start only on play.
     preload = "metadata" if browser_media_type(path) else "none"
-    st.html(f'<audio controls preload="{preload}" src="{html.escape(audio_url(track.id))}" style="width:100%"></audio>')
+    source = audio_url(track.id) + (f"#t={start:.1f}" if start is not None else "")
+    title = f' aria-label="{html.escape(label)}" title="{html.escape(label)}"' if label else ""
+    st.html(f'<audio controls preload="{preload}" src="{html.escape(source)}"{title} style="width:100%"></audio>')
+
+
+def similarity_strip(passage: Passage) -> str:
+    """The neighbour's timeline as a strip: darker where it sounds more like the query's passage."""
+    values = np.asarray(passage.strip, dtype=np.float32)
+    if values.size == 0:
+        return ""
+    span = float(values.max() - values.min()) or 1.0
+    cells = "".join(
+        f'<span style="flex:1;height:10px;background:rgba(255,75,75,{0.1 + 0.9 * (v - values.min()) / span:.2f})">'
+        "</span>"
+        for v in values
+    )
+    return (
+        f'<div class="similarity-strip" role="img" aria-label="similarity along this track" '
+        f'style="display:flex;gap:1px;margin:2px 0 6px 0">{cells}</div>'
+    )
+
+
+def passage_players(catalog: Catalog, query: Query, neighbour: Neighbour) -> None:
+    """The matched passage in words, its strip, and a player at each side of it."""
+    passage = neighbour.passage
+    if passage is None:
+        return
+    st.caption(f"matched passage: {describe(passage)} (similarity {passage.score:.3f})")
+    st.html(similarity_strip(passage))
+    here, there = st.columns(2)
+    with here:
+        st.caption(f"this track from {clock(passage.start)}")
+        audio_player(catalog, neighbour.track, passage.start, f"{neighbour.track.label} from {clock(passage.start)}")
+    with there:
+        st.caption(f"the query from {clock(passage.query_start)}")
+        if query.track is not None:
+            audio_player(catalog, query.track, passage.query_start, f"the query from {clock(passage.query_start)}")
+        elif query.upload is not None:
+            st.audio(query.upload.data, start_time=int(passage.query_start))
 
 
 def track_details(track: TrackInfo) -> str:
@@ -230,7 +273,7 @@ def show_query(catalog: Catalog, query: Query) -> None:
             st.audio(query.upload.data)
 
 
-def show_neighbours(catalog: Catalog, neighbours: list[Neighbour]) -> None:
+def show_neighbours(catalog: Catalog, query: Query, neighbours: list[Neighbour]) -> None:
     st.subheader(f"{len(neighbours)} nearest", anchor=False)
     for rank, n in enumerate(neighbours, 1):
         with st.container(border=True, key=f"neighbour-{rank}"):
@@ -242,3 +285,4 @@ def show_neighbours(catalog: Catalog, neighbours: list[Neighbour]) -> None:
             with player:
                 audio_player(catalog, n.track)
             action.button("Find similar", key=f"use-{n.track.id}", on_click=follow_neighbour, args=(n.track.id,))
+            passage_players(catalog, query, n)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage.db import open_database
 from storage.errors import EmptyIndexError, ModelMismatchError, StaleIndexError, UnknownTrackError, UsageError
 from storage.fts import text_match
+from storage.passages import Passage, Timeline, best_passage
 from storage.paths import INDEX_DIR, WEIGHTS_ENV, database_url, resolve_data_dir
 from storage.schema import Embedding, Failure, Folder, Model, Track, TrackStyle
 from storage.vectors import VectorIndex, current_build
@@ -70,6 +71,7 @@ class Neighbour:
     track: TrackInfo
     score: float
     styles: dict[str, float] | None = None  # a tagging model's top styles (MAEST), else None
+    passage: Passage | None = None  # the best-matching pair of passages with the query
 
     def as_dict(self) -> dict:
         t = self.track
@@ -83,7 +85,8 @@ class Neighbour:
             "album": t.album,
             "duration": t.duration,
         }
-        return out | ({"styles": self.styles} if self.styles is not None else {})
+        out |= {"styles": self.styles} if self.styles is not None else {}
+        return out | ({"passage": self.passage.as_dict()} if self.passage is not None else {})
 
 
 class Catalog:
@@ -254,6 +257,32 @@ class Catalog:
             why = f"failed: {failure.reason}" if failure else "not embedded yet: run `indexer build`"
             raise UsageError(f"track {track.id} has no {self.model} vector ({why})")
         return np.frombuffer(vector, dtype="<f4")
+
+    def timelines(self, track_ids: list[int]) -> dict[int, Timeline]:
+        """Each track's per-slice timeline for this model (tracks without a vector are left out)."""
+        query = (
+            select(Embedding.track_id, Embedding.dim, Embedding.timeline, Embedding.starts, Track.duration)
+            .join(Track, Track.id == Embedding.track_id)
+            .where(Embedding.model == self.model, Embedding.track_id.in_(track_ids))
+        )
+        with self.sessions() as s:
+            rows = s.execute(query).all()
+        return {
+            i: Timeline(
+                np.frombuffer(timeline, dtype="<f2").reshape(-1, dim).astype(np.float32),
+                np.frombuffer(starts, dtype="<f4").astype(np.float64),
+                duration,
+            )
+            for i, dim, timeline, starts, duration in rows
+        }
+
+    def with_passages(self, query: Timeline, neighbours: list[Neighbour]) -> list[Neighbour]:
+        """The neighbours, each with its best-matching pair of passages with `query`."""
+        timelines = self.timelines([n.track.id for n in neighbours])
+        return [
+            replace(n, passage=best_passage(query, timelines[n.track.id])) if n.track.id in timelines else n
+            for n in neighbours
+        ]
 
     def index(self) -> VectorIndex:
         """The index in force, reloaded when a newer build has been swapped in."""

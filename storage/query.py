@@ -15,6 +15,7 @@ from pathlib import Path
 from indexer.errors import IndexerError  # a light module: the indexer's exception tree, no torch
 from storage.catalog import Catalog, Neighbour, TrackInfo
 from storage.errors import StorageError, UsageError
+from storage.passages import Timeline, describe
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def format_table(query: str, neighbours: list[Neighbour]) -> str:
-    header = ("#", "id", "score", "time", "artist", "title", "album", "path")
+    header = ("#", "id", "score", "time", "artist", "title", "album", "path", "matched passage")
     rows = [
         (
             str(i),
@@ -57,10 +58,11 @@ def format_table(query: str, neighbours: list[Neighbour]) -> str:
             n.track.title or "",
             n.track.album or "",
             n.track.path,
+            describe(n.passage) if n.passage else "",
         )
         for i, n in enumerate(neighbours, 1)
     ]
-    widths = [min(40, max(len(r[c]) for r in [header, *rows])) for c in range(len(header))]
+    widths = [min(60, max(len(r[c]) for r in [header, *rows])) for c in range(len(header))]
     lines = [f"Nearest to {query}:"]
     for r in [header, *rows]:
         lines.append("  ".join(cell[:w].ljust(w) for cell, w in zip(r, widths, strict=False)).rstrip())
@@ -82,9 +84,11 @@ def query_audio(catalog: Catalog, args: argparse.Namespace) -> list[Neighbour]:
 
     embedder = load_embedder(catalog.model, device=args.device, **catalog.embedder_args(args.weights))
     query = embed_audio_file(args.audio, embedder)
-    return catalog.similar_to_vector(
+    neighbours = catalog.similar_to_vector(
         query.embedding.vector, args.k, revision=embedder.revision, allow_stale=args.allow_stale, styles=args.style
     )
+    timeline = Timeline(query.embedding.timeline, query.embedding.starts, query.seconds)
+    return catalog.with_passages(timeline, neighbours)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -116,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
             allow_stale=args.allow_stale,
             styles=args.style,
         )
+        neighbours = catalog.with_passages(catalog.timelines([track.id])[track.id], neighbours)
         label = f"[{track.id}] {track.label}"
     if args.m3u:
         write_m3u(args.m3u, catalog, neighbours)

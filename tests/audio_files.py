@@ -19,9 +19,26 @@ AV_FORMATS = {".m4a": ("mp4", "aac"), ".opus": ("ogg", "libopus")}
 ALL_FORMATS = [*SOUNDFILE_FORMATS, *AV_FORMATS]
 
 
-def write_audio(path: Path, seconds: float, seed: int = 0, sr: int = 44100, stereo: bool = True) -> Path:
+def melody(seconds: float, seed: int = 0, sr: int = 44100) -> np.ndarray:
+    """Notes of random pitch, timbre, length and decay: every few seconds sound unlike the rest."""
+    rng = np.random.default_rng(seed)
+    notes, total = [], int(seconds * sr)
+    while sum(n.size for n in notes) < total:
+        t = np.arange(int(rng.uniform(0.3, 1.2) * sr)) / sr
+        f0 = 110.0 * 2 ** (rng.integers(0, 36) / 12)
+        weights = rng.uniform(0.2, 1.0, 6)
+        note = sum(weights[h] * np.sin(2 * np.pi * f0 * (h + 1) * t) / (h + 1) for h in range(6))
+        notes.append(note * np.minimum(1.0, t * 20) * np.exp(-t * rng.uniform(0.5, 4.0)))
+    wave = np.concatenate(notes)[:total]
+    return (0.3 * wave + 0.006 * rng.standard_normal(total)).astype(np.float32)
+
+
+def write_audio(
+    path: Path, seconds: float, seed: int = 0, sr: int = 44100, stereo: bool = True, mono: np.ndarray | None = None
+) -> Path:
+    """A generated file (tone_mix of `seconds`, or the given `mono` samples at `sr`) in the suffix's format."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    mono = tone_mix(seconds, seed=seed, sr=sr)
+    mono = tone_mix(seconds, seed=seed, sr=sr) if mono is None else mono
     data = np.stack([mono, np.roll(mono, 50)], axis=1) if stereo else mono[:, None]
     suffix = path.suffix.lower()
     if suffix in SOUNDFILE_FORMATS:

@@ -64,7 +64,7 @@ def test_search_pick_listen_and_wander(served):  # type: ignore[no-untyped-def]
         expect(rows).to_have_count(10, timeout=30_000)
         expect(page.locator(".st-key-query-card")).to_contain_text("Ebb")
         for i in range(10):
-            audio = rows.nth(i).locator("audio")
+            audio = rows.nth(i).locator("audio:not([src*='#t='])")  # the track's own player
             expect(audio).to_have_count(1)
             source = audio.get_attribute("src")
             reply = page.request.get(url + source)
@@ -80,6 +80,19 @@ def test_search_pick_listen_and_wander(served):  # type: ignore[no-untyped-def]
             track = catalog.track(int(source.rsplit("/", 1)[1]))
             assert duration == pytest.approx(track.duration, abs=0.2), (track.path, duration)
 
+        # Each result's passage players start where the matched passage does, on each side.
+        passage_players = rows.nth(0).locator("audio[src*='#t=']")
+        expect(passage_players).to_have_count(2)
+        for k in range(2):
+            player = passage_players.nth(k)
+            start = float(player.get_attribute("src").split("#t=")[1])
+            position = player.evaluate(
+                "a => new Promise(done => { a.onloadedmetadata = () => done(a.currentTime);"
+                " a.onerror = () => done(-1); a.preload = 'auto'; a.load(); })"
+            )
+            assert position == pytest.approx(start, abs=0.05), (player.get_attribute("src"), position)
+        expect(rows.nth(0)).to_contain_text("in the query")
+
         # The aiff query track plays as MP3 transcoded on the fly.
         ebb = catalog.resolve("bo/tides/01 ebb.aiff")
         query_audio = page.locator(".st-key-query-card audio")
@@ -89,7 +102,7 @@ def test_search_pick_listen_and_wander(served):  # type: ignore[no-untyped-def]
 
         # Wander: the first neighbour becomes the query.
         first = rows.nth(0)
-        first_id = int(first.locator("audio").get_attribute("src").rsplit("/", 1)[1])
+        first_id = int(first.locator("audio:not([src*='#t='])").get_attribute("src").rsplit("/", 1)[1])
         first.get_by_role("button", name="Find similar").click()
         expect(page.locator(".st-key-query-card")).to_contain_text(catalog.track(first_id).title, timeout=30_000)
         expect(page).to_have_url(f"{url}/?track={first_id}")

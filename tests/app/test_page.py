@@ -9,6 +9,7 @@ import pytest
 import soundfile as sf
 
 from storage.catalog import Catalog
+from storage.passages import describe
 from storage.store import Store
 from tests.app.catalog_builder import TRACKS
 from tests.conftest import tone_mix
@@ -30,8 +31,10 @@ def neighbour_ids(at) -> list[int]:  # type: ignore[no-untyped-def]
     return [int(b.key.removeprefix("use-")) for b in at.button if b.key and b.key.startswith("use-")]
 
 
-def audio_sources(at) -> list[str]:  # type: ignore[no-untyped-def]
-    return [h.proto.body.split('src="')[1].split('"')[0] for h in at.html if "<audio" in h.proto.body]
+def audio_sources(at, passages: bool = False) -> list[str]:  # type: ignore[no-untyped-def]
+    """The tracks' own players (or, with `passages`, those that start at a matched passage: `#t=`)."""
+    found = [h.proto.body.split('src="')[1].split('"')[0] for h in at.html if "<audio" in h.proto.body]
+    return [src for src in found if ("#t=" in src) == passages]
 
 
 def messages(at) -> str:  # type: ignore[no-untyped-def]
@@ -71,6 +74,17 @@ def test_pick_a_track_and_hear_its_neighbours(page, built_catalog):
     assert at.query_params["track"] == str(morning.id)
     scores = [c.value for c in at.caption if c.value.startswith("similarity")]
     assert len(scores) == 10 and scores[0] >= scores[-1]
+    # Each result: its matched passage in words, a similarity strip, and a player at each side of it.
+    first = catalog.with_passages(catalog.timelines([morning.id])[morning.id], catalog.similar(morning, 1))[0]
+    said = [c.value for c in at.caption if c.value.startswith("matched passage")]
+    assert len(said) == 10 and describe(first.passage) in said[0]
+    assert sum('class="similarity-strip"' in h.proto.body for h in at.html) == 10
+    at_passage = audio_sources(at, passages=True)
+    assert len(at_passage) == 20
+    assert at_passage[:2] == [
+        f"/soundalike/audio/{first.track.id}#t={first.passage.start:.1f}",
+        f"/soundalike/audio/{morning.id}#t={first.passage.query_start:.1f}",
+    ]
 
 
 def test_k_and_exclusions(page, built_catalog):
@@ -122,7 +136,10 @@ def test_upload_is_queried_without_joining_the_catalog(page, built_catalog, fake
     ids = neighbour_ids(at)
     assert ids[0] == night_id  # its own catalog copy is nearest
     assert len(ids) == 10
-    assert len(at.get("audio")) == 1  # the upload plays from memory, the rest from the route
+    # The upload plays from memory (itself, and at each matched passage), the rest from the route.
+    assert len(at.get("audio")) == 1 + 10 and len(audio_sources(at)) == 10
+    said = [c.value for c in at.caption if c.value.startswith("matched passage")]
+    assert len(said) == 10 and "0:00–0:0" in said[0]  # its catalog copy matches from the start
     assert catalog.count_tracks() == {"indexed": len(TRACKS)}  # nothing was added
     at.checkbox(key="exclude_artist").check().run()  # the upload's tags say Ana Lune
     assert all(catalog.track(i).artist != "Ana Lune" for i in neighbour_ids(at))
