@@ -13,6 +13,7 @@ clipped to [0, duration]; the last, partial slice counts like any other.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -27,7 +28,7 @@ class Timeline:
     starts: np.ndarray
     duration: float | None = None
 
-    @property
+    @cached_property
     def hop(self) -> float:
         """Seconds between slice starts (the whole track for a single slice)."""
         if len(self.starts) > 1:
@@ -58,10 +59,15 @@ class Passage:
         }
 
 
-def _unit(vectors: np.ndarray) -> np.ndarray:
-    v = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(v, axis=1, keepdims=True)
-    return v / np.where(norms > 0, norms, 1.0)
+def _inverse_norms(vectors: np.ndarray) -> np.ndarray:
+    norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))
+    return 1.0 / np.where(norms > 0, norms, 1.0)
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cosine of every row of `a` with every row of `b` (one product, then the norms: no copies)."""
+    a, b = np.asarray(a, dtype=np.float32), np.asarray(b, dtype=np.float32)
+    return (a @ b.T) * _inverse_norms(a)[:, None] * _inverse_norms(b)[None, :]
 
 
 def passage_slices(hop: float, seconds: float = PASSAGE_SECONDS) -> int:
@@ -70,7 +76,7 @@ def passage_slices(hop: float, seconds: float = PASSAGE_SECONDS) -> int:
 
 def best_passage(query: Timeline, other: Timeline, seconds: float = PASSAGE_SECONDS) -> Passage:
     """The best-matching pair of passages of `query` and `other`."""
-    similarity = _unit(query.vectors) @ _unit(other.vectors).T
+    similarity = cosines(query.vectors, other.vectors)
     n_query, n_other = similarity.shape
     length = min(passage_slices(query.hop, seconds), n_query, n_other)
     # Runs are ranked on the doubly centred matrix: a slice that resembles every slice of the other
@@ -89,7 +95,7 @@ def best_passage(query: Timeline, other: Timeline, seconds: float = PASSAGE_SECO
         start=_clip(float(other.starts[j]), other),
         end=_clip(float(other.starts[j + length - 1]) + other.hop, other),
         score=float(np.trace(run) / length),
-        strip=tuple(float(s) for s in strip),
+        strip=tuple(strip.tolist()),
     )
 
 
