@@ -9,6 +9,8 @@ from pathlib import Path
 
 from indexer.errors import IndexerError
 from indexer.models.registry import DEFAULT_MODEL, MODELS, all_options
+from storage import __version__
+from storage.console import closed_pipe
 from storage.errors import StorageError
 
 EXIT_INTERRUPTED = 130
@@ -38,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--verbose", "-v", action="store_true", help="debug logging and tracebacks")
 
     parser = argparse.ArgumentParser(prog="indexer", description="Index music catalog folders for soundalike.")
+    parser.add_argument("--version", action="version", version=f"soundalike {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     build = sub.add_parser(
         "build",
@@ -63,6 +66,17 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--quiet", "-q", action="store_true", help="no progress bar, only errors and the summary")
     status = sub.add_parser("status", parents=[common], help="folders, models, what is indexed, what failed")
     status.add_argument("--model", choices=list(MODELS), metavar="MODEL", help="only this model (default: all)")
+    tracks = sub.add_parser(
+        "tracks",
+        parents=[common],
+        help="list or search the tracks and their ids (the page's search box)",
+        description="Tracks whose title, artist, album or path hold every word of TEXT (all tracks without TEXT), "
+        "with the ids that `python -m storage.query` takes.",
+    )
+    tracks.add_argument("text", nargs="*", metavar="TEXT")
+    tracks.add_argument("--model", choices=list(MODELS), metavar="MODEL", help="tracks with this model's vector")
+    tracks.add_argument("--limit", "-n", type=int, default=50, help="at most this many (default 50)")
+    tracks.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
     forget = sub.add_parser("forget", parents=[common], help="remove a catalog folder and its tracks (asks first)")
     forget.add_argument("folder", type=Path, metavar="FOLDER")
     forget.add_argument("--yes", "-y", action="store_true", help="do not ask (for scripts)")
@@ -100,6 +114,21 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tracks(args: argparse.Namespace) -> int:
+    import json
+
+    from storage.catalog import Catalog
+
+    catalog = Catalog.open(args.data_dir, args.model)
+    for track in catalog.search_tracks(" ".join(args.text), limit=args.limit):
+        if args.json:
+            fields = ("id", "path", "title", "artist", "album", "duration")
+            print(json.dumps({f: getattr(track, f) for f in fields} | {"folder": track.folder}, ensure_ascii=False))
+        else:
+            print(f"{track.id}\t{track.label}\t{track.album or ''}\t{track.duration_text}\t{track.path}")
+    return 0
+
+
 def cmd_forget(args: argparse.Namespace) -> int:
     from storage.errors import FolderError
     from storage.store import Store
@@ -123,7 +152,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"build": cmd_build, "status": cmd_status, "forget": cmd_forget}
+COMMANDS = {"build": cmd_build, "status": cmd_status, "tracks": cmd_tracks, "forget": cmd_forget}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         return COMMANDS[args.command](args)
+    except BrokenPipeError:
+        return closed_pipe()
     except (IndexerError, StorageError) as exc:
         if args.verbose:
             raise

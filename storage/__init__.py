@@ -1,1 +1,8 @@
-"""soundalike storage: track metadata and vectors (SQLAlchemy), FAISS search. Never imports torch."""
+"""soundalike's store: the database, the FAISS indexes, and the search over them."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("soundalike")
+except PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"

@@ -120,7 +120,7 @@ def clock(seconds: float) -> str:
 
 
 def describe(passage: Passage) -> str:
-    """"0:45–1:15 here ↔ 1:02–1:32 in the query"."""
+    """ "0:45–1:15 here ↔ 1:02–1:32 in the query"."""
     return (
         f"{clock(passage.start)}–{clock(passage.end)} here ↔ "
         f"{clock(passage.query_start)}–{clock(passage.query_end)} in the query"

@@ -12,8 +12,10 @@ import logging
 import sys
 from pathlib import Path
 
-from indexer.errors import IndexerError  # a light module: the indexer's exception tree, no torch
+from indexer.errors import IndexerError
+from storage import __version__  # a light module: the indexer's exception tree, no torch
 from storage.catalog import Catalog, Neighbour, TrackInfo
+from storage.console import closed_pipe
 from storage.errors import StorageError, UsageError
 from storage.passages import Timeline, describe
 
@@ -22,10 +24,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m storage.query", description="Find the tracks that sound most like one track."
     )
-    p.add_argument("track", nargs="?", help="track id, or its path (relative to the catalog or absolute)")
+    p.add_argument(
+        "track", nargs="?", metavar="TRACK_ID", help="track id, or its path (absolute, or relative to its folder)"
+    )
     p.add_argument("-k", type=int, default=10, help="number of neighbours (default 10)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--m3u", type=Path, metavar="FILE", help="also write the neighbours as an M3U playlist")
+    p.add_argument(
+        "--m3u",
+        metavar="FILE",
+        help="also write the neighbours as an M3U playlist ('-': to stdout, instead of the table)",
+    )
     p.add_argument("--exclude-same-artist", action="store_true")
     p.add_argument("--exclude-same-album", action="store_true")
     p.add_argument(
@@ -43,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-stale", action="store_true", help="answer from an index older than the database")
     p.add_argument("--rebuild-index", action="store_true", help="rebuild the index from the stored vectors and exit")
     p.add_argument("--verbose", "-v", action="store_true", help="log details and show tracebacks")
+    p.add_argument("--version", action="version", version=f"soundalike {__version__}")
     return p
 
 
@@ -69,16 +78,29 @@ def format_table(query: str, neighbours: list[Neighbour]) -> str:
     return "\n".join(lines)
 
 
-def write_m3u(path: Path, catalog: Catalog, neighbours: list[Neighbour]) -> None:
+def m3u_text(neighbours: list[Neighbour]) -> str:
     lines = ["#EXTM3U"]
     for n in neighbours:
         seconds = int(round(n.track.duration)) if n.track.duration else -1
         lines.append(f"#EXTINF:{seconds},{n.track.label}")
         lines.append(str(n.track.file))
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return "\n".join(lines) + "\n"
+
+
+def write_m3u(target: str, neighbours: list[Neighbour]) -> None:
+    """The playlist to `target` ('-': stdout); a path that cannot be written is bad usage."""
+    if target == "-":
+        sys.stdout.write(m3u_text(neighbours))
+        return
+    try:
+        Path(target).write_text(m3u_text(neighbours), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write the playlist {target}: {exc.strerror or exc}") from None
 
 
 def query_audio(catalog: Catalog, args: argparse.Namespace) -> list[Neighbour]:
+    if not args.audio.is_file():  # said before any model loads
+        raise UsageError(f"no such audio file: {args.audio}")
     from indexer.models import load_embedder
     from indexer.query_audio import embed_audio_file
 
@@ -103,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if (args.track is None) == (args.audio is None):
         raise UsageError("give a TRACK_ID or --audio FILE (one of the two)")
+    if args.m3u == "-" and args.json:
+        raise UsageError("--m3u - and --json would both write to stdout; give --m3u a file")
     catalog = Catalog.open(args.data_dir, args.model)
     if args.style and not catalog.tags_styles():
         raise UsageError(f"the {catalog.model} vectors carry no style tags; --style needs a tagging model (maest)")
@@ -123,7 +147,9 @@ def run(args: argparse.Namespace) -> int:
         neighbours = catalog.with_passages(catalog.timelines([track.id])[track.id], neighbours)
         label = f"[{track.id}] {track.label}"
     if args.m3u:
-        write_m3u(args.m3u, catalog, neighbours)
+        write_m3u(args.m3u, neighbours)
+    if args.m3u == "-":
+        return 0
     if args.json:
         query: dict[str, object] = {"id": track.id, "path": track.path} if track else {"audio": str(args.audio)}
         if track and catalog.tags_styles():
@@ -145,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     try:
         return run(args)
+    except BrokenPipeError:
+        return closed_pipe()
     except (StorageError, IndexerError) as exc:  # the indexer's, for --audio
         if args.verbose:
             raise

@@ -1,0 +1,73 @@
+"""Command-line conventions of `indexer` and `python -m storage.query` (part of the CLI-edges work)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from indexer.cli import main as indexer
+from storage.query import main as query
+from tests.storage.conftest import clustered_vectors, fill_store
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch) -> Path:
+    monkeypatch.delenv("SOUNDALIKE_DB_URL", raising=False)
+    fill_store(tmp_path / "data", clustered_vectors(30, 16, seed=2))
+    monkeypatch.setenv("SOUNDALIKE_DATA", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["--help"], ["build", "--help"], ["tracks", "--help"]])
+def test_indexer_help_and_version_exit_0(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        indexer(argv)
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip()
+
+
+def test_query_help_names_track_id_and_version(capsys):
+    for argv in (["--help"], ["--version"]):
+        with pytest.raises(SystemExit) as exit_info:
+            query(argv)
+        assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "TRACK_ID" in out and "soundalike " in out
+
+
+def test_closed_pipe_is_quiet(data_dir):
+    # `true` exits at once, long before Python has started and written: the write meets a closed pipe.
+    command = f"{sys.executable} -m storage.query 1 -k 30 | true"
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=ROOT, capture_output=True, text=True)
+    assert done.stderr == "" and done.returncode == 141
+
+
+def test_m3u_to_stdout_and_bad_targets(data_dir, tmp_path, capsys):
+    assert query(["1", "-k", "2", "--m3u", "-"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("#EXTM3U\n") and out.count("#EXTINF") == 2 and "Nearest" not in out
+    assert not Path("-").exists()
+    assert query(["1", "--m3u", str(tmp_path / "no" / "dir" / "p.m3u")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot write the playlist") and err.count("\n") == 1
+    assert query(["1", "--m3u", "-", "--json"]) == 2
+
+
+def test_missing_audio_file_is_bad_usage(data_dir, capsys):
+    assert query(["--audio", "missing.wav"]) == 2
+    assert capsys.readouterr().err == "error: no such audio file: missing.wav\n"
+
+
+def test_indexer_tracks_lists_and_searches(data_dir, capsys):
+    assert indexer(["tracks", "bob", "song", "13"]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert len(rows) == 1 and rows[0].startswith("14\tBob – Song 13\t")
+    assert indexer(["tracks", "--json", "-n", "5"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(lines) == 5 and {"id", "path", "title", "artist", "album", "duration", "folder"} <= set(lines[0])
