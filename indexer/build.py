@@ -23,7 +23,7 @@ import numpy as np
 from indexer import models
 from indexer.audio import DecodeError, decode
 from indexer.errors import EmbeddingInputError, IndexerError, UsageError
-from indexer.models import model_spec
+from indexer.models import check_options
 from indexer.models.base import Embedder, check_waveform
 from indexer.plan import plan_folder
 from indexer.scan import scan
@@ -296,9 +296,6 @@ def build_catalog(
     """Index catalog folders into `data_dir` (library entry point of `indexer build`); no folder: every
     folder the data directory already has. Raises UsageError before writing anything for a bad request."""
     options = options or BuildOptions()
-    spec = model_spec(options.model)
-    wrong = sorted(set(options.model_options) - {o.name for o in spec.options})
-    if wrong:
-        raise UsageError(f"model {spec.name} takes no {', '.join('--' + w.replace('_', '-') for w in wrong)} option")
+    check_options(options.model, dict(options.model_options))  # before anything is written
     folders = [catalog_dirs] if isinstance(catalog_dirs, Path) else list(catalog_dirs or [])
     return Builder(Store(data_dir), folders, options, embedder).run()

@@ -134,8 +134,9 @@ class Store:
         with self.sessions.begin() as s:
             sync.apply_changes(s, folder.id, changes, model)
 
-    def to_embed(self, model: str, folders: list[FolderInfo]) -> list[tuple[int, Path]]:
-        """(track id, file) of each track of `folders` that `model` has neither embedded nor failed on."""
+    def to_embed(self, model: str, folders: list[FolderInfo], limit: int | None = None) -> list[tuple[int, Path]]:
+        """(track id, file) of each track of `folders` that `model` has neither embedded nor failed on
+        (the first `limit` of them, when given)."""
         has_vector = select(Embedding.track_id).where(Embedding.track_id == Track.id, Embedding.model == model)
         has_failed = select(Failure.track_id).where(Failure.track_id == Track.id, Failure.model == model)
         query = (
@@ -143,6 +144,7 @@ class Store:
             .join(Folder)
             .where(Track.folder_id.in_([f.id for f in folders]), ~has_vector.exists(), ~has_failed.exists())
             .order_by(Track.id)
+            .limit(limit)
         )
         with self.sessions() as s:
             return [(i, Path(root) / path) for i, root, path in s.execute(query)]

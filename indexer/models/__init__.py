@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from indexer.models.base import Embedder
 
 LICENCES = {name: spec.licence for name, spec in MODELS.items()}
-__all__ = ["DEFAULT_MODEL", "LICENCES", "MODELS", "load_embedder", "model_spec"]
+__all__ = ["DEFAULT_MODEL", "LICENCES", "MODELS", "check_options", "load_embedder", "model_spec"]
 
 
 def model_spec(model: str) -> ModelSpec:
@@ -20,6 +20,15 @@ def model_spec(model: str) -> ModelSpec:
         return MODELS[model]
     except KeyError:
         raise UnknownModelError(f"unknown model {model!r}; available: {', '.join(MODELS)}") from None
+
+
+def check_options(model: str, options: dict[str, object]) -> ModelSpec:
+    """The spec of `model`, or UsageError when it is unknown or takes none of some given option."""
+    spec = model_spec(model)
+    wrong = sorted(set(options) - {o.name for o in spec.options})
+    if wrong:
+        raise UsageError(f"model {model} takes no {', '.join('--' + w.replace('_', '-') for w in wrong)} option")
+    return spec
 
 
 def load_embedder(
@@ -31,9 +40,5 @@ def load_embedder(
     **options: str | int | float | None,
 ) -> Embedder:
     """Load the named model's weights (folder or Hub repo) onto `device`; `options` as its spec allows."""
-    spec = model_spec(model)
     given = {k: v for k, v in options.items() if v is not None}
-    wrong = sorted(set(given) - {o.name for o in spec.options})
-    if wrong:
-        raise UsageError(f"model {model} takes no {', '.join('--' + w.replace('_', '-') for w in wrong)} option")
-    return spec.load(weights, device, precision, batch_size, **given)
+    return check_options(model, given).load(weights, device, precision, batch_size, **given)
