@@ -172,7 +172,9 @@ class Catalog:
             folder = self._folder_of(candidate)
             if folder is None:
                 raise UnknownTrackError(f"{text} is not inside a catalog folder of {self.data_dir}")
-            relative = candidate.resolve().relative_to(folder.resolve()).as_posix()
+            resolved, root = candidate.resolve(), folder.resolve()
+            inside = resolved.relative_to(root) if resolved.is_relative_to(root) else candidate.relative_to(folder)
+            relative = inside.as_posix()
             query = query.where(Folder.path == str(folder), Track.path == relative)
         else:
             query = query.where(Track.path == Path(text).as_posix())
