@@ -87,7 +87,6 @@ def find_neighbours(
 def query_timeline(catalog: Catalog, query: Query) -> Timeline:
     """The query's per-slice timeline: stored for a catalog track, computed for an upload."""
     if query.track is not None:
-        return catalog.timelines([query.track.id])[query.track.id]
+        return catalog.timeline(query.track)
     assert query.upload is not None
-    embedding = query.upload.audio.embedding
-    return Timeline(embedding.timeline, embedding.starts, query.upload.audio.seconds)
+    return query.upload.audio.timeline

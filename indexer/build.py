@@ -131,7 +131,7 @@ class Builder:
         if (
             self.options.rebuild
             or any(p.changes.new or p.changes.changed for p in plans)
-            or (known and self.store.to_embed(model, known))
+            or (known and self.store.to_embed(model, known, limit=1))
         ):
             self._check_revision()  # loads the model: missing weights stop the build before any write
         folders = []
@@ -158,14 +158,14 @@ class Builder:
         targets = self.targets or [f.path for f in registered]
         plans = []
         for root in targets:
-            folder = self.store.find_folder(root)
+            folder = self.store.find_folder(root, registered)
             if not root.is_dir():
                 if folder is None:
                     raise UsageError(f"catalog folder {root} does not exist or is not a folder")
                 self._missing(folder)
                 continue
             if folder is None:
-                self.store.check_new_folder(root)  # refused before the model loads, not after
+                self.store.check_new_folder(root, registered)  # refused before the model loads, not after
             plan = self._plan_folder(root.resolve(), folder)
             if plan is not None:
                 plans.append(plan)

@@ -14,6 +14,7 @@ from indexer.audio import decode
 from indexer.errors import AudioTooLongError
 from indexer.models.base import Embedder, TrackEmbedding
 from indexer.tags import Tags, read_tags
+from storage.passages import Timeline
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,11 @@ class QueryAudio:
     embedding: TrackEmbedding
     tags: Tags
     seconds: float
+
+    @property
+    def timeline(self) -> Timeline:
+        """Its per-slice timeline, the query side of matched passages."""
+        return Timeline(self.embedding.timeline, self.embedding.starts, self.seconds)
 
 
 def embed_audio_file(path: str | Path, embedder: Embedder, max_seconds: float | None = None) -> QueryAudio:

@@ -66,6 +66,17 @@ def _with_folder() -> Select:
     return select(Track, Folder.path).join(Folder, Folder.id == Track.folder_id)
 
 
+def folder_rows(session: Session) -> list[tuple[int, Path, int]]:
+    """(id, path, number of tracks) of each catalog folder, by path."""
+    query = (
+        select(Folder.id, Folder.path, func.count(Track.id))
+        .outerjoin(Track, Track.folder_id == Folder.id)
+        .group_by(Folder.id, Folder.path)
+        .order_by(Folder.path)
+    )
+    return [(i, Path(p), n) for i, p, n in session.execute(query)]
+
+
 @dataclass(frozen=True)
 class Neighbour:
     track: TrackInfo
@@ -135,14 +146,8 @@ class Catalog:
 
     def folder_counts(self) -> list[tuple[Path, int]]:
         """Each catalog folder with its number of tracks."""
-        query = (
-            select(Folder.path, func.count(Track.id))
-            .outerjoin(Track, Track.folder_id == Folder.id)
-            .group_by(Folder.path)
-            .order_by(Folder.path)
-        )
         with self.sessions() as s:
-            return [(Path(p), n) for p, n in s.execute(query)]
+            return [(path, n) for _, path, n in folder_rows(s)]
 
     def embedder_args(self, weights: str | None = None) -> dict[str, str | int | float | None]:
         """`load_embedder` keywords for outside audio: the build's options; weights from the flag,
@@ -285,6 +290,10 @@ class Catalog:
             replace(n, passage=best_passage(query, timelines[n.track.id])) if n.track.id in timelines else n
             for n in neighbours
         ]
+
+    def timeline(self, track: TrackInfo) -> Timeline:
+        """A catalog track's timeline for this model (the query side of its passages)."""
+        return self.timelines([track.id])[track.id]
 
     def index(self) -> VectorIndex:
         """The index in force, reloaded when a newer build has been swapped in."""

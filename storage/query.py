@@ -12,12 +12,12 @@ import logging
 import sys
 from pathlib import Path
 
-from indexer.errors import IndexerError
-from storage import __version__  # a light module: the indexer's exception tree, no torch
+from indexer.errors import IndexerError  # a light module: the indexer's exception tree, no torch
+from storage import __version__
 from storage.catalog import Catalog, Neighbour, TrackInfo
 from storage.console import closed_pipe
 from storage.errors import StorageError, UsageError
-from storage.passages import Timeline, describe
+from storage.passages import describe
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,8 +109,7 @@ def query_audio(catalog: Catalog, args: argparse.Namespace) -> list[Neighbour]:
     neighbours = catalog.similar_to_vector(
         query.embedding.vector, args.k, revision=embedder.revision, allow_stale=args.allow_stale, styles=args.style
     )
-    timeline = Timeline(query.embedding.timeline, query.embedding.starts, query.seconds)
-    return catalog.with_passages(timeline, neighbours)
+    return catalog.with_passages(query.timeline, neighbours)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -144,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
             allow_stale=args.allow_stale,
             styles=args.style,
         )
-        neighbours = catalog.with_passages(catalog.timelines([track.id])[track.id], neighbours)
+        neighbours = catalog.with_passages(catalog.timeline(track), neighbours)
         label = f"[{track.id}] {track.label}"
     if args.m3u:
         write_m3u(args.m3u, neighbours)

@@ -21,6 +21,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import sync
+from storage.catalog import folder_rows
 from storage.db import open_database
 from storage.errors import CorruptIndexError, EmptyIndexError, FolderError, ModelMismatchError
 from storage.lock import build_lock
@@ -71,19 +72,18 @@ class Store:
     # -- folders ------------------------------------------------------------------------------
 
     def folders(self) -> list[FolderInfo]:
-        counts = select(Track.folder_id, func.count().label("n")).group_by(Track.folder_id).subquery()
-        query = select(Folder.id, Folder.path, counts.c.n).outerjoin(counts, counts.c.folder_id == Folder.id)
         with self.sessions() as s:
-            return [FolderInfo(i, Path(p), n or 0) for i, p, n in s.execute(query.order_by(Folder.path))]
+            return [FolderInfo(i, path, n) for i, path, n in folder_rows(s)]
 
-    def find_folder(self, path: Path) -> FolderInfo | None:
+    def find_folder(self, path: Path, among: list[FolderInfo] | None = None) -> FolderInfo | None:
+        """The registered folder at `path` (as given or resolved); `among`: the folders already read."""
         wanted = path.expanduser().absolute()
-        return next((f for f in self.folders() if f.path in (wanted, _resolved(wanted))), None)
+        return next((f for f in among or self.folders() if f.path in (wanted, _resolved(wanted))), None)
 
-    def check_new_folder(self, path: Path) -> None:
+    def check_new_folder(self, path: Path, among: list[FolderInfo] | None = None) -> None:
         """FolderError when `path` lies inside (or around) a registered folder: its tracks would count twice."""
         resolved = _resolved(path)
-        for other in self.folders():
+        for other in among or self.folders():
             if resolved.is_relative_to(other.path) or other.path.is_relative_to(resolved):
                 raise FolderError(
                     f"{resolved} and {other.path} overlap, and {other.path} is already in this data directory; "
@@ -92,10 +92,11 @@ class Store:
 
     def add_folder(self, path: Path) -> FolderInfo:
         """Register a catalog folder (the one already registered at `path`, if any)."""
-        known = self.find_folder(path)
+        registered = self.folders()
+        known = self.find_folder(path, registered)
         if known is not None:
             return known
-        self.check_new_folder(path)
+        self.check_new_folder(path, registered)
         resolved = _resolved(path)
         with self.sessions.begin() as s:
             folder = Folder(path=str(resolved))
