@@ -111,9 +111,7 @@ def record_failure(session: Session, track_id: int, model: str, reason: str) -> 
 
 def apply_changes(session: Session, folder_id: int, changes: FolderChanges, model: str) -> None:
     """Write a folder's scan (inside the caller's transaction); unreadable files fail for `model`."""
-    for track_id, file in changes.touched + changes.moved:
-        _set_file(session, track_id, file)
-    for track_id, file in changes.changed:
+    for track_id, file in changes.touched + changes.moved + changes.changed:
         _set_file(session, track_id, file)
     forget_audio(session, [track_id for track_id, _ in changes.changed])
     delete_tracks(session, changes.gone)
