@@ -72,3 +72,22 @@ def decode(path: str | Path, sample_rate: int) -> np.ndarray:
 
         mono = soxr.resample(mono, rate, sample_rate, quality="HQ").astype(np.float32)
     return np.ascontiguousarray(mono, dtype=np.float32)
+
+
+def second_levels(wave: np.ndarray, sample_rate: int) -> np.ndarray:
+    """RMS level of each second of `wave` in dBFS (the last, partial second too), floored at -128."""
+    frames = max(1, -(-wave.size // sample_rate))
+    padded = np.zeros(frames * sample_rate, np.float32)
+    padded[: wave.size] = wave
+    power = np.square(padded.reshape(frames, sample_rate), dtype=np.float64).mean(1)
+    return np.maximum(10 * np.log10(np.maximum(power, 1e-13)), -128.0).astype(np.float32)
+
+
+def slice_loudness(levels: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Each slice's loudness (dBFS): the loudest second between its start and the next slice's."""
+    ends = np.append(starts[1:], max(float(starts[-1]) + 1.0, len(levels))) if len(starts) else starts
+    out = np.empty(len(starts), np.float32)
+    for i, (start, end) in enumerate(zip(starts, ends, strict=True)):
+        first = min(int(start), len(levels) - 1)
+        out[i] = levels[first : max(first + 1, int(np.ceil(end)))].max()
+    return out

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer import models
-from indexer.audio import DecodeError, decode
+from indexer.audio import DecodeError, decode, second_levels, slice_loudness
 from indexer.errors import EmbeddingInputError, IndexerError, UsageError
 from indexer.models import check_options
 from indexer.models.base import Embedder, check_waveform
@@ -34,6 +34,8 @@ from storage.sync import FolderChanges
 from storage.vectors import IndexMeta
 
 log = logging.getLogger(__name__)
+
+COMPACT_EVERY = 64  # tracks saved between checks for enough slices to learn a model's timeline basis
 
 DEFAULT_TIMEOUT = 300.0  # seconds to decode one file before it is declared hung
 
@@ -147,6 +149,7 @@ class Builder:
         to_embed = self.store.to_embed(model, folders)
         if to_embed:
             self._embed(to_embed)
+        self.store.compact_timelines(model)  # also what a migrated data directory needs: no re-embedding
         self.report.index = self.store.refresh_index(model)
 
     # -- planning: read-only ----------------------------------------------------------------------
@@ -219,8 +222,11 @@ class Builder:
 
     # -- embedding --------------------------------------------------------------------------------
 
-    def _decoded(self, pool, tracks: list[tuple[int, Path]], tags: dict[int, Tags]) -> Iterator[tuple[int, np.ndarray]]:  # type: ignore[no-untyped-def]
-        """Decoded tracks as workers finish them; failures recorded on the way."""
+    def _decoded(
+        self, pool, tracks: list[tuple[int, Path]], tags: dict[int, Tags], levels: dict[int, np.ndarray]
+    ) -> Iterator[tuple[int, np.ndarray]]:  # type: ignore[no-untyped-def]
+        """Decoded tracks as workers finish them (their tags and per-second levels kept on the way);
+        failures recorded on the way."""
         paths = dict(tracks)
         queue = [track_id for track_id, _ in reversed(tracks)]
         window = 2 * self.options.workers + 2  # bounded in flight: memory does not grow with the catalog
@@ -240,6 +246,7 @@ class Builder:
                     self._fail(track_id, paths[track_id], _failure_reason(exc, self.options.timeout))
                     continue
                 tags[track_id] = replace(found_tags, duration=wave.size / rate)  # decoded length is exact
+                levels[track_id] = second_levels(wave, rate)
                 yield track_id, wave
 
     def _embed(self, tracks: list[tuple[int, Path]]) -> None:
@@ -249,21 +256,27 @@ class Builder:
 
         embedder = self.embedder()
         tags: dict[int, Tags] = {}
+        levels: dict[int, np.ndarray] = {}
+        model = self.options.model
         progress = Progress(len(tracks), enabled=self.options.progress)
         pool = ProcessPool(max_workers=self.options.workers)
         try:
-            for track_id, result in embedder.embed_stream(self._decoded(pool, tracks, tags)):
+            for n, (track_id, result) in enumerate(embedder.embed_stream(self._decoded(pool, tracks, tags, levels))):
                 track_tags = tags.pop(track_id)
+                loudness = slice_loudness(levels.pop(track_id), result.starts)
                 saved = self.store.save_embedding(
                     track_id,
-                    self.options.model,
+                    model,
                     embedder.revision,
                     track_tags.as_dict(),
                     result.vector,
                     result.timeline,
                     result.starts,
                     result.styles,
+                    loudness,
                 )
+                if n % COMPACT_EVERY == COMPACT_EVERY - 1 and self.store.codec(model) is None:
+                    self.store.compact_timelines(model)  # a first build learns the basis early on
                 self.report.indexed += int(saved)
                 self.report.audio_seconds += track_tags.duration or 0.0
                 progress.advance(track_tags.duration or 0.0)

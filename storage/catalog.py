@@ -18,6 +18,8 @@ from storage.fts import text_match
 from storage.passages import Passage, Timeline, best_passage
 from storage.paths import INDEX_DIR, WEIGHTS_ENV, database_url, resolve_data_dir
 from storage.schema import Embedding, Failure, Folder, Model, Track, TrackStyle
+from storage.schema import TimelineCodec as CodecRow
+from storage.timelines import TimelineCodec, comparable
 from storage.vectors import VectorIndex, current_build
 from storage.versions import vectors_version
 
@@ -60,6 +62,17 @@ class TrackInfo:
             return "-"
         minutes, seconds = divmod(int(round(self.duration)), 60)
         return f"{minutes}:{seconds:02d}"
+
+
+def load_codec(session: Session, model: str) -> TimelineCodec | None:
+    row = session.get(CodecRow, model)
+    if row is None:
+        return None
+    return TimelineCodec(
+        np.frombuffer(row.mean, np.float32),
+        np.frombuffer(row.components, np.float32).reshape(row.dims, row.dim),
+        row.rest,
+    )
 
 
 def _with_folder() -> Select:
@@ -110,6 +123,8 @@ class Catalog:
         self.model = model
         self.gpu = gpu
         self._index: VectorIndex | None = None
+        self._codec: TimelineCodec | None = None
+        self._codec_key: object = None
 
     @classmethod
     def open(cls, data_dir: str | Path | None = None, model: str | None = None, gpu: bool = False) -> Catalog:
@@ -265,10 +280,28 @@ class Catalog:
             raise UsageError(f"track {track.id} has no {self.model} vector ({why})")
         return np.frombuffer(vector, dtype="<f4")
 
+    def codec(self) -> TimelineCodec | None:
+        """This model's timeline basis (storage.timelines), reloaded when it changes (None: none yet)."""
+        with self.sessions() as s:
+            key = s.execute(select(CodecRow.created_at).where(CodecRow.model == self.model)).scalar()
+            if key != self._codec_key:
+                self._codec, self._codec_key = load_codec(s, self.model), key
+        return self._codec
+
     def timelines(self, track_ids: list[int]) -> dict[int, Timeline]:
-        """Each track's per-slice timeline for this model (tracks without a vector are left out)."""
+        """Each track's per-slice timeline for this model, in the space passages compare (the model's
+        basis once it has one); tracks without a vector are left out."""
+        codec = self.codec()
         query = (
-            select(Embedding.track_id, Embedding.dim, Embedding.timeline, Embedding.starts, Track.duration)
+            select(
+                Embedding.track_id,
+                Embedding.dim,
+                Embedding.timeline,
+                Embedding.timeline_format,
+                Embedding.starts,
+                Embedding.loudness,
+                Track.duration,
+            )
             .join(Track, Track.id == Embedding.track_id)
             .where(Embedding.model == self.model, Embedding.track_id.in_(track_ids))
         )
@@ -276,16 +309,25 @@ class Catalog:
             rows = s.execute(query).all()
         return {
             i: Timeline(
-                np.frombuffer(timeline, dtype="<f2").reshape(-1, dim).astype(np.float32),
+                comparable(blob, fmt, dim, codec),
                 np.frombuffer(starts, dtype="<f4").astype(np.float64),
                 duration,
+                None if loudness is None else np.frombuffer(loudness, np.int8).astype(np.float32),
             )
-            for i, dim, timeline, starts, duration in rows
+            for i, dim, blob, fmt, starts, loudness, duration in rows
         }
+
+    def comparable(self, timeline: Timeline) -> Timeline:
+        """An outside timeline (full precision, e.g. an upload's) in the space stored ones are compared in."""
+        codec = self.codec()
+        if codec is None or timeline.vectors.shape[1] != codec.dim:
+            return timeline
+        return replace(timeline, vectors=codec.project(timeline.vectors))
 
     def with_passages(self, query: Timeline, neighbours: list[Neighbour]) -> list[Neighbour]:
         """The neighbours, each with its best-matching pair of passages with `query`."""
         timelines = self.timelines([n.track.id for n in neighbours])
+        query = self.comparable(query)
         return [
             replace(n, passage=best_passage(query, timelines[n.track.id])) if n.track.id in timelines else n
             for n in neighbours

@@ -7,7 +7,9 @@ cosine is highest (a diagonal of the matrix). A passage spans its slices' starts
 
 Edges: when either track is shorter than a passage, the passage is as long as the shorter one
 (a one-slice track matches its one slice against the best slice of the other); times are
-clipped to [0, duration]; the last, partial slice counts like any other.
+clipped to [0, duration]; the last, partial slice counts like any other. Quiet slices (below
+SILENCE_DBFS, where the loudness was measured) never start or join a passage while a run of
+sounding slices exists: every model maps silence to one fixed vector, so silences match each other.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from functools import cached_property
 import numpy as np
 
 PASSAGE_SECONDS = 30.0
+SILENCE_DBFS = -60.0
+QUIET_PENALTY = -8.0
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,14 @@ class Timeline:
     vectors: np.ndarray
     starts: np.ndarray
     duration: float | None = None
+    loudness: np.ndarray | None = None  # dBFS per slice, when measured
+
+    @cached_property
+    def quiet(self) -> np.ndarray:
+        """Which slices are silence (none known when the loudness was not measured)."""
+        if self.loudness is None or len(self.loudness) != len(self.starts):
+            return np.zeros(len(self.starts), bool)
+        return self.loudness < SILENCE_DBFS
 
     @cached_property
     def hop(self) -> float:
@@ -86,6 +98,8 @@ def best_passage(query: Timeline, other: Timeline, seconds: float = PASSAGE_SECO
         contrast -= similarity.mean(1, keepdims=True)
     if n_query > 1:
         contrast -= similarity.mean(0, keepdims=True)
+    contrast[query.quiet] = QUIET_PENALTY  # below any contrast of sounding slices (|contrast| <= 4)
+    contrast[:, other.quiet] = QUIET_PENALTY
     i, j = _best_run(contrast, length)
     run = similarity[i : i + length, j : j + length]
     strip = similarity[i : i + length].max(axis=0)

@@ -1,4 +1,4 @@
-"""SQLAlchemy models (schema v3). The database is the source of truth; FAISS indexes derive from it.
+"""SQLAlchemy models (schema v4). The database is the source of truth; FAISS indexes derive from it.
 
 State is per (track, model) and never stored twice: a track is *indexed* for a model when it has
 that model's row in `embeddings`, *failed* when it has one in `failures`, *pending* otherwise.
@@ -90,12 +90,29 @@ class Embedding(Base):
     revision: Mapped[str] = mapped_column(String(128))
     dim: Mapped[int] = mapped_column(Integer)
     vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32 little-endian, as produced (not normalised)
-    timeline: Mapped[bytes] = mapped_column(LargeBinary)  # float16 (n_slices, dim)
+    timeline: Mapped[bytes] = mapped_column(LargeBinary)  # as `timeline_format` says (storage.timelines)
     starts: Mapped[bytes] = mapped_column(LargeBinary)  # float32 (n_slices,) seconds
+    timeline_format: Mapped[str] = mapped_column(String(16), default="f16", server_default="f16")
+    loudness: Mapped[bytes | None] = mapped_column(LargeBinary)  # int8 (n_slices,) dBFS; None: not measured
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 Index("ix_embeddings_model", Embedding.model, Embedding.track_id)
+
+
+class TimelineCodec(Base):
+    """A model's timeline basis (storage.timelines): learned once from its first slices, kept until
+    its vectors are dropped (other weights, another space)."""
+
+    __tablename__ = "timeline_codecs"
+    model: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dim: Mapped[int] = mapped_column(Integer)
+    dims: Mapped[int] = mapped_column(Integer)
+    mean: Mapped[bytes] = mapped_column(LargeBinary)  # float32 (dim,)
+    components: Mapped[bytes] = mapped_column(LargeBinary)  # float32 (dims, dim)
+    rest: Mapped[float] = mapped_column(Float)
+    fitted_slices: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class Failure(Base):

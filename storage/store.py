@@ -21,12 +21,15 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import sync
-from storage.catalog import folder_rows
+from storage.catalog import folder_rows, load_codec
 from storage.db import open_database
 from storage.errors import CorruptIndexError, EmptyIndexError, FolderError, ModelMismatchError
 from storage.lock import build_lock
 from storage.paths import INDEX_DIR, database_url, resolve_data_dir
 from storage.schema import Embedding, Failure, Folder, Model, Track, TrackStyle
+from storage.schema import TimelineCodec as CodecRow
+from storage import timelines
+from storage.timelines import CODED, RAW, TimelineCodec, fit_codec, raw_timeline
 from storage.vectors import EXACT_MAX, IndexMeta, VectorIndex, current_build, write_index
 from storage.versions import bump_versions, ensure_model, vectors_version
 
@@ -64,6 +67,7 @@ class Store:
         self.data_dir = resolve_data_dir(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.sessions: sessionmaker[Session] = open_database(database_url(self.data_dir), create=True)
+        self._codecs: dict[str, TimelineCodec | None] = {}
 
     def lock(self, purpose: str = "build") -> AbstractContextManager[None]:
         """The data directory's writer lock: one build (or forget) at a time."""
@@ -187,9 +191,10 @@ class Store:
     def drop_model(self, model: str) -> None:
         """Forget `model`'s vectors, styles and failures (before re-embedding with other weights)."""
         with self.sessions.begin() as s:
-            for table in (Embedding, TrackStyle, Failure):
+            for table in (Embedding, TrackStyle, Failure, CodecRow):
                 s.execute(delete(table).where(table.model == model))
             bump_versions(s, [model])
+        self._codecs.pop(model, None)
 
     # -- one track's result -----------------------------------------------------------------------
 
@@ -203,9 +208,13 @@ class Store:
         timeline: np.ndarray,
         starts: np.ndarray,
         styles: dict[str, float] | None = None,
+        loudness: np.ndarray | None = None,
     ) -> bool:
-        """Store one track's tags, vector and timeline in one transaction; False if the track went meanwhile."""
+        """Store one track's tags, vector and timeline (compact once the model has its basis) and per-slice
+        loudness (dBFS) in one transaction; False if the track went meanwhile."""
         vector = np.asarray(vector, dtype="<f4")
+        codec = self.codec(model)
+        fmt, blob = (CODED, codec.encode(timeline)) if codec is not None else (RAW, _f16(timeline))
         with self.sessions.begin() as s:
             track = s.get(Track, track_id)
             if track is None:
@@ -219,8 +228,12 @@ class Store:
                     revision=revision,
                     dim=int(vector.shape[0]),
                     vector=vector.tobytes(),
-                    timeline=np.asarray(timeline, dtype="<f2").tobytes(),
+                    timeline=blob,
+                    timeline_format=fmt,
                     starts=np.asarray(starts, dtype="<f4").tobytes(),
+                    loudness=None
+                    if loudness is None
+                    else np.clip(np.rint(loudness), -128, 0).astype(np.int8).tobytes(),
                 )
             )
             s.execute(delete(Failure).where(Failure.track_id == track_id, Failure.model == model))
@@ -234,6 +247,88 @@ class Store:
         with self.sessions.begin() as s:
             if s.get(Track, track_id) is not None:
                 sync.record_failure(s, track_id, model, reason)
+
+    # -- timelines -------------------------------------------------------------------------------
+
+    def codec(self, model: str) -> TimelineCodec | None:
+        """`model`'s timeline basis, None until it has one."""
+        if model not in self._codecs:
+            with self.sessions() as s:
+                self._codecs[model] = load_codec(s, model)
+        return self._codecs[model]
+
+    def compact_timelines(self, model: str, fit_slices: int | None = None) -> int:
+        """Learn `model`'s basis once it has `fit_slices` float16 slices stored, then re-encode its float16
+        timelines, a batch per transaction (a crash leaves each row in one format or the other, both
+        readable). Returns the number of timelines re-encoded."""
+        needed = timelines.FIT_SLICES if fit_slices is None else fit_slices
+        codec = self.codec(model) or self._fit_codec(model, needed)
+        if codec is None:
+            return 0
+        done = 0
+        while True:
+            with self.sessions.begin() as s:
+                rows = (
+                    s.execute(
+                        select(Embedding)
+                        .where(Embedding.model == model, Embedding.timeline_format == RAW)
+                        .limit(CHUNK // 16)
+                    )
+                    .scalars()
+                    .all()
+                )
+                for row in rows:
+                    row.timeline, row.timeline_format = codec.encode(raw_timeline(row.timeline, row.dim)), CODED
+            done += len(rows)
+            if not rows:
+                break
+        if done:
+            log.info("%s: %d timelines made compact", model, done)
+            self._reclaim_space()
+        return done
+
+    def _fit_codec(self, model: str, fit_slices: int) -> TimelineCodec | None:
+        raw = (Embedding.model == model) & (Embedding.timeline_format == RAW)
+        with self.sessions() as s:
+            stored = s.execute(select(func.sum(func.length(Embedding.starts))).where(raw)).scalar() or 0
+            if stored // 4 < max(1, fit_slices):
+                return None
+            every = max(1, stored // 4 // timelines.FIT_SAMPLE)  # an even sample of at most FIT_SAMPLE slices
+            parts = [
+                raw_timeline(blob, dim)[::every]
+                for dim, blob in s.execute(
+                    select(Embedding.dim, Embedding.timeline).where(raw).order_by(Embedding.track_id)
+                )
+            ]
+        sample = np.concatenate(parts)
+        codec = fit_codec(sample)
+        with self.sessions.begin() as s:
+            s.merge(
+                CodecRow(
+                    model=model,
+                    dim=codec.dim,
+                    dims=codec.dims,
+                    mean=codec.mean.tobytes(),
+                    components=codec.components.tobytes(),
+                    rest=codec.rest,
+                    fitted_slices=len(sample),
+                )
+            )
+        log.info("%s: timeline basis of %d dims learned from %d slices", model, codec.dims, len(sample))
+        self._codecs[model] = codec
+        return codec
+
+    def _reclaim_space(self) -> None:
+        """SQLite keeps freed pages in its file: give them back once they are a quarter of it."""
+        engine = self.sessions.kw["bind"]
+        if engine.dialect.name != "sqlite":
+            return
+        with engine.connect() as conn:
+            free = conn.exec_driver_sql("PRAGMA freelist_count").scalar() or 0
+            pages = conn.exec_driver_sql("PRAGMA page_count").scalar() or 1
+        if free * 4 >= pages:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM")
 
     # -- indexes ----------------------------------------------------------------------------------
 
@@ -273,6 +368,10 @@ class Store:
             except CorruptIndexError as exc:
                 log.warning("%s; rebuilding it", exc)
         return self.rebuild_index(model)
+
+
+def _f16(timeline: np.ndarray) -> bytes:
+    return np.asarray(timeline, dtype="<f2").tobytes()
 
 
 def _resolved(path: Path) -> Path:

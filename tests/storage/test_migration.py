@@ -1,4 +1,4 @@
-"""Schema v2 -> v3 on a data directory written by the v2 code (fixtures/v2.sql, see make_v2.py):
+"""Schema v2 -> v4 on a data directory written by the v2 code (fixtures/v2.sql, see make_v2.py):
 nothing lost, nothing re-embedded; on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from storage.catalog import Catalog
 from storage.paths import database_url
 from storage.schema import Embedding, Failure, Meta, Model, TrackStyle
 from storage.store import Store
+from storage.timelines import CODED, RAW
 from tests.audio_files import write_audio
 from tests.fake_embedder import FakeEmbedder
 
@@ -58,13 +59,13 @@ def write_v2(data_dir: Path) -> None:
     engine.dispose()
 
 
-def test_v2_to_v3_keeps_everything(tmp_path, backend):
+def test_v2_to_v4_keeps_everything(tmp_path, backend, monkeypatch):
     data = tmp_path / "data"
     write_v2(data)
     old = v2_rows()
     store = Store(data)  # opening for writing migrates
     with store.sessions() as s:
-        assert s.get(Meta, "schema_version").value == "3"
+        assert s.get(Meta, "schema_version").value == "4"
         assert [m.key for m in s.execute(select(Meta)).scalars()] == ["schema_version"]
         vectors = {
             (e.track_id, e.model): (e.vector, e.timeline, e.starts) for e in s.execute(select(Embedding)).scalars()
@@ -77,7 +78,7 @@ def test_v2_to_v3_keeps_everything(tmp_path, backend):
     for track_id, model, vector, timeline, starts in old.execute(
         "SELECT track_id, model, vector, timeline, starts FROM embeddings"
     ):
-        assert vectors[(track_id, model)] == (vector, timeline, starts)
+        assert vectors[(track_id, model)] == (vector, timeline, starts)  # float16 timelines, kept as they were
     assert len(vectors) == 10
     assert styles == sorted(old.execute("SELECT track_id, model, label FROM track_styles").fetchall())
     reason = "ffmpeg: Invalid data found when processing input"
@@ -108,3 +109,20 @@ def test_v2_to_v3_keeps_everything(tmp_path, backend):
     np.testing.assert_array_equal(
         Catalog.open(data).vector(catalog.track(2)), np.frombuffer(vectors[(2, "mule")][0], dtype="<f4")
     )
+
+    # The v2 float16 timelines become compact without re-embedding; passages read the same.
+    before = Catalog.open(data)
+    query = before.timeline(before.track(2))
+    passages = before.with_passages(query, before.similar(2, k=3))
+    monkeypatch.setattr("storage.timelines.FIT_SLICES", 8)
+    assert Store(data).compact_timelines("mule") == 6
+    with store.sessions() as s:
+        formats = dict(s.execute(select(Embedding.model, Embedding.timeline_format).distinct()).all())
+    assert formats == {"mule": CODED, "maest": RAW}  # another model's timelines are its own
+    after = Catalog.open(data)
+    again = after.with_passages(after.timeline(after.track(2)), after.similar(2, k=3))
+    assert [n.track.id for n in again] == [n.track.id for n in passages]
+    for old_n, new_n in zip(passages, again, strict=True):
+        assert abs(old_n.passage.start - new_n.passage.start) <= 2
+        assert abs(old_n.passage.query_start - new_n.passage.query_start) <= 2
+        assert abs(old_n.passage.score - new_n.passage.score) < 0.01
