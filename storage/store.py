@@ -20,7 +20,7 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import sync
+from storage import sync, timelines
 from storage.catalog import folder_rows, load_codec
 from storage.db import open_database
 from storage.errors import CorruptIndexError, EmptyIndexError, FolderError, ModelMismatchError
@@ -28,7 +28,6 @@ from storage.lock import build_lock
 from storage.paths import INDEX_DIR, database_url, resolve_data_dir
 from storage.schema import Embedding, Failure, Folder, Model, Track, TrackStyle
 from storage.schema import TimelineCodec as CodecRow
-from storage import timelines
 from storage.timelines import CODED, RAW, TimelineCodec, fit_codec, raw_timeline
 from storage.vectors import EXACT_MAX, IndexMeta, VectorIndex, current_build, write_index
 from storage.versions import bump_versions, ensure_model, vectors_version

@@ -143,18 +143,33 @@ def test_a_crash_during_compaction_leaves_every_timeline_readable(tmp_path, monk
 
 
 def test_silence_neither_starts_nor_joins_a_passage():
+    """Two unrelated tracks, each with 12 s of digital silence: the silences are their closest slices,
+    so without loudness the passage is silence; with it, the passage holds no quiet slice."""
     rng = np.random.default_rng(3)
     silent = rng.standard_normal(16).astype(np.float32)  # every model's one vector for digital silence
     query = rng.standard_normal((40, 16)).astype(np.float32)
     other = rng.standard_normal((40, 16)).astype(np.float32)
-    query[:20], other[:20] = silent, silent  # 40 s of silence each: a perfect, meaningless match
-    other[25:40] = query[22:37] + 0.3 * rng.standard_normal((15, 16))
-    loud = np.zeros(40, np.float32)
-    quiet = loud.copy()
-    quiet[:20] = -90.0
-    naive = best_passage(Timeline(query, np.arange(40) * 2.0), Timeline(other, np.arange(40) * 2.0))
-    assert naive.start < 40  # without loudness the silences win
-    passage = best_passage(
-        Timeline(query, np.arange(40) * 2.0, None, quiet), Timeline(other, np.arange(40) * 2.0, None, quiet)
-    )
-    assert (passage.query_start, passage.start) == (44.0, 50.0)
+    query[30:36], other[4:10] = silent, silent
+    starts = np.arange(40) * 2.0
+    quiet_query, quiet_other = np.zeros(40, np.float32), np.zeros(40, np.float32)
+    quiet_query[30:36], quiet_other[4:10] = -90.0, -90.0
+    naive = best_passage(Timeline(query, starts), Timeline(other, starts))
+    assert naive.start <= 8 < naive.end and naive.query_start <= 60 < naive.query_end  # the silences
+    passage = best_passage(Timeline(query, starts, None, quiet_query), Timeline(other, starts, None, quiet_other))
+    assert not (passage.start < 20 and passage.end > 8) and not (passage.query_start < 72 and passage.query_end > 60)
+
+
+def test_a_build_measures_each_slice_loudness(tmp_path):
+    from indexer.build import BuildOptions, build_catalog
+    from tests.audio_files import melody, write_audio
+    from tests.fake_embedder import FakeEmbedder
+
+    sr = 44100  # as write_audio writes
+    wave = melody(20.0, seed=1, sr=sr)
+    wave[8 * sr : 14 * sr] = 0.0  # 8-14 s: digital silence
+    write_audio(tmp_path / "music" / "gap.flac", 0, mono=wave, stereo=False)
+    build_catalog(tmp_path / "music", tmp_path / "data", BuildOptions(workers=1, progress=False), FakeEmbedder())
+    catalog = Catalog.open(tmp_path / "data")
+    timeline = catalog.timeline(catalog.track(1))
+    assert timeline.starts.tolist() == [0, 2, 4, 6, 8, 10, 12, 14, 16, 18]
+    assert timeline.quiet.tolist() == [False] * 4 + [True] * 3 + [False] * 3
