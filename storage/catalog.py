@@ -15,10 +15,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage.db import open_database
 from storage.errors import EmptyIndexError, ModelMismatchError, StaleIndexError, UnknownTrackError, UsageError
 from storage.fts import text_match
-from storage.passages import Passage, Timeline, best_passage
+from storage.passage_search import search_passages
+from storage.passages import Passage, Timeline, best_passage, clock
 from storage.paths import INDEX_DIR, WEIGHTS_ENV, database_url, resolve_data_dir
 from storage.schema import Embedding, Failure, Folder, Model, Track, TrackStyle
 from storage.schema import TimelineCodec as CodecRow
+from storage.segment_rows import basis_key
+from storage.segments import SEGMENTS_DIR, SegmentIndex
 from storage.timelines import TimelineCodec, comparable
 from storage.vectors import VectorIndex, current_build
 from storage.versions import vectors_version
@@ -125,6 +128,7 @@ class Catalog:
         self._index: VectorIndex | None = None
         self._codec: TimelineCodec | None = None
         self._codec_key: object = None
+        self._segments: SegmentIndex | None = None
 
     @classmethod
     def open(cls, data_dir: str | Path | None = None, model: str | None = None, gpu: bool = False) -> Catalog:
@@ -313,6 +317,7 @@ class Catalog:
                 np.frombuffer(starts, dtype="<f4").astype(np.float64),
                 duration,
                 None if loudness is None else np.frombuffer(loudness, np.int8).astype(np.float32),
+                compared=True,
             )
             for i, dim, blob, fmt, starts, loudness, duration in rows
         }
@@ -320,9 +325,59 @@ class Catalog:
     def comparable(self, timeline: Timeline) -> Timeline:
         """An outside timeline (full precision, e.g. an upload's) in the space stored ones are compared in."""
         codec = self.codec()
-        if codec is None or timeline.vectors.shape[1] != codec.dim:
+        if timeline.compared or codec is None:
             return timeline
-        return replace(timeline, vectors=codec.project(timeline.vectors))
+        if timeline.vectors.shape[1] != codec.dim:
+            raise ModelMismatchError(f"query timeline has {timeline.vectors.shape[1]} dims, {self.model} {codec.dim}")
+        return replace(timeline, vectors=codec.project(timeline.vectors), compared=True)
+
+    def segments(self, allow_stale: bool = False) -> SegmentIndex:
+        """The segment index in force (search by passage), reloaded when a newer one is swapped in."""
+        directory = self.data_dir / SEGMENTS_DIR / self.model
+        name = current_build(directory)
+        if name is None:
+            raise EmptyIndexError(f"no {self.model} segment index in {self.data_dir}; run `indexer build`")
+        if self._segments is None or self._segments.name != name:
+            self._segments = SegmentIndex(directory / name)
+        with self.sessions() as s:
+            current, basis = vectors_version(s, self.model), basis_key(s, self.model)
+        if basis != self._segments.meta.basis:  # another comparison space: its scores would mean nothing
+            raise StaleIndexError(f"the {self.model} segment index predates its timeline basis; run `indexer build`")
+        behind = current - self._segments.meta.vectors_version
+        if behind > 0 and not allow_stale:
+            raise StaleIndexError(
+                f"the {self.model} segment index is older than the database ({behind} change(s)); "
+                "run `indexer build`, or pass --allow-stale"
+            )
+        return self._segments
+
+    def similar_passages(
+        self,
+        query: Timeline,
+        start: float,
+        end: float,
+        k: int = 10,
+        exclude_ids: list[int] | None = None,
+        revision: str | None = None,
+        allow_stale: bool = False,
+    ) -> list[Neighbour]:
+        """The k catalog passages nearest to the query's region [start, end), one per track, each with
+        its passage (`score`: the passage's mean cosine). `revision`: the weights an outside query used."""
+        if k < 1:
+            raise UsageError("k must be at least 1")
+        if end <= start:
+            raise UsageError(f"the passage must end after it starts ({clock(start)}–{clock(end)})")
+        segments = self.segments(allow_stale)
+        if revision is not None and revision != segments.meta.revision:
+            raise ModelMismatchError(
+                f"query comes from {self.model} weights {revision}, the catalog from {segments.meta.revision}; "
+                "use the same --weights as the build"
+            )
+        found = search_passages(segments, self.timelines, self.comparable(query), start, end, k, set(exclude_ids or []))
+        passages = dict(found)
+        ids = np.array([i for i, _ in found], np.int64)
+        scores = np.array([p.score for _, p in found], np.float32)
+        return [replace(n, passage=passages[n.track.id]) for n in self._neighbours(ids, scores)]
 
     def with_passages(self, query: Timeline, neighbours: list[Neighbour]) -> list[Neighbour]:
         """The neighbours, each with its best-matching pair of passages with `query`."""
@@ -407,14 +462,15 @@ class Catalog:
             )
         if vector.shape != (index.meta.dim,):
             raise ModelMismatchError(f"query vector has {vector.shape} dims, the {self.model} index {index.meta.dim}")
-        excluded = set(exclude_ids or []) | self._ids_sharing(exclude_artist, exclude_album)
+        excluded = set(exclude_ids or []) | self.ids_sharing(exclude_artist, exclude_album)
         include = sorted(self.tracks_with_styles(styles)) if styles else None
         if include is not None and not include:
             return []
         ids, scores = index.search(vector, k, exclude=sorted(excluded), include=include)
         return self._neighbours(ids, scores)
 
-    def _ids_sharing(self, artist: str | None, album: str | None) -> set[int]:
+    def ids_sharing(self, artist: str | None, album: str | None) -> set[int]:
+        """Tracks by `artist` or on `album` (case-insensitive; None: that condition left out)."""
         conditions = []
         if artist:
             conditions.append(func.lower(Track.artist) == artist.lower())

@@ -32,6 +32,7 @@ class Timeline:
     starts: np.ndarray
     duration: float | None = None
     loudness: np.ndarray | None = None  # dBFS per slice, when measured
+    compared: bool = False  # already in the stored timelines' comparison space (storage.timelines)
 
     @cached_property
     def quiet(self) -> np.ndarray:
@@ -138,4 +139,34 @@ def describe(passage: Passage) -> str:
     return (
         f"{clock(passage.start)}–{clock(passage.end)} here ↔ "
         f"{clock(passage.query_start)}–{clock(passage.query_end)} in the query"
+    )
+
+
+def region_slices(timeline: Timeline, start: float, end: float) -> np.ndarray:
+    """Indexes of the slices that start inside [start, end) (at least the one nearest `start`)."""
+    inside = np.flatnonzero((timeline.starts >= start - 1e-6) & (timeline.starts < end - 1e-6))
+    if inside.size:
+        return inside
+    return np.array([int(np.argmin(np.abs(timeline.starts - start)))])
+
+
+def match_region(query: Timeline, rows: np.ndarray, other: Timeline) -> Passage:
+    """Where in `other` the query's region (its slices `rows`, consecutive) sounds most alike: the aligned
+    run of as many slices with the highest mean cosine (quiet slices of `other` join no run while a
+    sounding one exists); the score is that mean cosine."""
+    similarity = cosines(query.vectors[rows], other.vectors)
+    length = min(len(rows), similarity.shape[1])
+    ranked = similarity.copy()
+    ranked[:, other.quiet] = QUIET_PENALTY
+    ranked[query.quiet[rows]] = 0.0  # a quiet slice of the region says nothing about where it matches
+    i, j = _best_run(ranked, length)
+    run = similarity[i : i + length, j : j + length]
+    first, last = rows[i], rows[i + length - 1]
+    return Passage(
+        query_start=_clip(float(query.starts[first]), query),
+        query_end=_clip(float(query.starts[last]) + query.hop, query),
+        start=_clip(float(other.starts[j]), other),
+        end=_clip(float(other.starts[j + length - 1]) + other.hop, other),
+        score=float(np.trace(run) / length),
+        strip=tuple(similarity[i : i + length].max(axis=0).tolist()),
     )

@@ -17,7 +17,7 @@ from storage import __version__
 from storage.catalog import Catalog, Neighbour, TrackInfo
 from storage.console import closed_pipe
 from storage.errors import StorageError, UsageError
-from storage.passages import describe
+from storage.passages import clock, describe
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,6 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
         "repeatable; needs a tagging model (maest)",
     )
     p.add_argument("--audio", type=Path, metavar="FILE", help="query with an outside audio file instead of a track")
+    p.add_argument(
+        "--passage",
+        type=passage_range,
+        metavar="START:END",
+        help="find the catalog passages nearest to this region of the query, in seconds (62:92) or "
+        "as m:ss-m:ss (1:02-1:32); one passage per track",
+    )
+    p.add_argument("--include-self", action="store_true", help="with --passage: the query's own track may be a result")
     p.add_argument("--data-dir", help="data directory (default $SOUNDALIKE_DATA or ~/.local/share/soundalike)")
     p.add_argument("--model", help="embedding model (default: the only one stored, else mule)")
     p.add_argument("--weights", help="weights for --audio (folder or Hub repo id; default as the indexer)")
@@ -53,6 +61,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verbose", "-v", action="store_true", help="log details and show tracebacks")
     p.add_argument("--version", action="version", version=f"soundalike {__version__}")
     return p
+
+
+def passage_range(text: str) -> tuple[float, float]:
+    """START:END in seconds, or m:ss-m:ss (h:mm:ss too)."""
+    parts = text.split("-") if "-" in text else text.split(":")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        start, end = (_seconds(p) for p in parts)
+    except ValueError:
+        wanted = "START:END (seconds: 62:92) or m:ss-m:ss (1:02-1:32)"
+        raise argparse.ArgumentTypeError(f"{text!r} is not {wanted}") from None
+    if start < 0 or end <= start:
+        raise argparse.ArgumentTypeError(f"{text!r}: the passage must end after it starts")
+    return start, end
+
+
+def _seconds(text: str) -> float:
+    value = 0.0
+    for part in text.strip().split(":"):
+        value = value * 60 + float(part)
+    return value
 
 
 def format_table(query: str, neighbours: list[Neighbour]) -> str:
@@ -106,6 +136,11 @@ def query_audio(catalog: Catalog, args: argparse.Namespace) -> list[Neighbour]:
 
     embedder = load_embedder(catalog.model, device=args.device, **catalog.embedder_args(args.weights))
     query = embed_audio_file(args.audio, embedder)
+    if args.passage:
+        start, end = args.passage
+        return catalog.similar_passages(
+            query.timeline, start, end, args.k, revision=embedder.revision, allow_stale=args.allow_stale
+        )
     neighbours = catalog.similar_to_vector(
         query.embedding.vector, args.k, revision=embedder.revision, allow_stale=args.allow_stale, styles=args.style
     )
@@ -127,6 +162,8 @@ def run(args: argparse.Namespace) -> int:
     if args.m3u == "-" and args.json:
         raise UsageError("--m3u - and --json would both write to stdout; give --m3u a file")
     catalog = Catalog.open(args.data_dir, args.model)
+    if args.passage and args.style:
+        raise UsageError("--passage does not combine with --style yet")
     if args.style and not catalog.tags_styles():
         raise UsageError(f"the {catalog.model} vectors carry no style tags; --style needs a tagging model (maest)")
     track: TrackInfo | None = None
@@ -135,6 +172,17 @@ def run(args: argparse.Namespace) -> int:
         label = str(args.audio)
     else:
         track = catalog.resolve(args.track)
+        label = f"[{track.id}] {track.label}"
+    if track is not None and args.passage:
+        start, end = args.passage
+        shared = catalog.ids_sharing(
+            track.artist if args.exclude_same_artist else None, track.album if args.exclude_same_album else None
+        )
+        exclude = sorted(shared | (set() if args.include_self else {track.id}))
+        neighbours = catalog.similar_passages(
+            catalog.timeline(track), start, end, args.k, exclude_ids=exclude, allow_stale=args.allow_stale
+        )
+    elif track is not None:
         neighbours = catalog.similar(
             track,
             args.k,
@@ -144,13 +192,16 @@ def run(args: argparse.Namespace) -> int:
             styles=args.style,
         )
         neighbours = catalog.with_passages(catalog.timeline(track), neighbours)
-        label = f"[{track.id}] {track.label}"
+    if args.passage:
+        label += f", passage {clock(args.passage[0])}–{clock(args.passage[1])}"
     if args.m3u:
         write_m3u(args.m3u, neighbours)
     if args.m3u == "-":
         return 0
     if args.json:
         query: dict[str, object] = {"id": track.id, "path": track.path} if track else {"audio": str(args.audio)}
+        if args.passage:
+            query["passage"] = {"start": args.passage[0], "end": args.passage[1]}
         if track and catalog.tags_styles():
             query["styles"] = catalog.styles([track.id])[track.id]
         payload = {

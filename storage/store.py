@@ -28,6 +28,8 @@ from storage.lock import build_lock
 from storage.paths import INDEX_DIR, database_url, resolve_data_dir
 from storage.schema import Embedding, Failure, Folder, Model, Track, TrackStyle
 from storage.schema import TimelineCodec as CodecRow
+from storage.segment_rows import basis_key, count_segments, segment_chunks
+from storage.segments import EXACT_SEGMENTS, SEGMENTS_DIR, SegmentIndex, SegmentMeta, write_segments
 from storage.timelines import CODED, RAW, TimelineCodec, fit_codec, raw_timeline
 from storage.vectors import EXACT_MAX, IndexMeta, VectorIndex, current_build, write_index
 from storage.versions import bump_versions, ensure_model, vectors_version
@@ -347,7 +349,41 @@ class Store:
                     f"{model} vectors from several weights revisions {revisions}; rebuild with --rebuild"
                 )
             meta = {"model": model, "revision": revisions[0], "vectors_version": version}
-            return write_index(self.model_dir(model), _vector_chunks(s, model), count, dim, meta, exact_max=exact_max)
+            info = write_index(self.model_dir(model), _vector_chunks(s, model), count, dim, meta, exact_max=exact_max)
+        self.rebuild_segments(model)
+        return info
+
+    def segments_dir(self, model: str) -> Path:
+        return self.data_dir / SEGMENTS_DIR / model
+
+    def rebuild_segments(self, model: str, exact_max: int = EXACT_SEGMENTS) -> SegmentMeta | None:
+        """Rebuild `model`'s segment index (search by passage) from the stored timelines, swap it in;
+        None (and no index) when no slice sounds."""
+        codec = self.codec(model)
+        with self.sessions() as s:
+            version = vectors_version(s, model)
+            revision = s.execute(select(Embedding.revision).where(Embedding.model == model).limit(1)).scalar()
+            count, basis = count_segments(s, model), basis_key(s, model)
+            dim = s.execute(select(Embedding.dim).where(Embedding.model == model).limit(1)).scalar()
+        if not count or revision is None:
+            shutil.rmtree(self.segments_dir(model), ignore_errors=True)
+            return None
+        meta = {"model": model, "revision": revision, "basis": basis, "vectors_version": version}
+        dim = codec.dims + 1 if codec is not None else int(dim)
+        chunks = segment_chunks(self.sessions, model, codec)
+        return write_segments(self.segments_dir(model), chunks, count, dim, meta, exact_max=exact_max)
+
+    def _segments_fresh(self, model: str, version: int) -> bool:
+        with self.sessions() as s:
+            basis = basis_key(s, model)
+        try:
+            meta = SegmentIndex.open_current(self.segments_dir(model)).meta
+        except EmptyIndexError:
+            return False
+        except CorruptIndexError as exc:
+            log.warning("%s; rebuilding it", exc)
+            return False
+        return meta.vectors_version == version and meta.basis == basis
 
     def refresh_index(self, model: str) -> IndexMeta | None:
         """Rebuild the index when the vectors changed since it was built, is missing or unreadable; remove
@@ -357,12 +393,15 @@ class Store:
             has_vectors = s.execute(select(Embedding.track_id).where(Embedding.model == model).limit(1)).first()
         model_dir = self.model_dir(model)
         if not has_vectors:
-            if current_build(model_dir) is not None:
-                shutil.rmtree(model_dir, ignore_errors=True)  # derived data of vectors that no longer exist
+            for derived in (model_dir, self.segments_dir(model)):  # of vectors that no longer exist
+                if current_build(derived) is not None:
+                    shutil.rmtree(derived, ignore_errors=True)
             return None
         if current_build(model_dir) is not None:
             try:
                 if VectorIndex.open_current(model_dir).meta.vectors_version == version:
+                    if not self._segments_fresh(model, version):
+                        self.rebuild_segments(model)
                     return None
             except CorruptIndexError as exc:
                 log.warning("%s; rebuilding it", exc)

@@ -119,10 +119,7 @@ def write_index(
         raise EmptyIndexError("no vectors to index")
     started = time.perf_counter()
     kind, params = choose_kind(count, exact_max)
-    model_dir.mkdir(parents=True, exist_ok=True)
-    name = f"build-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
-    tmp = model_dir / f".tmp-{name}"
-    tmp.mkdir()
+    tmp, name = new_build_dir(model_dir)
     try:
         vectors = np.lib.format.open_memmap(tmp / "vectors.npy", mode="w+", dtype=np.float32, shape=(count, dim))
         ids = np.lib.format.open_memmap(tmp / "ids.npy", mode="w+", dtype=np.int64, shape=(count,))
@@ -165,18 +162,36 @@ def write_index(
             **meta,
         )
         (tmp / "meta.json").write_text(json.dumps(info.__dict__))
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    publish_build(model_dir, tmp, name)
+    log.info("index %s: %d vectors, %s, %.1f s", name, count, kind, info.build_seconds)
+    return info
+
+
+def new_build_dir(model_dir: Path) -> tuple[Path, str]:
+    """A fresh temporary folder for a build, and the name it will be published under."""
+    model_dir.mkdir(parents=True, exist_ok=True)
+    name = f"build-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
+    tmp = model_dir / f".tmp-{name}"
+    tmp.mkdir()
+    return tmp, name
+
+
+def publish_build(model_dir: Path, tmp: Path, name: str) -> None:
+    """Make a written build the one in force: files synced, renamed into place, then CURRENT switched;
+    older builds but the previous one removed."""
+    try:
         for f in tmp.iterdir():
             _fsync_file(f)
-        final = model_dir / name
-        tmp.rename(final)
+        tmp.rename(model_dir / name)
         _fsync_dir(model_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     _point_current(model_dir, name)
     _remove_old_builds(model_dir, keep={name, _previous_build(model_dir, name)})
-    log.info("index %s: %d vectors, %s, %.1f s", name, count, kind, info.build_seconds)
-    return info
 
 
 def _point_current(model_dir: Path, name: str) -> None:

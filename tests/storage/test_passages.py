@@ -55,8 +55,10 @@ def test_planted_passage_through_build_and_query(tmp_path, capsys):
     write_audio(root / "x.flac", 0, mono=x, stereo=False)
     write_audio(root / "y.mp3", 0, mono=y, stereo=False)
     write_audio(root / "z.wav", 0, mono=melody(45.0, seed=3, sr=SR), stereo=False)
+    for seed in range(4, 8):
+        write_audio(root / f"other{seed}.ogg", 0, mono=melody(40.0, seed=seed, sr=SR), stereo=False)
     options = BuildOptions(workers=1, progress=False)
-    assert build_catalog(root, tmp_path / "data", options, FakeEmbedder()).indexed == 3
+    assert build_catalog(root, tmp_path / "data", options, FakeEmbedder()).indexed == 7
     catalog = Catalog.open(tmp_path / "data")
     assert query([str(catalog.resolve("x.flac").id), "--json", "--data-dir", str(tmp_path / "data")]) == 0
     found = {n["path"]: n["passage"] for n in json.loads(capsys.readouterr().out)["neighbours"]}
@@ -65,3 +67,55 @@ def test_planted_passage_through_build_and_query(tmp_path, capsys):
     assert passage["start"] <= 31 + 2 and passage["end"] >= 51 - 2
     assert abs((passage["start"] - passage["query_start"]) - 19) <= 2
     assert passage["score"] > found["z.wav"]["score"]
+
+    # Search by passage: that region of X finds Y first, at its offset; X itself only when asked.
+    data = ["--data-dir", str(tmp_path / "data"), "--json"]
+    assert query([str(catalog.resolve("x.flac").id), "--passage", "12:32", *data]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["query"]["passage"] == {"start": 12.0, "end": 32.0}
+    first = out["neighbours"][0]
+    assert first["path"] == "y.mp3" and "x.flac" not in [n["path"] for n in out["neighbours"]]
+    assert abs(first["passage"]["start"] - 31) <= 2 and abs(first["passage"]["end"] - 51) <= 2
+    assert (first["passage"]["query_start"], first["passage"]["query_end"]) == (12.0, 32.0)
+    assert first["score"] == first["passage"]["score"] > out["neighbours"][1]["score"]
+    assert query(["x.flac", "--passage", "0:12-0:32", "--include-self", "-k", "2", *data]) == 0
+    top = json.loads(capsys.readouterr().out)["neighbours"]
+    assert [n["path"] for n in top] == ["x.flac", "y.mp3"] and top[0]["passage"]["start"] == 12.0
+    assert top[0]["score"] > 0.999
+
+
+def test_search_by_passage_with_an_outside_file(tmp_path, capsys, monkeypatch):
+    from indexer.build import BuildOptions, build_catalog
+    from storage.query import main as query
+    from tests import fake_embedder
+
+    root = tmp_path / "music"
+    x = melody(40.0, seed=11, sr=SR)
+    for seed in range(12, 16):
+        write_audio(root / f"t{seed}.flac", 0, mono=melody(40.0, seed=seed, sr=SR), stereo=False)
+    y = melody(50.0, seed=16, sr=SR)
+    y[20 * SR : 40 * SR] = 0.5 * x[4 * SR : 24 * SR]
+    write_audio(root / "y.flac", 0, mono=y, stereo=False)
+    build_catalog(root, tmp_path / "data", BuildOptions(workers=1, progress=False), fake_embedder.FakeEmbedder())
+    write_audio(tmp_path / "upload.wav", 0, mono=x, stereo=False)
+    # The build's embedder, loaded the way --audio loads one.
+    monkeypatch.setattr("indexer.models.load_embedder", lambda *args, **kwargs: fake_embedder.FakeEmbedder())
+    args = ["--audio", str(tmp_path / "upload.wav"), "--passage", "4:24", "--data-dir", str(tmp_path / "data")]
+    assert query([*args, "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)["neighbours"][0]
+    assert first["path"] == "y.flac" and abs(first["passage"]["start"] - 20) <= 2
+    assert query(args) == 0
+    table = capsys.readouterr().out
+    assert "passage 0:04–0:24" in table.splitlines()[0] and "0:20–0:40 here ↔ 0:04–0:24 in the query" in table
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [("12", "is not START:END"), ("40:12", "must end after"), ("a:b", "is not START:END")],
+)
+def test_a_bad_passage_is_bad_usage(given, message, capsys):
+    from storage.query import main as query
+
+    with pytest.raises(SystemExit) as exit_:
+        query(["1", "--passage", given])
+    assert exit_.value.code == 2 and message in capsys.readouterr().err

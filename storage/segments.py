@@ -1,0 +1,168 @@
+"""The segment index: every sounding slice of every track, for search by passage.
+
+Layout: DATA/segments/<model>/<build>/{segments.faiss, tracks.npy, slices.npy, meta.json} and a CURRENT
+file, written and swapped in exactly like the track index (storage.vectors). A segment is one slice
+of a stored timeline (MULE: 3 s every 2 s), in the comparison space of storage.timelines, L2-normalised,
+as 8-bit scalar codes; FAISS ids are row numbers, `tracks.npy` and `slices.npy` say whose slice each row
+is. Quiet slices are left out. Up to EXACT_SEGMENTS rows the scan is exhaustive; above, IVF.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from storage.errors import CorruptIndexError, EmptyIndexError
+from storage.vectors import current_build, new_build_dir, normalise, publish_build
+
+log = logging.getLogger(__name__)
+
+SEGMENTS_DIR = "segments"
+EXACT_SEGMENTS = 200_000  # ~1,700 four-minute tracks: a full 8-bit scan of 8 probes stays under ~40 ms
+TRAIN_SAMPLE = 100_000
+
+# (track id of each row, slice number of each row, normalised vectors), in track order.
+SegmentChunk = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class SegmentMeta:
+    model: str
+    revision: str
+    basis: str  # which comparison space: the model's timeline basis (its creation time), "" for none
+    kind: str  # "exact-sq8" | "ivf-sq8"
+    params: dict
+    count: int
+    dim: int
+    vectors_version: int
+    built_at: float
+    build_seconds: float
+
+
+def choose_kind(count: int, exact_max: int = EXACT_SEGMENTS) -> tuple[str, dict]:
+    if count <= exact_max:
+        return "exact-sq8", {}
+    # ~2,000-4,000 segments a list; 1/128 of the lists probed. Measured by benchmarks/bench_passage_search.py.
+    nlist = int(min(8192, max(256, 2 ** round(np.log2(np.sqrt(count))))))
+    return "ivf-sq8", {"nlist": nlist, "nprobe": max(8, nlist // 64)}
+
+
+def _new_faiss(kind: str, params: dict, dim: int) -> faiss.Index:
+    sq8 = faiss.ScalarQuantizer.QT_8bit
+    if kind == "exact-sq8":
+        return faiss.IndexScalarQuantizer(dim, sq8, faiss.METRIC_INNER_PRODUCT)
+    quantiser = faiss.IndexFlatIP(dim)
+    index = faiss.IndexIVFScalarQuantizer(quantiser, dim, params["nlist"], sq8, faiss.METRIC_INNER_PRODUCT)
+    index.own_fields = True
+    quantiser.this.disown()
+    return index
+
+
+def write_segments(
+    segments_dir: Path,
+    chunks: Callable[[], Iterator[SegmentChunk]],
+    count: int,
+    dim: int,
+    meta: dict,
+    exact_max: int = EXACT_SEGMENTS,
+) -> SegmentMeta:
+    """Build the segment index from `chunks()` (called twice: a training sample, then every row), swap it in."""
+    if count == 0:
+        raise EmptyIndexError("no segments to index")
+    started = time.perf_counter()
+    kind, params = choose_kind(count, exact_max)
+    index = _new_faiss(kind, params, dim)
+    index.train(_sample(chunks(), count))
+    if kind == "ivf-sq8":
+        faiss.extract_index_ivf(index).nprobe = params["nprobe"]
+    tmp, name = new_build_dir(segments_dir)
+    try:
+        tracks = np.lib.format.open_memmap(tmp / "tracks.npy", mode="w+", dtype=np.int64, shape=(count,))
+        slices = np.lib.format.open_memmap(tmp / "slices.npy", mode="w+", dtype=np.int32, shape=(count,))
+        row = 0
+        for chunk_tracks, chunk_slices, vectors in chunks():
+            n = len(chunk_tracks)
+            tracks[row : row + n], slices[row : row + n] = chunk_tracks, chunk_slices
+            index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+            row += n
+        if row != count:
+            raise RuntimeError(f"expected {count} segments, got {row}")
+        tracks.flush()
+        slices.flush()
+        del tracks, slices
+        faiss.write_index(index, str(tmp / "segments.faiss"))
+        info = SegmentMeta(
+            kind=kind,
+            params=params,
+            count=count,
+            dim=dim,
+            built_at=time.time(),
+            build_seconds=time.perf_counter() - started,
+            **meta,
+        )
+        (tmp / "meta.json").write_text(json.dumps(info.__dict__))
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    publish_build(segments_dir, tmp, name)
+    log.info("segments %s: %d slices, %s, %.1f s", name, count, kind, info.build_seconds)
+    return info
+
+
+def _sample(chunks: Iterator[SegmentChunk], count: int) -> np.ndarray:
+    every = max(1, count // TRAIN_SAMPLE)
+    seen, parts = 0, []
+    for _, _, vectors in chunks:
+        first = (-seen) % every
+        parts.append(np.asarray(vectors[first::every], np.float32))
+        seen += len(vectors)
+    return np.ascontiguousarray(np.concatenate(parts))
+
+
+class SegmentIndex:
+    """A loaded, read-only segment index build."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        try:
+            self.meta = SegmentMeta(**json.loads((directory / "meta.json").read_text()))
+            self.index = faiss.read_index(str(directory / "segments.faiss"), faiss.IO_FLAG_READ_ONLY)
+            self.tracks = np.load(directory / "tracks.npy", mmap_mode="r")
+            self.slices = np.load(directory / "slices.npy", mmap_mode="r")
+        except (OSError, ValueError, TypeError, RuntimeError) as exc:
+            raise CorruptIndexError(
+                f"segment index {directory} cannot be read ({exc.__class__.__name__}); rebuild it with "
+                "`python -m storage.query --rebuild-index`"
+            ) from exc
+        if self.index.ntotal != self.meta.count or self.tracks.shape != (self.meta.count,):
+            raise CorruptIndexError(f"segment index {directory} is inconsistent (sizes differ); rebuild it")
+        if self.meta.kind == "ivf-sq8":
+            faiss.extract_index_ivf(self.index).nprobe = self.meta.params["nprobe"]
+
+    @classmethod
+    def open_current(cls, segments_dir: Path) -> SegmentIndex:
+        name = current_build(segments_dir)
+        if name is None:
+            raise EmptyIndexError(f"no segment index in {segments_dir}; run `indexer build` to make one")
+        return cls(segments_dir / name)
+
+    @property
+    def name(self) -> str:
+        return self.directory.name
+
+    def search(self, probes: np.ndarray, fetch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For each probe slice, its `fetch` nearest segments: (cosines, track ids, slice numbers), each
+        (n_probes, fetch); missing hits have track id -1."""
+        scores, rows = self.index.search(normalise(probes), min(fetch, self.meta.count))
+        found = rows >= 0
+        safe = np.where(found, rows, 0)
+        tracks = np.where(found, self.tracks[safe], -1)
+        return scores, tracks, np.where(found, self.slices[safe], 0)
