@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import views
-from app.queries import find_neighbours
+from app.queries import find_neighbours, find_passages
 from storage.errors import StorageError
 
 st.set_page_config(page_title="Find similar tracks", page_icon="🎧", layout="wide")
@@ -29,10 +29,18 @@ if query is None:
     st.stop()
 
 views.show_query(catalog, query)
+region = views.passage_picker(query)
+if region is not None and options.styles:
+    st.caption("The style filter applies to whole-track search; passages come from every style.")
 try:
-    results = find_neighbours(
-        catalog, query, options.k, options.exclude_same_artist, options.exclude_same_album, options.styles
-    )
+    if region is not None:
+        results = find_passages(
+            catalog, query, region, options.k, options.exclude_same_artist, options.exclude_same_album
+        )
+    else:
+        results = find_neighbours(
+            catalog, query, options.k, options.exclude_same_artist, options.exclude_same_album, options.styles
+        )
 except StorageError as exc:
     st.error(str(exc))
     st.stop()
@@ -41,4 +49,4 @@ if results.pending_changes:
         f"The index is being updated ({results.pending_changes} change(s) since it was built): "
         "results come from the previous index until `indexer build` finishes."
     )
-views.show_neighbours(catalog, query, results.neighbours)
+views.show_neighbours(catalog, query, results.neighbours, region)

@@ -38,6 +38,20 @@ class Query:
         return f"{tags.artist} – {tags.title}" if tags.artist else str(tags.title)
 
     @property
+    def duration(self) -> float:
+        if self.track is not None:
+            return float(self.track.duration or 0.0)
+        assert self.upload is not None
+        return self.upload.audio.seconds
+
+    @property
+    def key(self) -> str:
+        """Names the query (a track id, or the uploaded file), for widgets that belong to one query."""
+        return (
+            f"track-{self.track.id}" if self.track is not None else f"upload-{self.upload.name if self.upload else ''}"
+        )
+
+    @property
     def artist(self) -> str | None:
         return self.track.artist if self.track else self.upload.audio.tags.artist if self.upload else None
 
@@ -82,6 +96,30 @@ def find_neighbours(
             styles=styles,
         )
     return Results(catalog.with_passages(query_timeline(catalog, query), neighbours), catalog.stale_by(catalog.index()))
+
+
+def find_passages(
+    catalog: Catalog,
+    query: Query,
+    region: tuple[float, float],
+    k: int,
+    exclude_same_artist: bool = False,
+    exclude_same_album: bool = False,
+) -> Results:
+    """The k catalog passages nearest to `region` of the query (one per track; never the query track)."""
+    shared = catalog.ids_sharing(
+        query.artist if exclude_same_artist else None, query.album if exclude_same_album else None
+    )
+    own = {query.track.id} if query.track is not None else set()
+    neighbours = catalog.similar_passages(
+        query_timeline(catalog, query),
+        *region,
+        k,
+        exclude_ids=sorted(shared | own),
+        revision=query.upload.revision if query.upload is not None else None,
+        allow_stale=True,
+    )
+    return Results(neighbours, catalog.stale_by(catalog.index()))
 
 
 def query_timeline(catalog: Catalog, query: Query) -> Timeline:

@@ -273,8 +273,35 @@ def show_query(catalog: Catalog, query: Query) -> None:
             st.audio(query.upload.data)
 
 
-def show_neighbours(catalog: Catalog, query: Query, neighbours: list[Neighbour]) -> None:
-    st.subheader(f"{len(neighbours)} nearest", anchor=False)
+def passage_picker(query: Query) -> tuple[float, float] | None:
+    """A region of the query to search by (a range slider over its duration), or None: whole tracks."""
+    with st.container(key="passage-search"):
+        if not st.toggle(
+            "Search by passage",
+            key="by_passage",
+            help="Find the catalog passages that sound most like a region of the query, one per track.",
+        ):
+            return None
+        length = max(1, int(np.ceil(query.duration)))
+        start, end = st.slider(
+            "Region of the query (seconds)",
+            0,
+            length,
+            (0, min(30, length)),
+            step=1,
+            key=f"region-{query.key}",  # a new query starts from its own first 30 s
+        )
+        st.caption(f"searching with {clock(start)}–{clock(end)} of the query")
+    return (float(start), float(max(end, start + 1)))
+
+
+def show_neighbours(
+    catalog: Catalog, query: Query, neighbours: list[Neighbour], region: tuple[float, float] | None = None
+) -> None:
+    heading = f"{len(neighbours)} nearest"
+    if region is not None:
+        heading += f" passages to {clock(region[0])}–{clock(region[1])}"
+    st.subheader(heading, anchor=False)
     for rank, n in enumerate(neighbours, 1):
         with st.container(border=True, key=f"neighbour-{rank}"):
             info, player, action = st.columns([4, 4, 1.4], vertical_alignment="center")

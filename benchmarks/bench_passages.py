@@ -1,7 +1,8 @@
 """Matched passages for one query's results: reading the timelines and finding the best pairs.
 
-A store with --tracks tracks of --slices MULE-sized slices (1728-d, float16 in the database, as
-built); each query asks for the passages of its k results, as the page and `storage.query` do.
+A store with --tracks tracks of --slices MULE-sized slices (1728-d, stored compact as a build leaves
+them: int8 on the model's basis); each query asks for the passages of its k results, as the page and
+`storage.query` do.
 The baseline in the same run: the same work on timelines already in memory (no database).
 
     python benchmarks/bench_passages.py [--tracks 200] [--slices 120] [--k 10] [--queries 50]
@@ -44,6 +45,7 @@ def main() -> None:
             timeline = rng.standard_normal((args.slices, 1728)).astype(np.float32)
             tags = {"duration": args.slices * 2.0}
             store.save_embedding(i + 1, "mule", "bench", tags, timeline.mean(0), timeline, starts)
+        store.compact_timelines("mule")
         catalog = Catalog.open(Path(tmp) / "data")
         tracks = [catalog.track(i + 1) for i in range(args.tracks)]
         with_db, in_memory = [], []
@@ -59,7 +61,7 @@ def main() -> None:
             for n in neighbours:
                 best_passage(query, loaded[n.track.id])
             in_memory.append((time.perf_counter() - started) * 1000)
-        print(f"{args.k} results x {args.slices} slices of 1728-d, {args.queries} queries")
+        print(f"{args.k} results x {args.slices} slices of 1728-d (compact), {args.queries} queries")
         print(f"matched passages incl. reading timelines: p50 {statistics.median(with_db):.1f} ms")
         print(f"same on timelines in memory (baseline):   p50 {statistics.median(in_memory):.1f} ms")
 

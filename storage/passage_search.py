@@ -21,7 +21,7 @@ from storage.passages import Passage, Timeline, match_region, region_slices
 from storage.segments import SegmentIndex
 
 PROBES = 8
-FETCH = 128
+FETCH = 1024  # per probe: consecutive slices of one track crowd a probe's hits (128: recall@10 0.51)
 MIN_CANDIDATES = 40
 
 

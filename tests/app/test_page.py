@@ -87,6 +87,26 @@ def test_pick_a_track_and_hear_its_neighbours(page, built_catalog):
     ]
 
 
+def test_search_by_passage(page, built_catalog):
+    """A region of the query (a range slider over its duration) finds the nearest catalog passages."""
+    _, data = built_catalog
+    at = pick(page(data), "ana first")
+    catalog = Catalog.open(data)
+    morning = catalog.resolve("ana/first/01 morning.flac")
+    at = at.toggle(key="by_passage").set_value(True).run()
+    region = at.slider(key=f"region-track-{morning.id}")
+    assert (region.min, region.max, region.value) == (0, 4, (0, 4))  # a 4-s track: all of it
+    at = region.set_value((2, 4)).run()
+    assert not at.exception
+    expected = catalog.similar_passages(catalog.timeline(morning), 2.0, 4.0, 10, exclude_ids=[morning.id])
+    assert neighbour_ids(at) == [n.track.id for n in expected] and len(expected) == 10
+    assert "10 nearest passages to 0:02–0:04" in [h.value for h in at.subheader]
+    said = [c.value for c in at.caption if c.value.startswith("matched passage")]
+    assert describe(expected[0].passage) in said[0] and "0:02–0:04 in the query" in said[0]
+    at = at.toggle(key="by_passage").set_value(False).run()  # back to whole tracks
+    assert neighbour_ids(at) == [n.track.id for n in catalog.similar(morning, 10)]
+
+
 def test_k_and_exclusions(page, built_catalog):
     _, data = built_catalog
     at = pick(page(data), "cy one")
