@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 SEGMENTS_DIR = "segments"
 EXACT_SEGMENTS = 200_000  # ~1,700 four-minute tracks: a full 8-bit scan of 8 probes stays under ~40 ms
 TRAIN_SAMPLE = 100_000
+KMEANS_ITERATIONS = 12  # as the track index: enough to settle, half FAISS's default time
 
 # (track id of each row, slice number of each row, normalised vectors), in track order.
 SegmentChunk = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -51,7 +52,7 @@ def choose_kind(count: int, exact_max: int = EXACT_SEGMENTS) -> tuple[str, dict]
     if count <= exact_max:
         return "exact-sq8", {}
     # ~2,000-4,000 segments a list; 1/128 of the lists probed. Measured by benchmarks/bench_passage_search.py.
-    nlist = int(min(8192, max(256, 2 ** round(np.log2(np.sqrt(count))))))
+    nlist = int(min(8192, 2 ** round(np.log2(np.sqrt(count)))))
     return "ivf-sq8", {"nlist": nlist, "nprobe": max(8, nlist // 64)}
 
 
@@ -80,9 +81,12 @@ def write_segments(
     started = time.perf_counter()
     kind, params = choose_kind(count, exact_max)
     index = _new_faiss(kind, params, dim)
-    index.train(_sample(chunks(), count))
+    wanted = TRAIN_SAMPLE
     if kind == "ivf-sq8":
-        faiss.extract_index_ivf(index).nprobe = params["nprobe"]
+        ivf = faiss.extract_index_ivf(index)
+        ivf.nprobe, ivf.cp.niter = params["nprobe"], KMEANS_ITERATIONS
+        wanted = max(wanted, 40 * params["nlist"])  # FAISS asks for 39 points a centroid
+    index.train(_sample(chunks(), count, wanted))
     tmp, name = new_build_dir(segments_dir)
     try:
         tracks = np.lib.format.open_memmap(tmp / "tracks.npy", mode="w+", dtype=np.int64, shape=(count,))
@@ -117,8 +121,8 @@ def write_segments(
     return info
 
 
-def _sample(chunks: Iterator[SegmentChunk], count: int) -> np.ndarray:
-    every = max(1, count // TRAIN_SAMPLE)
+def _sample(chunks: Iterator[SegmentChunk], count: int, wanted: int) -> np.ndarray:
+    every = max(1, count // wanted)
     seen, parts = 0, []
     for _, _, vectors in chunks:
         first = (-seen) % every
