@@ -109,7 +109,8 @@ def exhaustive_top(decoded: np.ndarray, query: np.ndarray, exclude: int, k: int)
     for first in range(0, len(decoded), 4000):
         block = decoded[first : first + 4000].astype(np.float32)
         block /= np.linalg.norm(block, axis=2, keepdims=True)
-        sim = np.einsum("ld,tsd->tls", region, block)  # (tracks, region slices, track slices)
+        t, n, d = block.shape
+        sim = (block.reshape(-1, d) @ region.T).reshape(t, n, -1).transpose(0, 2, 1)  # (tracks, region, slices)
         length = region.shape[0]
         runs = sum(sim[:, i, i : sim.shape[2] - length + 1 + i] for i in range(length))
         best[first : first + 4000] = runs.max(1) / length

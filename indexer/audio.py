@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.errors import IndexerError
+from indexer.quiet import decoder_chatter_to_log
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +52,12 @@ def _read_av(path: Path) -> tuple[np.ndarray, int]:
 
 
 def decode(path: str | Path, sample_rate: int) -> np.ndarray:
-    """Mono float32 samples of `path` at `sample_rate`."""
+    """Mono float32 samples of `path` at `sample_rate` (the decoders' own notes go to the log, at DEBUG)."""
     path = Path(path)
-    try:
-        mono, rate = _read_soundfile(path)
-    except Exception as first:  # noqa: BLE001 - libsndfile says "unknown format" many ways
-        log.debug("soundfile could not read %s (%s); trying ffmpeg", path, first)
-        try:
-            mono, rate = _read_av(path)
-        except DecodeError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any decoder failure is this file's failure
-            raise DecodeError(f"cannot decode: {exc.__class__.__name__}: {str(exc)[:160]}") from exc
+    if not path.is_file():
+        raise DecodeError(f"no such file: {path}")
+    with decoder_chatter_to_log():
+        mono, rate = _read_any(path)
     if mono.size == 0:
         raise DecodeError("no audio samples")
     if not np.isfinite(mono).all():
@@ -72,6 +67,19 @@ def decode(path: str | Path, sample_rate: int) -> np.ndarray:
 
         mono = soxr.resample(mono, rate, sample_rate, quality="HQ").astype(np.float32)
     return np.ascontiguousarray(mono, dtype=np.float32)
+
+
+def _read_any(path: Path) -> tuple[np.ndarray, int]:
+    try:
+        return _read_soundfile(path)
+    except Exception as first:  # noqa: BLE001 - libsndfile says "unknown format" many ways
+        log.debug("soundfile could not read %s (%s); trying ffmpeg", path, first)
+        try:
+            return _read_av(path)
+        except DecodeError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any decoder failure is this file's failure
+            raise DecodeError(f"cannot decode: {exc.__class__.__name__}: {str(exc)[:160]}") from exc
 
 
 def second_levels(wave: np.ndarray, sample_rate: int) -> np.ndarray:

@@ -71,3 +71,36 @@ def test_indexer_tracks_lists_and_searches(data_dir, capsys):
     assert indexer(["tracks", "--json", "-n", "5"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(lines) == 5 and {"id", "path", "title", "artist", "album", "duration", "folder"} <= set(lines[0])
+
+
+BUILD_WITH_FAKE_MODEL = """
+import sys
+from tests.fake_embedder import install_loader
+install_loader()
+from indexer.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_decoder_chatter_stays_off_the_terminal(tmp_path):
+    """libmpg123 writes its notes on a damaged MP3 straight to stderr; a build shows none of them (one
+    line for the failed file instead), and --verbose hands them to the log."""
+    from tests.audio_files import write_audio
+
+    music = tmp_path / "music"
+    good = write_audio(music / "fine.flac", 3.0, seed=1)
+    damaged = write_audio(music / "damaged.mp3", 3.0, seed=2).read_bytes()
+    middle = len(damaged) // 2
+    (music / "damaged.mp3").write_bytes(damaged[:middle] + bytes(range(256)) * 12 + damaged[middle:])
+    (tmp_path / "weights").mkdir()
+    command = [sys.executable, "-c", BUILD_WITH_FAKE_MODEL, "build", str(music), "--workers", "1"]
+    command += ["--weights", str(tmp_path / "weights"), "--data-dir", str(tmp_path / "data")]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    chatter = ("Note:", "mpg123", "Illegal", "resync", "Warning: Xing")
+    assert not [line for line in done.stderr.splitlines() if any(c in line for c in chatter)], done.stderr
+    assert good.exists()
+    verbose = subprocess.run(
+        [*command, "--verbose", "--rebuild"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert "indexer.decoder" in verbose.stderr and "Illegal Audio-MPEG-Header" in verbose.stderr
