@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import logging
 import os
+import shutil
 import signal
 import time
 from collections.abc import Iterator
@@ -28,7 +29,8 @@ from indexer.models.base import Embedder, check_waveform
 from indexer.plan import plan_folder
 from indexer.scan import scan
 from indexer.tags import Tags, read_tags
-from storage.paths import WEIGHTS_ENV
+from storage.lock import LOCK_FILE
+from storage.paths import DB_FILE, WEIGHTS_ENV, resolve_data_dir
 from storage.store import FolderInfo, Store
 from storage.sync import FolderChanges
 from storage.vectors import IndexMeta
@@ -311,4 +313,29 @@ def build_catalog(
     options = options or BuildOptions()
     check_options(options.model, dict(options.model_options))  # before anything is written
     folders = [catalog_dirs] if isinstance(catalog_dirs, Path) else list(catalog_dirs or [])
-    return Builder(Store(data_dir), folders, options, embedder).run()
+    target = resolve_data_dir(data_dir)
+    new = _missing_paths(target)
+    store = Store(target)
+    try:
+        return Builder(store, folders, options, embedder).run()
+    except BaseException:
+        if new and not store.folders():  # failed before writing anything: leave no new files behind
+            store.sessions.kw["bind"].dispose()
+            _remove(new)
+        raise
+
+
+def _missing_paths(data_dir: Path) -> list[Path]:
+    """What opening a store at `data_dir` would create: the folder itself, or the files in it."""
+    if not data_dir.exists():
+        return [data_dir]
+    names = [f"{DB_FILE}{suffix}" for suffix in ("", "-wal", "-shm")] + [LOCK_FILE]
+    return [data_dir / name for name in names if not (data_dir / name).exists()]
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)

@@ -104,3 +104,17 @@ def test_decoder_chatter_stays_off_the_terminal(tmp_path):
         [*command, "--verbose", "--rebuild"], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
     assert "indexer.decoder" in verbose.stderr and "Illegal Audio-MPEG-Header" in verbose.stderr
+
+
+def test_a_build_that_fails_before_writing_leaves_no_new_files(tmp_path, monkeypatch, capsys):
+    from tests.audio_files import write_audio
+
+    monkeypatch.delenv("SOUNDALIKE_DB_URL", raising=False)
+    write_audio(tmp_path / "music" / "a.flac", 2.0, seed=1)
+    missing = ["--weights", str(tmp_path / "no-such-weights"), "--quiet"]
+    assert indexer(["build", str(tmp_path / "music"), "--data-dir", str(tmp_path / "data"), *missing]) == 1
+    assert "neither a folder nor a Hub repo id" in capsys.readouterr().err
+    assert not (tmp_path / "data").exists()
+    (tmp_path / "empty").mkdir()
+    assert indexer(["build", str(tmp_path / "music"), "--data-dir", str(tmp_path / "empty"), *missing]) == 1
+    assert list((tmp_path / "empty").iterdir()) == []

@@ -1,7 +1,9 @@
 """Find model files: a local directory or a Hugging Face Hub repo (`owner/name[@revision]`).
 
 Shared by every model. The Hub path goes through huggingface_hub and its cache, so
-`HF_HUB_OFFLINE=1` and a pre-filled cache (or `HF_HUB_CACHE`) work with no network.
+`HF_HUB_OFFLINE=1` and a pre-filled cache (or `HF_HUB_CACHE`) work with no network. A cached copy
+is used as it is (`repo@revision` asks for another); otherwise one quick connection decides whether
+the Hub is reachable before any download, so offline costs one line, not minutes of retries.
 """
 
 from __future__ import annotations
@@ -9,6 +11,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,8 +77,18 @@ def _from_hub(spec: str, filenames: list[str]) -> WeightsFiles:
     offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
     paths: dict[str, Path] = {}
     try:
-        for name in filenames:
-            paths[name] = Path(hf_hub_download(repo_id, name, revision=revision or None, local_files_only=offline))
+        # The cached copy first: a build keeps the revision its vectors came from, and needs no network.
+        cached = _cached(repo_id, revision, filenames)
+        if cached is None and not offline:
+            _check_reachable()
+            log.warning("downloading the %s weights from the Hugging Face Hub", spec)
+            with _hub_quiet():  # its retry warnings, each printed twice, for ~30 s: one error instead
+                for name in filenames:
+                    paths[name] = Path(hf_hub_download(repo_id, name, revision=revision or None))
+        elif cached is None:
+            raise LocalEntryNotFoundError("offline and not cached")
+        else:
+            paths = cached
     except LocalEntryNotFoundError as exc:
         state = "offline (HF_HUB_OFFLINE is set)" if offline else "unreachable"
         raise WeightsError(
@@ -91,6 +106,47 @@ def _from_hub(spec: str, filenames: list[str]) -> WeightsFiles:
     # Cached files live in .../snapshots/<commit>/<name>: the commit names the revision.
     commit = paths[filenames[-1]].parent.name
     return WeightsFiles(paths=paths, revision=commit, source=spec)
+
+
+def _cached(repo_id: str, revision: str, filenames: list[str]) -> dict[str, Path] | None:
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        return {
+            name: Path(hf_hub_download(repo_id, name, revision=revision or None, local_files_only=True))
+            for name in filenames
+        }
+    except LocalEntryNotFoundError:
+        return None
+
+
+def _check_reachable(timeout: float = 5.0) -> None:
+    """One quick connection to the Hub's endpoint; LocalEntryNotFoundError (as the library raises for
+    "offline, not cached") when it fails, so an unreachable Hub costs seconds and one line."""
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    endpoint = urlparse(constants.ENDPOINT)
+    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    try:
+        socket.create_connection((endpoint.hostname or "", port), timeout=timeout).close()
+    except OSError as exc:
+        raise LocalEntryNotFoundError(f"{endpoint.hostname}:{port} unreachable ({exc})") from exc
+
+
+@contextmanager
+def _hub_quiet() -> Iterator[None]:
+    from huggingface_hub.utils import logging as hub_logging
+
+    previous = hub_logging.get_verbosity()
+    hub_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hub_logging.set_verbosity(previous)
 
 
 def resolve_weights(spec: str, filenames: list[str]) -> WeightsFiles:

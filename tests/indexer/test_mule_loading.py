@@ -116,6 +116,20 @@ def test_hub_offline_without_cache_gives_one_clear_error(tmp_path, monkeypatch):
     assert "matteospanio/mule" in message and "--weights" in message and "HF_HUB_OFFLINE" in message
 
 
+def test_an_unreachable_hub_is_one_quick_error(tmp_path, monkeypatch, caplog):
+    import time
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "empty"))
+    monkeypatch.setattr("huggingface_hub.constants.ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.delenv("SOUNDALIKE_WEIGHTS", raising=False)
+    started = time.monotonic()
+    with pytest.raises(WeightsError, match="the Hub is unreachable"):
+        load_embedder("mule", device="cpu")
+    assert time.monotonic() - started < 10
+    assert not [r for r in caplog.records if "Retry" in r.getMessage()]
+
+
 def test_env_var_selects_weights(mule_checkpoint, monkeypatch):
     monkeypatch.setenv("SOUNDALIKE_WEIGHTS", str(mule_checkpoint))
     assert load_embedder("mule", device="cpu").revision.startswith("sha256:")
