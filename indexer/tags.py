@@ -66,26 +66,72 @@ def _easy_view(tags):  # type: ignore[no-untyped-def]
 
 
 def read_tags(path: Path) -> Tags:
-    """Tags of `path`; missing or unreadable tags give a title taken from the file name."""
-    fallback = Tags(title=path.stem)
+    """Tags of `path`: mutagen's, any field it lacks from FFmpeg's reading of the container (RIFF INFO in
+    WAV, AIFF text chunks, ...); missing or unreadable tags give a title taken from the file name."""
+    found = _mutagen_tags(path)
+    if None in (found.get("title"), found.get("artist"), found.get("album")):
+        found = {**_ffmpeg_tags(path), **{k: v for k, v in found.items() if v is not None}}
+    return Tags(
+        title=found.get("title") or path.stem,
+        artist=found.get("artist"),
+        album=found.get("album"),
+        album_artist=found.get("album_artist"),
+        year=_leading_int(found.get("date")),
+        genre=found.get("genre"),
+        track_number=_leading_int(found.get("track")),
+        duration=found.get("duration"),  # type: ignore[arg-type]
+    )
+
+
+def _mutagen_tags(path: Path) -> dict[str, object]:
     try:
         import mutagen
 
         audio = mutagen.File(str(path), easy=True)
     except Exception as exc:  # noqa: BLE001 - a broken tag block must not fail the track
         log.debug("no tags for %s: %s", path, exc)
-        return fallback
+        return {}
     if audio is None:
-        return fallback
+        return {}
     tags = _easy_view(audio.tags) if audio.tags is not None else {}
     duration = getattr(getattr(audio, "info", None), "length", None)
-    return Tags(
-        title=_first(tags, "title") or path.stem,
-        artist=_first(tags, "artist"),
-        album=_first(tags, "album"),
-        album_artist=_first(tags, "albumartist", "album artist"),
-        year=_leading_int(_first(tags, "date", "year", "originaldate")),
-        genre=_first(tags, "genre"),
-        track_number=_leading_int(_first(tags, "tracknumber")),
-        duration=float(duration) if duration else None,
-    )
+    return {
+        "title": _first(tags, "title"),
+        "artist": _first(tags, "artist"),
+        "album": _first(tags, "album"),
+        "album_artist": _first(tags, "albumartist", "album artist"),
+        "date": _first(tags, "date", "year", "originaldate"),
+        "genre": _first(tags, "genre"),
+        "track": _first(tags, "tracknumber"),
+        "duration": float(duration) if duration else None,
+    }
+
+
+# FFmpeg's generic metadata keys (it maps RIFF INFO INAM/IART/IPRD/ICRD/IGNR/IPRT and the like to them).
+FFMPEG_KEYS = {
+    "title": ("title",),
+    "artist": ("artist", "author"),
+    "album": ("album",),
+    "album_artist": ("album_artist",),
+    "date": ("date", "year"),
+    "genre": ("genre",),
+    "track": ("track",),
+}
+
+
+def _ffmpeg_tags(path: Path) -> dict[str, object]:
+    try:
+        import av
+
+        with av.open(str(path)) as container:
+            metadata = {k.lower(): v for k, v in container.metadata.items()}
+            for stream in container.streams.audio[:1]:
+                metadata = {**{k.lower(): v for k, v in stream.metadata.items()}, **metadata}
+    except Exception as exc:  # noqa: BLE001 - no container tags is no tags
+        log.debug("no container tags for %s: %s", path, exc)
+        return {}
+    found = {
+        field: next((metadata[k].strip() for k in keys if metadata.get(k, "").strip()), None)
+        for field, keys in FFMPEG_KEYS.items()
+    }
+    return {k: v for k, v in found.items() if v}
