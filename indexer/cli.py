@@ -34,12 +34,26 @@ def _add_model_options(build: argparse.ArgumentParser) -> None:
         )
 
 
+def _examples(*lines: str) -> str:
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", help="data directory (default $SOUNDALIKE_DATA or ~/.local/share/soundalike)")
     common.add_argument("--verbose", "-v", action="store_true", help="debug logging and tracebacks")
 
-    parser = argparse.ArgumentParser(prog="indexer", description="Index music catalog folders for soundalike.")
+    parser = argparse.ArgumentParser(
+        prog="indexer",
+        description="Index music catalog folders for soundalike.",
+        epilog=_examples(
+            "indexer build ~/Music",
+            "indexer status",
+            "indexer tracks miles blue",
+            "indexer COMMAND --help",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"soundalike {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     build = sub.add_parser(
@@ -48,8 +62,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="embed every audio file of one or more folders (incremental, resumable)",
         description="Embed every audio file of the folders given (none: every folder this data directory has). "
         "Other folders and other models are never touched.",
+        epilog=_examples(
+            "indexer build ~/Music                  # index a folder (run again to update it)",
+            "indexer build                          # update every folder already indexed",
+            "indexer build ~/Music --model maest    # another model, beside MULE",
+            "indexer build ~/Music --weights ./mule-weights --device cuda",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    build.add_argument("catalog", type=Path, nargs="*", metavar="CATALOG_DIR")
+    build.add_argument("catalog", type=Path, nargs="*", metavar="CATALOG_DIR", help="folders of audio files")
     build.add_argument("--model", default=DEFAULT_MODEL, choices=list(MODELS), metavar="MODEL", help=_model_help())
     build.add_argument(
         "--weights",
@@ -59,12 +80,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(build)
     build.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     build.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"], help="bf16/fp16 need CUDA")
-    build.add_argument("--batch-size", type=int, help="slices per model batch (default per model, see the README)")
+    build.add_argument("--batch-size", type=int, help="slices per model batch (default per model: docs/models.md)")
     build.add_argument("--workers", type=int, help="decoder processes (default: cores - 1, at most 4)")
     build.add_argument("--timeout", type=float, default=300.0, help="seconds to decode one file (default 300)")
     build.add_argument("--rebuild", action="store_true", help="re-embed everything with this model (other weights)")
     build.add_argument("--quiet", "-q", action="store_true", help="no progress bar, only errors and the summary")
-    status = sub.add_parser("status", parents=[common], help="folders, models, what is indexed, what failed")
+    status = sub.add_parser(
+        "status",
+        parents=[common],
+        help="folders, models, what is indexed, what failed",
+        description="The data directory's folders, and per model: tracks indexed, failed (with reasons), "
+        "pending; the index and whether it is up to date.",
+        epilog=_examples("indexer status", "indexer status --model maest --data-dir /srv/soundalike"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     status.add_argument("--model", choices=list(MODELS), metavar="MODEL", help="only this model (default: all)")
     tracks = sub.add_parser(
         "tracks",
@@ -72,13 +101,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="list or search the tracks and their ids (the page's search box)",
         description="Tracks whose title, artist, album or path hold every word of TEXT (all tracks without TEXT), "
         "with the ids that `python -m storage.query` takes.",
+        epilog=_examples("indexer tracks miles blue", "indexer tracks --json -n 1000 > tracks.jsonl"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    tracks.add_argument("text", nargs="*", metavar="TEXT")
+    tracks.add_argument("text", nargs="*", metavar="TEXT", help="words to look for (all of them, word prefixes)")
     tracks.add_argument("--model", choices=list(MODELS), metavar="MODEL", help="tracks with this model's vector")
     tracks.add_argument("--limit", "-n", type=int, default=50, help="at most this many (default 50)")
     tracks.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
-    forget = sub.add_parser("forget", parents=[common], help="remove a catalog folder and its tracks (asks first)")
-    forget.add_argument("folder", type=Path, metavar="FOLDER")
+    forget = sub.add_parser(
+        "forget",
+        parents=[common],
+        help="remove a catalog folder and its tracks (asks first)",
+        description="Remove a catalog folder's tracks, with their vectors and timelines, from the data directory "
+        "(never the audio files), then rebuild the indexes that had them.",
+        epilog=_examples("indexer forget /mnt/old-drive/music", "indexer forget ~/Music/podcasts --yes"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    forget.add_argument("folder", type=Path, metavar="FOLDER", help="the folder as it was indexed")
     forget.add_argument("--yes", "-y", action="store_true", help="do not ask (for scripts)")
     return parser
 

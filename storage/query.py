@@ -22,7 +22,14 @@ from storage.passages import clock, describe
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m storage.query", description="Find the tracks that sound most like one track."
+        prog="python -m storage.query",
+        description="Find the tracks (or, with --passage, the passages) that sound most like a track or a file.",
+        epilog="examples:\n"
+        "  python -m storage.query 42                        # the 10 tracks nearest to track 42\n"
+        "  python -m storage.query 'Ana Lune/01 Morning.flac' -k 20 --json\n"
+        "  python -m storage.query 42 --passage 1:02-1:32    # passages like that region of track 42\n"
+        "  python -m storage.query --audio song.mp3 --m3u -  # an outside file; a playlist to stdout",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "track", nargs="?", metavar="TRACK_ID", help="track id, or its path (absolute, or relative to its folder)"
@@ -34,8 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="also write the neighbours as an M3U playlist ('-': to stdout, instead of the table)",
     )
-    p.add_argument("--exclude-same-artist", action="store_true")
-    p.add_argument("--exclude-same-album", action="store_true")
+    p.add_argument("--exclude-same-artist", action="store_true", help="leave out the query's artist")
+    p.add_argument("--exclude-same-album", action="store_true", help="leave out the query's album")
     p.add_argument(
         "--style",
         action="append",
@@ -55,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="data directory (default $SOUNDALIKE_DATA or ~/.local/share/soundalike)")
     p.add_argument("--model", help="embedding model (default: the only one stored, else mule)")
     p.add_argument("--weights", help="weights for --audio (folder or Hub repo id; default as the indexer)")
-    p.add_argument("--device", default="auto", help="device for --audio: auto, cpu, cuda")
+    p.add_argument("--device", default="auto", help="device for --audio: auto, cpu, cuda (default auto)")
     p.add_argument("--allow-stale", action="store_true", help="answer from an index older than the database")
     p.add_argument("--rebuild-index", action="store_true", help="rebuild the index from the stored vectors and exit")
     p.add_argument("--verbose", "-v", action="store_true", help="log details and show tracebacks")

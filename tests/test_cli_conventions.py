@@ -118,3 +118,20 @@ def test_a_build_that_fails_before_writing_leaves_no_new_files(tmp_path, monkeyp
     (tmp_path / "empty").mkdir()
     assert indexer(["build", str(tmp_path / "music"), "--data-dir", str(tmp_path / "empty"), *missing]) == 1
     assert list((tmp_path / "empty").iterdir()) == []
+
+
+def test_every_command_has_a_description_examples_and_helped_options():
+    import argparse
+
+    from indexer.cli import build_parser
+    from storage.query import build_parser as query_parser
+
+    parsers = {"indexer": build_parser(), "storage.query": query_parser()}
+    commands = parsers["indexer"]._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    parsers |= {f"indexer {name}": sub for name, sub in commands.items()}
+    for name, parser in parsers.items():
+        assert parser.description and "examples:" in (parser.epilog or ""), name
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
+                continue
+            assert action.help, f"{name}: {action.option_strings or action.dest} has no help"
