@@ -126,7 +126,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=30)
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument(
-        "--nprobes", default="16,32,64", help="IVF lists probed, each measured (the build's default: 1/64)"
+        "--nprobes", default="16,32,64", help="IVF lists probed, each measured (default: 1/256, at least 16)"
     )
     args = parser.parse_args()
     rng = np.random.default_rng(0)
