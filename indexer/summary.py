@@ -7,6 +7,7 @@ import datetime as dt
 from indexer.build import BuildReport
 from storage.catalog import Catalog
 from storage.errors import StorageError
+from storage.timelines import CODED, FIT_SLICES, RAW
 
 
 def _hours(seconds: float) -> str:
@@ -54,6 +55,7 @@ def _model_lines(catalog: Catalog) -> list[str]:
     states = ", ".join(f"{n} {state}" for state, n in counts.items()) or "no tracks"
     lines = [f"model {catalog.model}: {states}"]
     lines += _index_lines(catalog)
+    lines += _timeline_lines(catalog)
     styles = catalog.style_counts()
     if styles:
         shown = ", ".join(f"{label} ({n})" for label, n in styles[:STYLES_SHOWN])
@@ -84,3 +86,23 @@ def _index_lines(catalog: Catalog) -> list[str]:
         f"  index: {meta.kind}{params}, {meta.count} vectors x {meta.dim}, {size / 1e6:.1f} MB, "
         f"built {built}, {freshness}",
     ]
+
+
+def _timeline_lines(catalog: Catalog) -> list[str]:
+    formats = catalog.timeline_formats()
+    if not formats:
+        return []
+    codec = catalog.codec()
+    parts = []
+    if formats.get(CODED):
+        parts.append(f"{formats[CODED]} compact ({codec.dims if codec else '?'}-d int8)")
+    if formats.get(RAW):
+        later = "made compact by the next build" if codec else f"float16 until the model has {FIT_SLICES:,} slices"
+        parts.append(f"{formats[RAW]} float16 ({later})")
+    lines = [f"  timelines: {', '.join(parts)}"]
+    try:
+        meta = catalog.segments(allow_stale=True).meta
+        lines.append(f"  segment index (search by passage): {meta.kind}, {meta.count} slices")
+    except StorageError as exc:
+        lines.append(f"  no segment index ({exc})")
+    return lines

@@ -322,6 +322,12 @@ class Catalog:
             for i, dim, blob, fmt, starts, loudness, duration in rows
         }
 
+    def timeline_formats(self) -> dict[str, int]:
+        """How many of this model's timelines are in each stored format (storage.timelines)."""
+        query = select(Embedding.timeline_format, func.count()).where(Embedding.model == self.model)
+        with self.sessions() as s:
+            return dict(s.execute(query.group_by(Embedding.timeline_format)).all())  # type: ignore[arg-type]
+
     def comparable(self, timeline: Timeline) -> Timeline:
         """An outside timeline (full precision, e.g. an upload's) in the space stored ones are compared in."""
         codec = self.codec()

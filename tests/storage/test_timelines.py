@@ -96,6 +96,11 @@ def test_compaction_learns_the_basis_once_and_later_tracks_arrive_compact(tmp_pa
     store = stored(tmp_path, tracks[:6])
     assert store.compact_timelines("mule", fit_slices=10_000) == 0  # too few slices to learn from
     assert set(formats(store).values()) == {RAW}
+    from indexer.summary import format_status
+
+    assert "timelines: 6 float16 (float16 until the model has 2,048 slices)" in format_status(
+        Catalog.open(store.data_dir)
+    )
     plain = Catalog.open(store.data_dir)
     before = plain.with_passages(plain.timeline(plain.track(1)), plain.similar(1, k=5, allow_stale=True))
     assert store.compact_timelines("mule", fit_slices=200) == 6
@@ -104,6 +109,11 @@ def test_compaction_learns_the_basis_once_and_later_tracks_arrive_compact(tmp_pa
     store.apply_changes(folder, FolderChanges(new=[FileState("late.flac", 1, 0.0, "late")]), "mule")
     store.save_embedding(7, "mule", "rev", {}, tracks[7].mean(0), tracks[7], np.arange(40) * 2.0)
     assert formats(store)[7] == CODED  # encoded on arrival
+    store.refresh_index("mule")
+    status = format_status(Catalog.open(store.data_dir))
+    assert (
+        "timelines: 7 compact (128-d int8)" in status and "segment index (search by passage): exact-sq8, 280" in status
+    )
     catalog = Catalog.open(store.data_dir)
     after = catalog.with_passages(catalog.timeline(catalog.track(1)), catalog.similar(1, k=5, allow_stale=True)[:5])
     common = {n.track.id: n.passage for n in before}
