@@ -17,7 +17,7 @@ EXIT_INTERRUPTED = 130
 
 
 def _model_help() -> str:
-    return "embedding model (default mule): " + "; ".join(f"{s.name}: {s.summary}" for s in MODELS.values())
+    return "embedding model to build (default: mule): " + "; ".join(f"{s.name}: {s.summary}" for s in MODELS.values())
 
 
 def _add_model_options(build: argparse.ArgumentParser) -> None:
@@ -105,7 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     tracks.add_argument("text", nargs="*", metavar="TEXT", help="words to look for (all of them, word prefixes)")
-    tracks.add_argument("--model", choices=list(MODELS), metavar="MODEL", help="tracks with this model's vector")
+    tracks.add_argument(
+        "--model",
+        choices=list(MODELS),
+        metavar="MODEL",
+        help="tracks with this model's vector (default: mule if it has vectors, else the first model by name)",
+    )
     tracks.add_argument("--limit", "-n", type=int, default=50, help="at most this many (default 50)")
     tracks.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
     forget = sub.add_parser(

@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--include-self", action="store_true", help="with --passage: the query's own track may be a result")
     p.add_argument("--data-dir", help="data directory (default $SOUNDALIKE_DATA or ~/.local/share/soundalike)")
-    p.add_argument("--model", help="embedding model (default: the only one stored, else mule)")
+    p.add_argument("--model", help="embedding model (default: mule if it has vectors, else the first model by name)")
     p.add_argument("--weights", help="weights for --audio (folder or Hub repo id; default as the indexer)")
     p.add_argument("--device", default="auto", help="device for --audio: auto, cpu, cuda (default auto)")
     p.add_argument("--allow-stale", action="store_true", help="answer from an index older than the database")
