@@ -218,7 +218,8 @@ class Builder:
         if stored and not self.options.rebuild:
             raise IndexerError(
                 f"the {self.options.model} vectors in {self.store.data_dir} come from weights {stored[0]}, "
-                f"these weights are {revision}; pass --rebuild to re-embed the whole catalog with them"
+                f"these weights are {revision}{revision_change(stored[0], revision)}; "
+                "pass --rebuild to re-embed the whole catalog with them"
             )
         self.store.remember_settings(self.options.model, *self._settings())
 
@@ -296,6 +297,22 @@ class Builder:
         """A file as reports show it: relative to its folder when one folder is built."""
         roots = [Path(f) for f in self.report.folders]
         return path.relative_to(roots[0]).as_posix() if len(roots) == 1 and path.is_relative_to(roots[0]) else str(path)
+
+
+def revision_change(old: str, new: str) -> str:
+    """What differs between two revisions, by their `;key=value` parts (" (frontend: none -> essentia)")."""
+
+    def parts(revision: str) -> dict[str, str]:
+        weights, *options = revision.split(";")
+        return {"weights": weights} | dict(option.partition("=")[::2] for option in options)
+
+    before, after = parts(old), parts(new)
+    changed = [
+        f"{key}: {before.get(key) or 'none'} -> {after.get(key) or 'none'}"
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    ]
+    return f" ({', '.join(changed)})" if changed else ""
 
 
 def _raise_interrupt(signum, frame) -> None:  # type: ignore[no-untyped-def]

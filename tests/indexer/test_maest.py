@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from indexer.errors import CheckpointMismatchError, IndexerError, WeightsError
 from indexer.models.maest.checkpoint import maest_config
 from indexer.models.maest.config import WEIGHTS_FILE
 from indexer.models.maest.embedder import MaestEmbedder, embed_and_classify, patch_starts
-from indexer.models.maest.frontend import MaestFrontend, slaney_mel_filterbank
+from indexer.models.maest.frontend import MaestFrontend, frame_count, slaney_mel_filterbank
 from indexer.models.testing import write_random_maest as write_random_checkpoint
 from tests.conftest import tone_mix
 
@@ -40,7 +41,7 @@ def test_full_size_checkpoint_loads_strictly_and_embeds_2304(tmp_path):
     first, again = embedder.embed([wave])[0], embedder.embed([wave])[0]
     assert first.vector.shape == (2304,) and first.vector.dtype == np.float32
     np.testing.assert_array_equal(first.vector, again.vector)  # deterministic
-    assert embedder.revision.endswith(";variant=30s-pw-129e")
+    assert embedder.revision.endswith(";variant=30s-pw-129e;frontend=essentia")
 
 
 def test_classifier_equals_the_library_model(small_maest):
@@ -87,10 +88,20 @@ def test_frontend_matches_librosa_slaney_mel():
 
     reference = librosa.filters.mel(sr=SR, n_fft=512, n_mels=96, fmin=0.0, fmax=8000.0, htk=False, norm="slaney")
     np.testing.assert_allclose(slaney_mel_filterbank(), reference, rtol=1e-4, atol=1e-9)
-    wave = tone_mix(5.0, seed=4)
+    wave = tone_mix(5.0, seed=4)[:79_900]  # not a multiple of the hop: zeros complete the last frame
     ours = MaestFrontend().log_mel(torch.from_numpy(wave)).numpy()
     power = librosa.feature.melspectrogram(
-        y=wave, sr=SR, n_fft=512, hop_length=256, center=False, power=2.0, n_mels=96, fmax=8000.0, norm="slaney"
+        y=np.pad(wave, (0, -len(wave) % 256)),
+        sr=SR,
+        n_fft=512,
+        hop_length=256,
+        window=np.hanning(512),  # symmetric, as Essentia's
+        center=True,
+        pad_mode="constant",
+        power=2.0,
+        n_mels=96,
+        fmax=8000.0,
+        norm="slaney",
     )
     expected = np.log10(1.0 + 10000.0 * power).T
     assert ours.shape == expected.shape
@@ -99,8 +110,8 @@ def test_frontend_matches_librosa_slaney_mel():
 
 @pytest.mark.parametrize(("seconds", "starts"), [(10, [0.0]), (30, [0.0]), (31, [0.0]), (95, [0.0, 30.0, 60.0])])
 def test_patches_of_long_and_short_inputs(small_maest, seconds, starts):
-    frames = 1 + (seconds * SR - 512) // 256
-    assert [s * 256 / SR for s in patch_starts(frames, 1876)] == starts
+    frames = frame_count(seconds * SR)
+    assert [s * 256 / SR for s in patch_starts(frames, 1876, 1875)] == starts
     result = load(small_maest).embed([tone_mix(seconds, seed=seconds)])[0]
     np.testing.assert_allclose(result.starts, starts)
     assert result.timeline.shape == (len(starts), 144)
@@ -152,3 +163,26 @@ def test_style_tags_stored_shown_and_filtered(tmp_path, small_maest, capsys):
     )
     assert query(["t0.flac", "--style", "Polka", "--data-dir", str(tmp_path / "data"), "--model", "maest"]) == 0
     assert "Nearest to" in capsys.readouterr().out
+
+
+def test_vectors_of_the_earlier_frontend_ask_for_a_rebuild(tmp_path, small_maest):
+    """MAEST vectors stored before the frontend matched Essentia carry no frontend in their revision:
+    a build names that change and asks for --rebuild instead of mixing the two."""
+    from sqlalchemy import func, update
+
+    from indexer.build import BuildOptions, build_catalog
+    from storage.schema import Embedding
+    from storage.store import Store
+    from tests.audio_files import write_audio
+
+    write_audio(tmp_path / "catalog" / "a.flac", 3.0, seed=1)
+    options = BuildOptions(model="maest", weights=str(small_maest), workers=1, progress=False)
+    build_catalog(tmp_path / "catalog", tmp_path / "data", options)
+    store = Store(tmp_path / "data")
+    with store.sessions.begin() as s:  # as the earlier code wrote it
+        s.execute(update(Embedding).values(revision=func.replace(Embedding.revision, ";frontend=essentia", "")))
+    write_audio(tmp_path / "catalog" / "b.flac", 3.0, seed=2)
+    with pytest.raises(IndexerError, match=r"\(frontend: none -> essentia\); pass --rebuild"):
+        build_catalog(tmp_path / "catalog", tmp_path / "data", options)
+    rebuilt = build_catalog(tmp_path / "catalog", tmp_path / "data", replace(options, rebuild=True))
+    assert rebuilt.indexed == 2

@@ -199,3 +199,15 @@ def test_mert_beside_mule_in_one_data_directory(tmp_path, capsys):
         from storage.schema import Embedding
 
         assert s.get(Embedding, (mert.resolve("t1.flac").id, "mert-95m")) is None
+
+
+def test_normalisation_is_the_feature_extractors():
+    """do_normalize: per window, (x - mean) / sqrt(population variance + 1e-7), as the authors' extractor."""
+    from transformers import Wav2Vec2FeatureExtractor
+
+    from indexer.models.mert.embedder import normalise_windows
+
+    windows = np.stack([tone_mix(1.0, seed=s, sr=SR) * (s + 1) for s in range(3)]).astype(np.float32)
+    expected = Wav2Vec2FeatureExtractor.zero_mean_unit_var_norm(list(windows), attention_mask=None)
+    ours = normalise_windows(torch.from_numpy(windows)).numpy()
+    np.testing.assert_allclose(ours, np.stack(expected), rtol=1e-6, atol=1e-6)

@@ -20,6 +20,7 @@ from indexer.models.maest.config import (
     DEFAULT_VARIANT,
     EMBEDDING_LAYER,
     FILES,
+    FRONTEND,
     HOP,
     SAMPLE_RATE,
     STYLES_MIN,
@@ -37,11 +38,12 @@ log = logging.getLogger(__name__)
 DEFAULT_BATCH = MODELS["maest"].batch  # slices per batch, by device type
 
 
-def patch_starts(frames: int, length: int) -> list[int]:
-    """Essentia's patching: hop length-1; the last partial patch is dropped; a short input is one padded patch."""
-    if frames <= length:
+def patch_starts(frames: int, size: int, hop: int) -> list[int]:
+    """Essentia's patching (patchSize `size`, patchHopSize `hop`, lastPatchMode discard): the last partial
+    patch is dropped. An input shorter than a patch, which Essentia refuses, is one zero-padded patch."""
+    if frames <= size:
         return [0]
-    return list(range(0, frames - length + 1, length - 1))
+    return list(range(0, frames - size + 1, hop))
 
 
 def top_styles(probabilities: np.ndarray, labels: list[str], top: int, minimum: float) -> dict[str, float]:
@@ -82,14 +84,15 @@ class MaestEmbedder(PieceEmbedder):
         styles_min: float = STYLES_MIN,
     ) -> None:
         self.variant = variant
-        self.length = maest_variant(variant).max_length
+        self.patching = maest_variant(variant)
+        self.length = self.patching.max_length
         model = build_model(config, self.length)
         load_published(model, state)
         if model.config.num_hidden_layers < EMBEDDING_LAYER:
             raise IndexerError(f"MAEST needs at least {EMBEDDING_LAYER} layers for its embedding")
         self.labels = [model.config.id2label[i] for i in range(len(model.config.id2label))]
         self.dim = 3 * model.config.hidden_size
-        self.revision = f"{revision};variant={variant}"
+        self.revision = f"{revision};variant={variant};frontend={FRONTEND}"
         self.device = pick_device(device)
         self.precision = check_precision(precision, self.device)
         self.batch_size = batch_size or DEFAULT_BATCH[self.device.type]
@@ -124,7 +127,7 @@ class MaestEmbedder(PieceEmbedder):
             mel = self.frontend(torch.from_numpy(check_waveform(waveform)).to(self.device))
         if mel.shape[0] < self.length:  # one patch, zero-padded (as the feature extractor pads)
             mel = torch.nn.functional.pad(mel, (0, 0, 0, self.length - mel.shape[0]))
-        starts = patch_starts(mel.shape[0], self.length)
+        starts = patch_starts(mel.shape[0], self.patching.patch_frames, self.patching.patch_hop)
 
         def take(first: int, stop: int) -> Tensor:
             return torch.stack([mel[s : s + self.length] for s in starts[first:stop]])

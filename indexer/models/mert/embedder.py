@@ -52,6 +52,11 @@ def layer_output(model, x: Tensor, layer: int | str) -> Tensor:  # type: ignore[
     return run_layers(encoder.layers, h, layer, encoder.layer_norm if stable else None)
 
 
+def normalise_windows(windows: Tensor) -> Tensor:
+    """Zero mean, unit variance per window, with the population variance: Wav2Vec2FeatureExtractor's rule."""
+    return (windows - windows.mean(-1, keepdim=True)) / torch.sqrt(windows.var(-1, keepdim=True, correction=0) + 1e-7)
+
+
 class MertEmbedder(PieceEmbedder):
     def __init__(
         self,
@@ -105,7 +110,7 @@ class MertEmbedder(PieceEmbedder):
 
     def _run(self, windows: Tensor) -> Tensor:
         if self.prep.do_normalize:
-            windows = (windows - windows.mean(-1, keepdim=True)) / torch.sqrt(windows.var(-1, keepdim=True) + 1e-7)
+            windows = normalise_windows(windows)
         with autocast(self.precision, self.device):
             return layer_output(self.model, windows, self.layer).float().mean(dim=1)
 
