@@ -19,7 +19,8 @@ from tests.indexer.test_build import index_ids, stored
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = """
-import sys
+import signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a shell's background job starts with SIGINT ignored
 from tests.fake_embedder import install
 install(delay=float(sys.argv[3]))
 from indexer.cli import main
