@@ -39,7 +39,13 @@ try:
         )
     else:
         results = find_neighbours(
-            catalog, query, options.k, options.exclude_same_artist, options.exclude_same_album, options.styles
+            catalog,
+            query,
+            options.k,
+            options.exclude_same_artist,
+            options.exclude_same_album,
+            options.styles,
+            options.caps,
         )
 except StorageError as exc:
     st.error(str(exc))

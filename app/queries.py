@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from indexer.query_audio import QueryAudio
+from storage.caps import Caps
 from storage.catalog import Catalog, Neighbour, TrackInfo
 from storage.passages import Timeline
 
@@ -73,6 +74,7 @@ def find_neighbours(
     exclude_same_artist: bool = False,
     exclude_same_album: bool = False,
     styles: list[str] | None = None,
+    caps: Caps | None = None,
 ) -> Results:
     """Top-k neighbours of `query`, answered from the index in force even while a newer one is built."""
     if query.track is not None:
@@ -83,6 +85,7 @@ def find_neighbours(
             exclude_same_album=exclude_same_album,
             allow_stale=True,
             styles=styles,
+            caps=caps,
         )
     else:
         assert query.upload is not None
@@ -94,6 +97,7 @@ def find_neighbours(
             revision=query.upload.revision,
             allow_stale=True,
             styles=styles,
+            caps=caps,
         )
     return Results(catalog.with_passages(query_timeline(catalog, query), neighbours), catalog.stale_by(catalog.index()))
 

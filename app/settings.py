@@ -1,4 +1,4 @@
-"""The page's limits and names, in one place (the README's configuration table lists them)."""
+"""The page's limits and names, in one place (docs/cli.md's configuration table lists them)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ MAX_UPLOAD_MINUTES = float(os.environ.get("SOUNDALIKE_MAX_UPLOAD_MINUTES", "20")
 SEARCH_LIMIT = 50  # matches offered by the search box
 DEFAULT_K = 10
 MAX_K = 100
+DEFAULT_PER_ARTIST = 3  # caps the page starts with: no list flooded by one artist or the query's album
+DEFAULT_PER_ALBUM = 2
 
 
 def audio_url(track_id: int) -> str:

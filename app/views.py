@@ -11,9 +11,19 @@ import streamlit as st
 from app.errors import AudioUnavailableError
 from app.media import browser_media_type, catalog_file
 from app.queries import Query, Upload
-from app.settings import DEFAULT_K, MAX_K, MAX_UPLOAD_MB, MAX_UPLOAD_MINUTES, SEARCH_LIMIT, audio_url
+from app.settings import (
+    DEFAULT_K,
+    DEFAULT_PER_ALBUM,
+    DEFAULT_PER_ARTIST,
+    MAX_K,
+    MAX_UPLOAD_MB,
+    MAX_UPLOAD_MINUTES,
+    SEARCH_LIMIT,
+    audio_url,
+)
 from indexer.errors import IndexerError, WeightsError
 from indexer.models import LICENCES
+from storage.caps import Caps
 from storage.catalog import Catalog, Neighbour, TrackInfo
 from storage.errors import StorageError
 from storage.passages import Passage, clock, describe
@@ -26,6 +36,7 @@ class Options:
     exclude_same_artist: bool
     exclude_same_album: bool
     styles: list[str]
+    caps: Caps = Caps()
 
 
 @st.cache_resource(show_spinner=False)
@@ -104,6 +115,12 @@ def sidebar(catalog: Catalog) -> Options:
         k = st.slider("Neighbours", 1, MAX_K, DEFAULT_K, key="k")
         artist = st.checkbox("Leave out the query's artist", key="exclude_artist")
         album = st.checkbox("Leave out the query's album", key="exclude_album")
+        per_artist = st.number_input(
+            "At most per artist", 0, MAX_K, DEFAULT_PER_ARTIST, key="max_per_artist", help="0: no limit"
+        )
+        per_album = st.number_input(
+            "At most per album", 0, MAX_K, DEFAULT_PER_ALBUM, key="max_per_album", help="0: no limit"
+        )
         styles = style_filter(catalog)
         index = catalog.index()
         counts = catalog.count_tracks()
@@ -113,7 +130,7 @@ def sidebar(catalog: Catalog) -> Options:
             + f" · {catalog.model} · {index.meta.kind} index · data in `{catalog.data_dir}`"
         )
         st.caption(f"{LICENCES.get(catalog.model, catalog.model + ' weights')}. soundalike's code is GPL-3.0.")
-    return Options(k, artist, album, styles)
+    return Options(k, artist, album, styles, Caps(int(per_artist) or None, int(per_album) or None))
 
 
 def style_filter(catalog: Catalog) -> list[str]:

@@ -12,6 +12,7 @@ import numpy as np
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.caps import Caps, apply_caps
 from storage.db import open_database
 from storage.errors import EmptyIndexError, ModelMismatchError, StaleIndexError, UnknownTrackError, UsageError
 from storage.fts import text_match
@@ -433,8 +434,10 @@ class Catalog:
         exclude_same_album: bool = False,
         allow_stale: bool = False,
         styles: list[str] | None = None,
+        caps: Caps | None = None,
     ) -> list[Neighbour]:
-        """The k tracks nearest to a catalog track (never the track itself); `styles` keeps only those tagged so."""
+        """The k tracks nearest to a catalog track (never the track itself); `styles` keeps only those tagged so;
+        `caps` limits results per artist and per album."""
         info = track if isinstance(track, TrackInfo) else self.track(track)
         return self.similar_to_vector(
             self.vector(info),
@@ -444,6 +447,7 @@ class Catalog:
             exclude_album=info.album if exclude_same_album else None,
             allow_stale=allow_stale,
             styles=styles,
+            caps=caps,
         )
 
     def similar_to_vector(
@@ -456,8 +460,10 @@ class Catalog:
         revision: str | None = None,
         allow_stale: bool = False,
         styles: list[str] | None = None,
+        caps: Caps | None = None,
     ) -> list[Neighbour]:
-        """The k tracks nearest to any vector of this model (e.g. an uploaded file's)."""
+        """The k tracks nearest to any vector of this model (e.g. an uploaded file's); with `caps`, the k
+        nearest that keep each artist and album within its cap (filled from further down the list)."""
         if k < 1:
             raise UsageError("k must be at least 1")
         index = self._checked_index(allow_stale)
@@ -472,8 +478,16 @@ class Catalog:
         include = sorted(self.tracks_with_styles(styles)) if styles else None
         if include is not None and not include:
             return []
-        ids, scores = index.search(vector, k, exclude=sorted(excluded), include=include)
-        return self._neighbours(ids, scores)
+        if caps is None or not caps.active:
+            ids, scores = index.search(vector, k, exclude=sorted(excluded), include=include)
+            return self._neighbours(ids, scores)
+        fetch = 4 * k
+        while True:  # widen the search until the caps leave k results, or the catalog is exhausted
+            ids, scores = index.search(vector, fetch, exclude=sorted(excluded), include=include)
+            kept = apply_caps(self._neighbours(ids, scores), k, caps)
+            if len(kept) == k or len(ids) < fetch or fetch >= index.meta.count:
+                return kept
+            fetch *= 4
 
     def ids_sharing(self, artist: str | None, album: str | None) -> set[int]:
         """Tracks by `artist` or on `album` (case-insensitive; None: that condition left out)."""

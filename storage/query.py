@@ -14,6 +14,7 @@ from pathlib import Path
 
 from indexer.errors import IndexerError  # a light module: the indexer's exception tree, no torch
 from storage import __version__
+from storage.caps import Caps
 from storage.catalog import Catalog, Neighbour, TrackInfo
 from storage.console import closed_pipe
 from storage.errors import StorageError, UsageError
@@ -43,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--exclude-same-artist", action="store_true", help="leave out the query's artist")
     p.add_argument("--exclude-same-album", action="store_true", help="leave out the query's album")
+    p.add_argument(
+        "--max-per-artist", type=int, metavar="N", help="at most N results by one artist (k filled from further down)"
+    )
+    p.add_argument("--max-per-album", type=int, metavar="N", help="at most N results from one album")
     p.add_argument(
         "--style",
         action="append",
@@ -149,7 +154,12 @@ def query_audio(catalog: Catalog, args: argparse.Namespace) -> list[Neighbour]:
             query.timeline, start, end, args.k, revision=embedder.revision, allow_stale=args.allow_stale
         )
     neighbours = catalog.similar_to_vector(
-        query.embedding.vector, args.k, revision=embedder.revision, allow_stale=args.allow_stale, styles=args.style
+        query.embedding.vector,
+        args.k,
+        revision=embedder.revision,
+        allow_stale=args.allow_stale,
+        styles=args.style,
+        caps=Caps(args.max_per_artist, args.max_per_album),
     )
     return catalog.with_passages(query.timeline, neighbours)
 
@@ -169,6 +179,9 @@ def run(args: argparse.Namespace) -> int:
     if args.m3u == "-" and args.json:
         raise UsageError("--m3u - and --json would both write to stdout; give --m3u a file")
     catalog = Catalog.open(args.data_dir, args.model)
+    for cap in (args.max_per_artist, args.max_per_album):
+        if cap is not None and cap < 1:
+            raise UsageError("--max-per-artist and --max-per-album take a number of at least 1")
     if args.passage and args.style:
         raise UsageError("--passage does not combine with --style yet")
     if args.style and not catalog.tags_styles():
@@ -197,6 +210,7 @@ def run(args: argparse.Namespace) -> int:
             exclude_same_album=args.exclude_same_album,
             allow_stale=args.allow_stale,
             styles=args.style,
+            caps=Caps(args.max_per_artist, args.max_per_album),
         )
         neighbours = catalog.with_passages(catalog.timeline(track), neighbours)
     if args.passage:

@@ -36,15 +36,22 @@ def page_catalog(built_catalog: tuple[Path, Path], tmp_path: Path) -> tuple[Path
 
 
 @pytest.fixture
-def page(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], AppTest]:
-    """page(data_dir) -> a fresh AppTest of the page reading that data directory, already run once."""
+def page(monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
+    """page(data_dir, capped=False) -> a fresh AppTest of the page reading that data directory, already run;
+    unless `capped`, with the artist and album caps set to 0 (no limit), so results are the plain nearest."""
     import streamlit as st
 
-    def open_page(data_dir: Path) -> AppTest:
+    def open_page(data_dir: Path, capped: bool = False) -> AppTest:
         monkeypatch.setenv("SOUNDALIKE_DATA", str(data_dir))
         monkeypatch.delenv("SOUNDALIKE_DB_URL", raising=False)
         st.cache_resource.clear()
-        return AppTest.from_file(str(PAGE), default_timeout=60).run()
+        at = AppTest.from_file(str(PAGE), default_timeout=60).run()
+        caps = [w for w in at.number_input if w.key in ("max_per_artist", "max_per_album")]
+        if caps and not capped:
+            for widget in caps:
+                widget.set_value(0)
+            at = at.run()
+        return at
 
     yield open_page
     st.cache_resource.clear()

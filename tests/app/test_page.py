@@ -87,6 +87,24 @@ def test_pick_a_track_and_hear_its_neighbours(page, built_catalog):
     ]
 
 
+def test_caps_are_on_by_default_and_shown(page, built_catalog):
+    """The page starts with at most 3 results per artist and 2 per album, and says so; 0 lifts a cap."""
+    from app.settings import DEFAULT_PER_ALBUM, DEFAULT_PER_ARTIST
+    from storage.caps import Caps
+
+    _, data = built_catalog
+    at = pick(page(data, capped=True), "ana first")
+    caps = {w.key: w.value for w in at.number_input}
+    assert (DEFAULT_PER_ARTIST, DEFAULT_PER_ALBUM) == (3, 2)
+    assert caps == {"max_per_artist": 3, "max_per_album": 2}
+    catalog = Catalog.open(data)
+    morning = catalog.resolve("ana/first/01 morning.flac")
+    expected = catalog.similar(morning, 10, caps=Caps(3, 2))
+    assert neighbour_ids(at) == [n.track.id for n in expected] and len(expected) == 7  # 3 artists, 4 albums
+    at = at.number_input(key="max_per_album").set_value(0).run()
+    assert neighbour_ids(at) == [n.track.id for n in catalog.similar(morning, 10, caps=Caps(3, None))]
+
+
 def test_search_by_passage(page, built_catalog):
     """A region of the query (a range slider over its duration) finds the nearest catalog passages."""
     _, data = built_catalog
