@@ -323,7 +323,7 @@ def show_neighbours(
         with st.container(border=True, key=f"neighbour-{rank}"):
             info, player, action = st.columns([4, 4, 1.4], vertical_alignment="center")
             info.markdown(f"{rank}. **{n.track.title or n.track.path}**  \n{track_details(n.track)}")
-            info.caption(f"similarity {n.score:.3f}")
+            info.caption(n.closeness_text, help=f"cosine similarity {n.score:.4f} ({catalog.model})")
             if n.styles:
                 info.caption(f"styles: {styles_text(n.styles)}")
             with player:

@@ -100,6 +100,15 @@ class Neighbour:
     score: float
     styles: dict[str, float] | None = None  # a tagging model's top styles (MAEST), else None
     passage: Passage | None = None  # the best-matching pair of passages with the query
+    closeness: float | None = None  # % of the catalog's pairs further apart than this one (None: not known)
+
+    @property
+    def closeness_text(self) -> str:
+        """The score as a person reads it: "closer than 99.31% of pairs" (the cosine when that is not known)."""
+        if self.closeness is None:
+            return f"similarity {self.score:.3f}"
+        digits = 2 if self.closeness >= 99 else 1
+        return f"closer than {self.closeness:.{digits}f}% of pairs"
 
     def as_dict(self) -> dict:
         t = self.track
@@ -113,6 +122,7 @@ class Neighbour:
             "album": t.album,
             "duration": t.duration,
         }
+        out |= {"closeness": round(self.closeness, 2)} if self.closeness is not None else {}
         out |= {"styles": self.styles} if self.styles is not None else {}
         return out | ({"passage": self.passage.as_dict()} if self.passage is not None else {})
 
@@ -480,11 +490,11 @@ class Catalog:
             return []
         if caps is None or not caps.active:
             ids, scores = index.search(vector, k, exclude=sorted(excluded), include=include)
-            return self._neighbours(ids, scores)
+            return self._neighbours(ids, scores, index.closeness(scores))
         fetch = 4 * k
         while True:  # widen the search until the caps leave k results, or the catalog is exhausted
             ids, scores = index.search(vector, fetch, exclude=sorted(excluded), include=include)
-            kept = apply_caps(self._neighbours(ids, scores), k, caps)
+            kept = apply_caps(self._neighbours(ids, scores, index.closeness(scores)), k, caps)
             if len(kept) == k or len(ids) < fetch or fetch >= index.meta.count:
                 return kept
             fetch *= 4
@@ -501,16 +511,17 @@ class Catalog:
         with self.sessions() as s:
             return set(s.execute(select(Track.id).where(or_(*conditions))).scalars())
 
-    def _neighbours(self, ids: np.ndarray, scores: np.ndarray) -> list[Neighbour]:
+    def _neighbours(self, ids: np.ndarray, scores: np.ndarray, closeness: np.ndarray | None = None) -> list[Neighbour]:
         # Only tracks that still have this model's vector: a stale index never shows a removed or changed one.
         query = _with_folder().join(Embedding, Embedding.track_id == Track.id)
         query = query.where(Track.id.in_(ids.tolist()), Embedding.model == self.model)
         with self.sessions() as s:
             rows = {track.id: TrackInfo.from_row(track, folder) for track, folder in s.execute(query)}
         tagged = self.styles(list(rows)) if self.tags_styles() else {}
+        closer = [None] * len(ids) if closeness is None else [float(c) for c in closeness]
         return [
-            Neighbour(rows[i], float(sc), tagged.get(i))
-            for i, sc in zip(ids.tolist(), scores, strict=False)
+            Neighbour(rows[i], float(sc), tagged.get(i), closeness=near)
+            for i, sc, near in zip(ids.tolist(), scores, closer, strict=False)
             if i in rows
         ]
 

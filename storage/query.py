@@ -98,12 +98,13 @@ def _seconds(text: str) -> float:
 
 
 def format_table(query: str, neighbours: list[Neighbour]) -> str:
-    header = ("#", "id", "score", "time", "artist", "title", "album", "path", "matched passage")
+    header = ("#", "id", "score", "closer than", "time", "artist", "title", "album", "path", "matched passage")
     rows = [
         (
             str(i),
             str(n.track.id),
             f"{n.score:.4f}",
+            f"{n.closeness:.2f}%" if n.closeness is not None else "",
             n.track.duration_text,
             n.track.artist or "",
             n.track.title or "",

@@ -399,7 +399,9 @@ class Store:
             return None
         if current_build(model_dir) is not None:
             try:
-                if VectorIndex.open_current(model_dir).meta.vectors_version == version:
+                current = VectorIndex.open_current(model_dir)
+                # A build from before pair cosines were kept is rebuilt once, so results can say their closeness.
+                if current.meta.vectors_version == version and current.pairs is not None:
                     if not self._segments_fresh(model, version):
                         self.rebuild_segments(model)
                     return None

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import faiss
@@ -37,6 +37,8 @@ EXACT_MAX = 250_000  # up to here a full fp16 scan is < ~40 ms/query on 2 cores;
 KMEANS_ITERATIONS = 12  # coarse centroids: enough to settle, half FAISS's default time
 SHARD_MIN = 20_000  # exact indexes at least this big are split in two, scanned by two threads at once
 CURRENT = "CURRENT"
+PAIRS = 200_000  # cosines of random pairs kept per build: what "closer than x% of pairs" is read from
+PAIRS_FILE = "pairs.npy"
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ def write_index(
                 last = min(hi, first + 65536)
                 add(np.ascontiguousarray(vectors[first:last]), np.ascontiguousarray(ids[first:last]))
             faiss.write_index(index, str(tmp / file))
+        np.save(tmp / PAIRS_FILE, pair_cosines(vectors))
         vectors.flush()
         ids.flush()
         del vectors, ids
@@ -192,6 +195,25 @@ def publish_build(model_dir: Path, tmp: Path, name: str) -> None:
         raise
     _point_current(model_dir, name)
     _remove_old_builds(model_dir, keep={name, _previous_build(model_dir, name)})
+
+
+def pair_cosines(vectors: np.ndarray, pairs: int = PAIRS) -> np.ndarray:
+    """Sorted cosines of `pairs` random pairs of distinct rows (normalised rows; seeded, so the same vectors
+    give the same sample): the model's distribution of closeness on this catalog."""
+    count = len(vectors)
+    if count < 2:
+        return np.empty(0, np.float32)
+    rng = np.random.default_rng(0)
+    first = rng.integers(0, count, pairs)
+    second = (first + rng.integers(1, count, pairs)) % count  # never the same row
+    order = np.argsort(first, kind="stable")  # rows in order: a memory-mapped file is read forward
+    out = np.empty(pairs, np.float32)
+    for lo in range(0, pairs, 8192):
+        chunk = order[lo : lo + 8192]
+        a = np.asarray(vectors[np.sort(first[chunk])], np.float32)
+        b = np.asarray(vectors[second[chunk][np.argsort(first[chunk], kind="stable")]], np.float32)
+        out[lo : lo + len(chunk)] = np.einsum("ij,ij->i", a, b)
+    return np.sort(out)
 
 
 def _point_current(model_dir: Path, name: str) -> None:
@@ -287,6 +309,19 @@ class VectorIndex:
         if self.meta.kind == "ivf-fp16":
             faiss.extract_index_ivf(self.shards[0]).nprobe = self.meta.params["nprobe"]
         self.gpu: GpuScan | None = open_gpu_scan(self.vectors, self.ids) if gpu else None
+
+    @cached_property
+    def pairs(self) -> np.ndarray | None:
+        """The build's sorted pair cosines (None for a build made before they were kept)."""
+        path = self.directory / PAIRS_FILE
+        return np.load(path, mmap_mode="r") if path.exists() else None
+
+    def closeness(self, scores: np.ndarray) -> np.ndarray | None:
+        """For each cosine, the percentage (0-100) of the catalog's pairs that are further apart."""
+        if self.pairs is None or len(self.pairs) == 0:
+            return None
+        below = np.searchsorted(self.pairs, np.asarray(scores, np.float32), side="left")
+        return 100.0 * below / len(self.pairs)
 
     @classmethod
     def open_current(cls, model_dir: Path, gpu: bool = False) -> VectorIndex:

@@ -72,8 +72,11 @@ def test_pick_a_track_and_hear_its_neighbours(page, built_catalog):
     # The query's player first, then one per neighbour, each from the audio route by id.
     assert audio_sources(at) == [f"/soundalike/audio/{i}" for i in [morning.id, *expected]]
     assert at.query_params["track"] == str(morning.id)
-    scores = [c.value for c in at.caption if c.value.startswith("similarity")]
-    assert len(scores) == 10 and scores[0] >= scores[-1]
+    # Scores a person reads: the share of the catalog's pairs further apart (the cosine in the tooltip).
+    said_close = [c for c in at.caption if c.value.startswith("closer than")]
+    shares = [float(c.value.split()[2].rstrip("%")) for c in said_close]
+    assert len(shares) == 10 and shares == sorted(shares, reverse=True) and 0 <= shares[-1] <= shares[0] <= 100
+    assert said_close[0].help.startswith("cosine similarity 0.")
     # Each result: its matched passage in words, a similarity strip, and a player at each side of it.
     first = catalog.with_passages(catalog.timelines([morning.id])[morning.id], catalog.similar(morning, 1))[0]
     said = [c.value for c in at.caption if c.value.startswith("matched passage")]
@@ -290,8 +293,8 @@ def test_upload_with_the_real_model(page, tmp_path, mule_checkpoint, mule_embedd
     assert not at.exception and not at.error and not at.warning
     catalog = Catalog.open(tmp_path / "data")
     assert neighbour_ids(at)[0] == catalog.resolve("t1.flac").id
-    top = [c.value for c in at.caption if c.value.startswith("similarity")][0]
-    assert float(top.split()[-1]) > 0.999
+    top = [c for c in at.caption if c.value.startswith("closer than")][0]
+    assert top.value == "closer than 100.00% of pairs" and float(top.help.split()[2]) > 0.999
 
 
 def test_several_models_side_by_side(page, page_catalog, tmp_path):
