@@ -50,6 +50,8 @@ try:
 except StorageError as exc:
     st.error(str(exc))
     st.stop()
+for track in results.in_catalog:
+    st.info(f"This is “{track.label}” in your catalog ({track.path}): it is left out of its own results.")
 if results.pending_changes:
     st.info(
         f"The index is being updated ({results.pending_changes} change(s) since it was built): "

@@ -5,6 +5,7 @@ No Streamlit here, so the logic is testable and the page stays a layout.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from indexer.query_audio import QueryAudio
@@ -65,6 +66,7 @@ class Query:
 class Results:
     neighbours: list[Neighbour]
     pending_changes: int  # vector changes the index in use lacks (a build is running or unfinished)
+    in_catalog: tuple[TrackInfo, ...] = ()  # an upload that is already in the catalog: those tracks
 
 
 def find_neighbours(
@@ -76,7 +78,9 @@ def find_neighbours(
     styles: list[str] | None = None,
     caps: Caps | None = None,
 ) -> Results:
-    """Top-k neighbours of `query`, answered from the index in force even while a newer one is built."""
+    """Top-k neighbours of `query`, answered from the index in force even while a newer one is built; each
+    recording once, never the query's own (an upload already in the catalog is said to be so)."""
+    in_catalog: tuple[TrackInfo, ...] = ()
     if query.track is not None:
         neighbours = catalog.similar(
             query.track,
@@ -89,6 +93,10 @@ def find_neighbours(
         )
     else:
         assert query.upload is not None
+        upload = query.upload
+        digest = hashlib.sha256(upload.data).hexdigest()
+        vector = upload.audio.embedding.vector
+        in_catalog = tuple(catalog.same_recordings(vector, upload.audio.seconds, digest))
         neighbours = catalog.similar_to_vector(
             query.upload.audio.embedding.vector,
             k,
@@ -98,8 +106,11 @@ def find_neighbours(
             allow_stale=True,
             styles=styles,
             caps=caps,
+            duration=upload.audio.seconds,
+            content_hash=digest,
         )
-    return Results(catalog.with_passages(query_timeline(catalog, query), neighbours), catalog.stale_by(catalog.index()))
+    with_passages = catalog.with_passages(query_timeline(catalog, query), neighbours)
+    return Results(with_passages, catalog.stale_by(catalog.index()), in_catalog)
 
 
 def find_passages(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -324,6 +325,8 @@ def show_neighbours(
             info, player, action = st.columns([4, 4, 1.4], vertical_alignment="center")
             info.markdown(f"{rank}. **{n.track.title or n.track.path}**  \n{track_details(n.track)}")
             info.caption(n.closeness_text, help=f"cosine similarity {n.score:.4f} ({catalog.model})")
+            if n.also_in:
+                info.caption("also in: " + ", ".join(Path(p).name for p in n.also_in), help="\n".join(n.also_in))
             if n.styles:
                 info.caption(f"styles: {styles_text(n.styles)}")
             with player:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.caps import Caps, apply_caps
 from storage.db import open_database
+from storage.duplicates import Recording, duplicate_distance, group, same_recording
 from storage.errors import EmptyIndexError, ModelMismatchError, StaleIndexError, UnknownTrackError, UsageError
 from storage.fts import text_match
 from storage.passage_search import search_passages
@@ -24,7 +25,7 @@ from storage.schema import TimelineCodec as CodecRow
 from storage.segment_rows import basis_key
 from storage.segments import SEGMENTS_DIR, SegmentIndex
 from storage.timelines import TimelineCodec, comparable
-from storage.vectors import VectorIndex, current_build
+from storage.vectors import VectorIndex, current_build, normalise
 from storage.versions import vectors_version
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class TrackInfo:
     genre: str | None
     track_number: int | None
     duration: float | None
+    content_hash: str | None = None
 
     @classmethod
     def from_row(cls, row: Track, folder: str) -> TrackInfo:
@@ -101,6 +103,7 @@ class Neighbour:
     styles: dict[str, float] | None = None  # a tagging model's top styles (MAEST), else None
     passage: Passage | None = None  # the best-matching pair of passages with the query
     closeness: float | None = None  # % of the catalog's pairs further apart than this one (None: not known)
+    also_in: tuple[str, ...] = ()  # files of the same recording (storage.duplicates), shown once as this one
 
     @property
     def closeness_text(self) -> str:
@@ -123,6 +126,7 @@ class Neighbour:
             "duration": t.duration,
         }
         out |= {"closeness": round(self.closeness, 2)} if self.closeness is not None else {}
+        out["also_in"] = list(self.also_in)
         out |= {"styles": self.styles} if self.styles is not None else {}
         return out | ({"passage": self.passage.as_dict()} if self.passage is not None else {})
 
@@ -458,6 +462,8 @@ class Catalog:
             allow_stale=allow_stale,
             styles=styles,
             caps=caps,
+            duration=info.duration,
+            content_hash=info.content_hash,
         )
 
     def similar_to_vector(
@@ -471,9 +477,13 @@ class Catalog:
         allow_stale: bool = False,
         styles: list[str] | None = None,
         caps: Caps | None = None,
+        duration: float | None = None,
+        content_hash: str | None = None,
     ) -> list[Neighbour]:
-        """The k tracks nearest to any vector of this model (e.g. an uploaded file's); with `caps`, the k
-        nearest that keep each artist and album within its cap (filled from further down the list)."""
+        """The k tracks nearest to any vector of this model (e.g. an uploaded file's), each recording once
+        (storage.duplicates: never the query's own, given its `duration` and file `content_hash`); with
+        `caps`, the k nearest that keep each artist and album within its cap. Lists are filled from further
+        down, so fewer than k come back only when the catalog has no more."""
         if k < 1:
             raise UsageError("k must be at least 1")
         index = self._checked_index(allow_stale)
@@ -488,16 +498,38 @@ class Catalog:
         include = sorted(self.tracks_with_styles(styles)) if styles else None
         if include is not None and not include:
             return []
-        if caps is None or not caps.active:
-            ids, scores = index.search(vector, k, exclude=sorted(excluded), include=include)
-            return self._neighbours(ids, scores, index.closeness(scores))
-        fetch = 4 * k
-        while True:  # widen the search until the caps leave k results, or the catalog is exhausted
+        query = Recording(normalise(vector[None])[0], duration, content_hash)
+        fetch = 4 * k if caps is not None and caps.active else k + 8
+        while True:  # widen the search until duplicates and caps leave k results, or the catalog is exhausted
             ids, scores = index.search(vector, fetch, exclude=sorted(excluded), include=include)
-            kept = apply_caps(self._neighbours(ids, scores, index.closeness(scores)), k, caps)
+            neighbours = self._grouped(query, self._neighbours(ids, scores, index.closeness(scores)), index)
+            kept = apply_caps(neighbours, k, caps) if caps is not None and caps.active else neighbours[:k]
             if len(kept) == k or len(ids) < fetch or fetch >= index.meta.count:
                 return kept
             fetch *= 4
+
+    def _recordings(self, neighbours: list[Neighbour], index: VectorIndex) -> list[Recording]:
+        rows = index.rows(np.array([n.track.id for n in neighbours], np.int64))
+        return [
+            Recording(np.asarray(index.vectors[row], np.float32), n.track.duration, n.track.content_hash)
+            for n, row in zip(neighbours, rows.tolist(), strict=True)
+        ]
+
+    def _grouped(self, query: Recording, neighbours: list[Neighbour], index: VectorIndex) -> list[Neighbour]:
+        recordings = self._recordings(neighbours, index)
+        distance = duplicate_distance(index.pairs, [query, *recordings])
+        return group(query, list(zip(neighbours, recordings, strict=True)), distance)
+
+    def same_recordings(
+        self, vector: np.ndarray, duration: float | None = None, content_hash: str | None = None, k: int = 10
+    ) -> list[TrackInfo]:
+        """Catalog tracks that are the same recording as an outside file (an upload already in the catalog)."""
+        index = self.index()
+        neighbours = self._neighbours(*index.search(vector, k))
+        query = Recording(normalise(vector[None])[0], duration, content_hash)
+        recordings = self._recordings(neighbours, index)
+        distance = duplicate_distance(index.pairs, [query, *recordings])
+        return [n.track for n, r in zip(neighbours, recordings, strict=True) if same_recording(query, r, distance)]
 
     def ids_sharing(self, artist: str | None, album: str | None) -> set[int]:
         """Tracks by `artist` or on `album` (case-insensitive; None: that condition left out)."""

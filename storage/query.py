@@ -7,6 +7,7 @@ to be embedded.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import sys
@@ -141,7 +142,8 @@ def write_m3u(target: str, neighbours: list[Neighbour]) -> None:
         raise UsageError(f"cannot write the playlist {target}: {exc.strerror or exc}") from None
 
 
-def query_audio(catalog: Catalog, args: argparse.Namespace) -> list[Neighbour]:
+def query_audio(catalog: Catalog, args: argparse.Namespace) -> tuple[list[Neighbour], list[TrackInfo]]:
+    """The neighbours of an outside file, and the catalog tracks that are that same recording."""
     if not args.audio.is_file():  # said before any model loads
         raise UsageError(f"no such audio file: {args.audio}")
     from indexer.models import load_embedder
@@ -149,11 +151,14 @@ def query_audio(catalog: Catalog, args: argparse.Namespace) -> list[Neighbour]:
 
     embedder = load_embedder(catalog.model, device=args.device, **catalog.embedder_args(args.weights))
     query = embed_audio_file(args.audio, embedder)
+    digest = hashlib.sha256(args.audio.read_bytes()).hexdigest()
+    in_catalog = catalog.same_recordings(query.embedding.vector, query.seconds, digest)
     if args.passage:
         start, end = args.passage
-        return catalog.similar_passages(
+        passages = catalog.similar_passages(
             query.timeline, start, end, args.k, revision=embedder.revision, allow_stale=args.allow_stale
         )
+        return passages, in_catalog
     neighbours = catalog.similar_to_vector(
         query.embedding.vector,
         args.k,
@@ -161,8 +166,10 @@ def query_audio(catalog: Catalog, args: argparse.Namespace) -> list[Neighbour]:
         allow_stale=args.allow_stale,
         styles=args.style,
         caps=Caps(args.max_per_artist, args.max_per_album),
+        duration=query.seconds,
+        content_hash=digest,
     )
-    return catalog.with_passages(query.timeline, neighbours)
+    return catalog.with_passages(query.timeline, neighbours), in_catalog
 
 
 def run(args: argparse.Namespace) -> int:
@@ -188,9 +195,12 @@ def run(args: argparse.Namespace) -> int:
     if args.style and not catalog.tags_styles():
         raise UsageError(f"the {catalog.model} vectors carry no style tags; --style needs a tagging model (maest)")
     track: TrackInfo | None = None
+    in_catalog: list[TrackInfo] = []
     if args.audio is not None:
-        neighbours = query_audio(catalog, args)
+        neighbours, in_catalog = query_audio(catalog, args)
         label = str(args.audio)
+        if in_catalog:
+            label += f" (in your catalog as [{in_catalog[0].id}] {in_catalog[0].label})"
     else:
         track = catalog.resolve(args.track)
         label = f"[{track.id}] {track.label}"
@@ -224,6 +234,8 @@ def run(args: argparse.Namespace) -> int:
         query: dict[str, object] = {"id": track.id, "path": track.path} if track else {"audio": str(args.audio)}
         if args.passage:
             query["passage"] = {"start": args.passage[0], "end": args.passage[1]}
+        if args.audio is not None:
+            query["in_catalog"] = [{"id": t.id, "path": t.path, "folder": t.folder} for t in in_catalog]
         if track and catalog.tags_styles():
             query["styles"] = catalog.styles([track.id])[track.id]
         payload = {

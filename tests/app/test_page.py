@@ -165,22 +165,31 @@ def test_the_address_names_the_query(page, built_catalog):
     assert len(neighbour_ids(at)) == 10
 
 
-def test_upload_is_queried_without_joining_the_catalog(page, built_catalog, fake_model):
+def test_upload_is_queried_without_joining_the_catalog(page, built_catalog, fake_model, tmp_path):
+    """A re-encode of a catalog track (other bytes, the same recording) is said to be in the catalog and
+    left out of its own results; the upload itself is never added."""
+    import soundfile as sf
+
     catalog_dir, data = built_catalog
     at = page(data)
-    night = (catalog_dir / "ana/second/02 night.wav").read_bytes()  # the same audio as track "Night"
-    at.file_uploader(key="upload_file").upload("mystery take.wav", night, "audio/wav").run()
+    from tests.audio_files import tag
+
+    wave, rate = sf.read(catalog_dir / "ana/second/02 night.wav")
+    sf.write(tmp_path / "take.flac", wave, rate, format="FLAC")
+    tag(tmp_path / "take.flac", artist="Ana Lune", title="Mystery take")
+    upload = (tmp_path / "take.flac").read_bytes()
+    at.file_uploader(key="upload_file").upload("mystery take.flac", upload, "audio/flac").run()
     assert not at.exception, at.exception
     assert fake_model.embedded, "the upload was embedded"
     catalog = Catalog.open(data)
     night_id = catalog.resolve("ana/second/02 night.wav").id
+    assert "This is “Ana Lune – Night” in your catalog" in messages(at)
     ids = neighbour_ids(at)
-    assert ids[0] == night_id  # its own catalog copy is nearest
-    assert len(ids) == 10
+    assert night_id not in ids and len(ids) == 10
     # The upload plays from memory (itself, and at each matched passage), the rest from the route.
     assert len(at.get("audio")) == 1 + 10 and len(audio_sources(at)) == 10
     said = [c.value for c in at.caption if c.value.startswith("matched passage")]
-    assert len(said) == 10 and "0:00–0:0" in said[0]  # its catalog copy matches from the start
+    assert len(said) == 10
     assert catalog.count_tracks() == {"indexed": len(TRACKS)}  # nothing was added
     at.checkbox(key="exclude_artist").check().run()  # the upload's tags say Ana Lune
     assert all(catalog.track(i).artist != "Ana Lune" for i in neighbour_ids(at))
@@ -292,9 +301,9 @@ def test_upload_with_the_real_model(page, tmp_path, mule_checkpoint, mule_embedd
     at.file_uploader(key="upload_file").upload("t1 copy.flac", upload, "audio/flac").run(timeout=180)
     assert not at.exception and not at.error and not at.warning
     catalog = Catalog.open(tmp_path / "data")
-    assert neighbour_ids(at)[0] == catalog.resolve("t1.flac").id
-    top = [c for c in at.caption if c.value.startswith("closer than")][0]
-    assert top.value == "closer than 100.00% of pairs" and float(top.help.split()[2]) > 0.999
+    assert "This is “t1” in your catalog" in messages(at)  # the same file: the same content hash
+    assert sorted(neighbour_ids(at)) == sorted(t.id for t in catalog.search_tracks("") if t.path != "t1.flac")
+    assert all(c.value.startswith("closer than") for c in at.caption if c.help and c.help.startswith("cosine"))
 
 
 def test_several_models_side_by_side(page, page_catalog, tmp_path):
@@ -365,7 +374,28 @@ def test_an_upload_follows_the_model_picker(page, page_catalog, tmp_path, monkey
     night = (catalog_dir / "ana/second/02 night.wav").read_bytes()
     at.file_uploader(key="upload_file").upload("night copy.wav", night, "audio/wav").run()
     night_id = Catalog.open(data).resolve("ana/second/02 night.wav").id
-    assert neighbour_ids(at)[0] == night_id and not at.error
+    assert "in your catalog" in messages(at) and night_id not in neighbour_ids(at) and not at.error
+    fake.embedded.clear()
     at.selectbox(key="model").set_value("mert-95m").run()
     assert not at.error and not at.exception
-    assert neighbour_ids(at)[0] == night_id  # embedded again, by MERT this time
+    assert not fake.embedded  # embedded again, by MERT this time
+    assert "in your catalog" in messages(at) and night_id not in neighbour_ids(at)
+
+
+def test_a_recording_shows_once_with_also_in(page, tmp_path):
+    import soundfile as sf
+
+    from indexer.build import BuildOptions, build_catalog
+    from tests.audio_files import melody, write_audio
+
+    music = tmp_path / "music"
+    original = melody(30.0, seed=1, sr=44100)
+    write_audio(music / "a.flac", 0, mono=original, stereo=False)
+    sf.write(music / "a copy.mp3", original, 44100, format="MP3", compression_level=0.3)
+    for i, seconds in enumerate((20.0, 24.0, 35.0), start=2):
+        write_audio(music / f"other {i}.ogg", 0, mono=melody(seconds, seed=i, sr=44100), stereo=False)
+    build_catalog(music, tmp_path / "data", BuildOptions(workers=1, progress=False), FakeEmbedder())
+    at = pick(page(tmp_path / "data"), "other 2")
+    also = [c for c in at.caption if c.value.startswith("also in:")]
+    assert len(neighbour_ids(at)) == 3 and len(also) == 1  # a.flac and its MP3: one result
+    assert also[0].value in ("also in: a copy.mp3", "also in: a.flac")

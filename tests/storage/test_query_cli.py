@@ -52,7 +52,19 @@ def test_json_fields_and_no_self(data_dir, capsys):
     payload = json.loads(capsys.readouterr().out)
     assert payload["query"]["id"] == 3 and len(payload["neighbours"]) == 5
     first = payload["neighbours"][0]
-    assert set(first) == {"id", "score", "folder", "path", "title", "artist", "album", "duration", "passage"}
+    assert set(first) == {
+        "id",
+        "score",
+        "folder",
+        "path",
+        "title",
+        "artist",
+        "album",
+        "duration",
+        "passage",
+        "closeness",
+        "also_in",
+    }
     assert 3 not in [n["id"] for n in payload["neighbours"]]
     scores = [n["score"] for n in payload["neighbours"]]
     assert scores == sorted(scores, reverse=True)

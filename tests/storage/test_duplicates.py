@@ -1,0 +1,84 @@
+"""The same recording twice, on a catalog built by the real indexer (duplicates made by re-encoding):
+listed once with "also in", never among the query's own results, and an outside copy is recognised."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from storage.duplicates import Recording, group, same_recording
+from storage.query import main as query
+from tests.audio_files import melody, write_audio
+
+SR = 44100
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    import soundfile as sf
+
+    from indexer.build import BuildOptions, build_catalog
+    from tests.fake_embedder import FakeEmbedder
+
+    root = tmp_path_factory.mktemp("dups")
+    music = root / "music"
+    original = melody(30.0, seed=1, sr=SR)
+    write_audio(music / "a.flac", 0, mono=original, stereo=False)
+    (music / "copies").mkdir(parents=True)
+    sf.write(music / "copies" / "a.mp3", original, SR, format="MP3", compression_level=0.3)  # re-encodes
+    sf.write(music / "copies" / "a.ogg", original, SR, format="OGG")
+    for i, seconds in enumerate((20.0, 23.0, 26.0, 33.0, 36.0, 39.0), start=2):
+        write_audio(music / f"other {i}.ogg", 0, mono=melody(seconds, seed=i, sr=SR), stereo=False)
+    build_catalog(music, root / "data", BuildOptions(workers=1, progress=False), FakeEmbedder())
+    return root / "data"
+
+
+def test_a_recording_is_listed_once_with_its_copies(data, capsys):
+    assert query(["other 2.ogg", "-k", "8", "--json", "--data-dir", str(data)]) == 0
+    rows = json.loads(capsys.readouterr().out)["neighbours"]
+    paths = [r["path"] for r in rows]
+    copies = {"a.flac", "copies/a.mp3", "copies/a.ogg"}
+    listed = [r for r in rows if r["path"] in copies]
+    assert len(listed) == 1, paths  # one of the three, the nearest
+    assert sorted(p.rsplit("/music/", 1)[1] for p in listed[0]["also_in"]) == sorted(copies - {listed[0]["path"]})
+    assert all(r["also_in"] == [] for r in rows if r["path"] not in copies)
+    assert len(rows) == 6  # every other recording, though the catalog has 8 files besides the query
+
+
+def test_a_query_never_finds_its_own_copies(data, capsys):
+    for own in ("a.flac", "copies/a.mp3"):
+        assert query([own, "-k", "10", "--json", "--data-dir", str(data)]) == 0
+        paths = {r["path"] for r in json.loads(capsys.readouterr().out)["neighbours"]}
+        assert paths.isdisjoint({"a.flac", "copies/a.mp3", "copies/a.ogg"}) and len(paths) == 6
+
+
+def test_an_outside_copy_is_recognised(data, tmp_path, capsys, monkeypatch):
+    from tests.fake_embedder import FakeEmbedder
+
+    monkeypatch.setattr("indexer.models.load_embedder", lambda *args, **kwargs: FakeEmbedder())
+    write_audio(tmp_path / "a again.wav", 0, mono=melody(30.0, seed=1, sr=SR), stereo=False)
+    assert query(["--audio", str(tmp_path / "a again.wav"), "--json", "--data-dir", str(data)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert sorted(t["path"] for t in out["query"]["in_catalog"]) == ["a.flac", "copies/a.mp3", "copies/a.ogg"]
+    assert {r["path"] for r in out["neighbours"]}.isdisjoint({"a.flac", "copies/a.mp3", "copies/a.ogg"})
+
+
+def test_the_rule_same_hash_or_nearly_the_same_vector_and_length():
+    from storage.catalog import Neighbour, TrackInfo
+
+    unit = np.array([1.0, 0.0], np.float32)
+    near = np.array([np.cos(0.01), np.sin(0.01)], np.float32)
+    far = np.array([0.0, 1.0], np.float32)
+    assert same_recording(Recording(unit, 60.0, "h"), Recording(far, 10.0, "h"), 1e-3)  # the same file
+    assert same_recording(Recording(unit, 60.0), Recording(near, 60.3), 1e-3)
+    assert not same_recording(Recording(unit, 60.0), Recording(near, 61.0), 1e-3)  # other lengths
+    assert not same_recording(Recording(unit, 60.0), Recording(far, 60.0), 1e-3)
+    tracks = [TrackInfo(i, "/m", f"{i}.flac", None, None, None, None, None, None, None, 60.0) for i in range(3)]
+    grouped = group(
+        Recording(far, 60.0),
+        [(Neighbour(t, 0.5), Recording(v, 60.0)) for t, v in zip(tracks, (unit, near, far), strict=True)],
+        1e-3,
+    )
+    assert [n.track.id for n in grouped] == [0] and grouped[0].also_in == ("/m/1.flac",)  # 2 is the query's
