@@ -46,6 +46,7 @@ try:
             options.exclude_same_album,
             options.styles,
             options.caps,
+            options.rerank,
         )
 except StorageError as exc:
     st.error(str(exc))

@@ -77,6 +77,7 @@ def find_neighbours(
     exclude_same_album: bool = False,
     styles: list[str] | None = None,
     caps: Caps | None = None,
+    rerank: str | None = None,
 ) -> Results:
     """Top-k neighbours of `query`, answered from the index in force even while a newer one is built; each
     recording once, never the query's own (an upload already in the catalog is said to be so)."""
@@ -90,6 +91,7 @@ def find_neighbours(
             allow_stale=True,
             styles=styles,
             caps=caps,
+            rerank=rerank,
         )
     else:
         assert query.upload is not None
@@ -108,6 +110,7 @@ def find_neighbours(
             caps=caps,
             duration=upload.audio.seconds,
             content_hash=digest,
+            rerank=rerank,
         )
     with_passages = catalog.with_passages(query_timeline(catalog, query), neighbours)
     return Results(with_passages, catalog.stale_by(catalog.index()), in_catalog)

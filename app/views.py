@@ -38,6 +38,7 @@ class Options:
     exclude_same_album: bool
     styles: list[str]
     caps: Caps = Caps()
+    rerank: str | None = None
 
 
 @st.cache_resource(show_spinner=False)
@@ -124,6 +125,11 @@ def sidebar(catalog: Catalog) -> Options:
         )
         styles = style_filter(catalog)
         index = catalog.index()
+        fewer_hubs = index.hubs is not None and st.toggle(
+            "Fewer ever-present tracks",
+            key="rerank",
+            help="Re-rank with CSLS: tracks that are near everything (hubs) stop crowding every list.",
+        )
         counts = catalog.count_tracks()
         st.caption(
             f"{counts.get('indexed', 0):,} tracks indexed"
@@ -131,7 +137,8 @@ def sidebar(catalog: Catalog) -> Options:
             + f" · {catalog.model} · {index.meta.kind} index · data in `{catalog.data_dir}`"
         )
         st.caption(f"{LICENCES.get(catalog.model, catalog.model + ' weights')}. soundalike's code is GPL-3.0.")
-    return Options(k, artist, album, styles, Caps(int(per_artist) or None, int(per_album) or None))
+    caps = Caps(int(per_artist) or None, int(per_album) or None)
+    return Options(k, artist, album, styles, caps, "csls" if fewer_hubs else None)
 
 
 def style_filter(catalog: Catalog) -> list[str]:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
+
 from indexer.build import BuildReport
 from storage.catalog import Catalog
 from storage.errors import StorageError
+from storage.hubs import K
 from storage.timelines import CODED, FIT_SLICES, RAW
+from storage.vectors import VectorIndex
 
 
 def _hours(seconds: float) -> str:
@@ -34,6 +38,7 @@ def format_report(r: BuildReport) -> str:
     return "\n".join(lines)
 
 
+HUBS_SHOWN = 3
 STYLES_SHOWN = 15
 FAILURES_SHOWN = 50
 
@@ -85,6 +90,24 @@ def _index_lines(catalog: Catalog) -> list[str]:
         f"  weights revision {meta.revision}",
         f"  index: {meta.kind}{params}, {meta.count} vectors x {meta.dim}, {size / 1e6:.1f} MB, "
         f"built {built}, {freshness}",
+        *_hub_lines(catalog, index),
+    ]
+
+
+def _hub_lines(catalog: Catalog, index: VectorIndex) -> list[str]:
+    hubs = index.hubs
+    if hubs is None:
+        return []
+    top = np.argsort(-hubs.occurrence, kind="stable")[:HUBS_SHOWN]
+    names = []
+    for row in top.tolist():
+        try:
+            names.append(f"{catalog.track(int(index.ids[row])).label} (in {hubs.occurrence[row]} lists)")
+        except StorageError:  # gone since the build
+            continue
+    return [
+        f"  hubs: {K}-occurrence skewness {hubs.skewness:.2f} ({hubs.csls_skewness:.2f} with --rerank csls); "
+        f"always there: {', '.join(names)}"
     ]
 
 

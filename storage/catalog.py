@@ -17,6 +17,7 @@ from storage.db import open_database
 from storage.duplicates import Recording, duplicate_distance, group, same_recording
 from storage.errors import EmptyIndexError, ModelMismatchError, StaleIndexError, UnknownTrackError, UsageError
 from storage.fts import text_match
+from storage.hubs import HUBS_MAX, RERANKINGS
 from storage.passage_search import search_passages
 from storage.passages import Passage, Timeline, best_passage, clock
 from storage.paths import INDEX_DIR, WEIGHTS_ENV, database_url, resolve_data_dir
@@ -79,6 +80,14 @@ def load_codec(session: Session, model: str) -> TimelineCodec | None:
         np.frombuffer(row.components, np.float32).reshape(row.dims, row.dim),
         row.rest,
     )
+
+
+def _csls(index: VectorIndex, ids: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Candidates re-ordered by 2 cos - r (r: each track's neighbourhood density); the cosines are kept."""
+    assert index.hubs is not None
+    density = index.hubs.density[index.rows(ids)]
+    order = np.argsort(-(2 * scores - density), kind="stable")
+    return ids[order], scores[order]
 
 
 def _with_folder() -> Select:
@@ -449,6 +458,7 @@ class Catalog:
         allow_stale: bool = False,
         styles: list[str] | None = None,
         caps: Caps | None = None,
+        rerank: str | None = None,
     ) -> list[Neighbour]:
         """The k tracks nearest to a catalog track (never the track itself); `styles` keeps only those tagged so;
         `caps` limits results per artist and per album."""
@@ -464,6 +474,7 @@ class Catalog:
             caps=caps,
             duration=info.duration,
             content_hash=info.content_hash,
+            rerank=rerank,
         )
 
     def similar_to_vector(
@@ -479,11 +490,13 @@ class Catalog:
         caps: Caps | None = None,
         duration: float | None = None,
         content_hash: str | None = None,
+        rerank: str | None = None,
     ) -> list[Neighbour]:
         """The k tracks nearest to any vector of this model (e.g. an uploaded file's), each recording once
         (storage.duplicates: never the query's own, given its `duration` and file `content_hash`); with
         `caps`, the k nearest that keep each artist and album within its cap. Lists are filled from further
-        down, so fewer than k come back only when the catalog has no more."""
+        down, so fewer than k come back only when the catalog has no more. `rerank="csls"`: candidates
+        ordered by 2 cos - r (storage.hubs), so tracks near everything stop crowding every list."""
         if k < 1:
             raise UsageError("k must be at least 1")
         index = self._checked_index(allow_stale)
@@ -498,15 +511,28 @@ class Catalog:
         include = sorted(self.tracks_with_styles(styles)) if styles else None
         if include is not None and not include:
             return []
+        if rerank is not None and rerank not in RERANKINGS:
+            raise UsageError(f"unknown re-ranking {rerank!r}; available: {', '.join(RERANKINGS)}")
+        if rerank is not None and index.hubs is None:
+            raise UsageError(
+                f"re-ranking needs the {self.model} index's hub statistics: rebuild it "
+                f"(`python -m storage.query --rebuild-index`; kept for catalogs up to {HUBS_MAX:,} tracks)"
+            )
         query = Recording(normalise(vector[None])[0], duration, content_hash)
-        fetch = 4 * k if caps is not None and caps.active else k + 8
+        capped = caps is not None and caps.active
+        rows = 4 * k if capped else k + 8  # candidates read from the database
+        fetch = max(rows, 4 * k) if rerank else rows  # candidates searched (CSLS re-orders a wider set)
         while True:  # widen the search until duplicates and caps leave k results, or the catalog is exhausted
             ids, scores = index.search(vector, fetch, exclude=sorted(excluded), include=include)
+            found = len(ids)
+            if rerank is not None:
+                ids, scores = _csls(index, ids, scores)
+            ids, scores = ids[:rows], scores[:rows]
             neighbours = self._grouped(query, self._neighbours(ids, scores, index.closeness(scores)), index)
-            kept = apply_caps(neighbours, k, caps) if caps is not None and caps.active else neighbours[:k]
-            if len(kept) == k or len(ids) < fetch or fetch >= index.meta.count:
+            kept = apply_caps(neighbours, k, caps) if capped else neighbours[:k]
+            if len(kept) == k or found < fetch or fetch >= index.meta.count:
                 return kept
-            fetch *= 4
+            fetch, rows = fetch * 4, rows * 4
 
     def _recordings(self, neighbours: list[Neighbour], index: VectorIndex) -> list[Recording]:
         rows = index.rows(np.array([n.track.id for n in neighbours], np.int64))

@@ -50,6 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--max-per-album", type=int, metavar="N", help="at most N results from one album")
     p.add_argument(
+        "--rerank",
+        choices=["csls"],
+        help="re-rank so tracks near everything ('hubs') stop crowding every list: csls (default: none)",
+    )
+    p.add_argument(
         "--style",
         action="append",
         metavar="STYLE",
@@ -168,6 +173,7 @@ def query_audio(catalog: Catalog, args: argparse.Namespace) -> tuple[list[Neighb
         caps=Caps(args.max_per_artist, args.max_per_album),
         duration=query.seconds,
         content_hash=digest,
+        rerank=args.rerank,
     )
     return catalog.with_passages(query.timeline, neighbours), in_catalog
 
@@ -222,6 +228,7 @@ def run(args: argparse.Namespace) -> int:
             allow_stale=args.allow_stale,
             styles=args.style,
             caps=Caps(args.max_per_artist, args.max_per_album),
+            rerank=args.rerank,
         )
         neighbours = catalog.with_passages(catalog.timeline(track), neighbours)
     if args.passage:
@@ -241,6 +248,7 @@ def run(args: argparse.Namespace) -> int:
         payload = {
             "query": query,
             "model": catalog.model,
+            "rerank": args.rerank,
             "neighbours": [n.as_dict() for n in neighbours],
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2))

@@ -30,6 +30,7 @@ import numpy as np
 
 from storage.errors import CorruptIndexError, EmptyIndexError
 from storage.gpu import GpuScan, gpu_list_adder, open_gpu_scan, train_ivf
+from storage.hubs import HUBS_FILE, HUBS_MAX, HubStats, hub_stats
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +153,9 @@ def write_index(
                 add(np.ascontiguousarray(vectors[first:last]), np.ascontiguousarray(ids[first:last]))
             faiss.write_index(index, str(tmp / file))
         np.save(tmp / PAIRS_FILE, pair_cosines(vectors))
+        hubs = hub_stats(vectors) if count <= HUBS_MAX else None
+        if hubs is not None:
+            hubs.save(tmp / HUBS_FILE)
         vectors.flush()
         ids.flush()
         del vectors, ids
@@ -309,6 +313,12 @@ class VectorIndex:
         if self.meta.kind == "ivf-fp16":
             faiss.extract_index_ivf(self.shards[0]).nprobe = self.meta.params["nprobe"]
         self.gpu: GpuScan | None = open_gpu_scan(self.vectors, self.ids) if gpu else None
+
+    @cached_property
+    def hubs(self) -> HubStats | None:
+        """The build's hub statistics, by row (None above HUBS_MAX tracks, or for a build made before)."""
+        path = self.directory / HUBS_FILE
+        return HubStats.load(path) if path.exists() else None
 
     @cached_property
     def pairs(self) -> np.ndarray | None:

@@ -108,6 +108,15 @@ def test_caps_are_on_by_default_and_shown(page, built_catalog):
     assert neighbour_ids(at) == [n.track.id for n in catalog.similar(morning, 10, caps=Caps(3, None))]
 
 
+def test_fewer_hubs_reranks(page, built_catalog):
+    _, data = built_catalog
+    at = pick(page(data), "ana first")
+    catalog = Catalog.open(data)
+    morning = catalog.resolve("ana/first/01 morning.flac")
+    at = at.toggle(key="rerank").set_value(True).run()
+    assert neighbour_ids(at) == [n.track.id for n in catalog.similar(morning, 10, rerank="csls")]
+
+
 def test_search_by_passage(page, built_catalog):
     """A region of the query (a range slider over its duration) finds the nearest catalog passages."""
     _, data = built_catalog

@@ -1,0 +1,70 @@
+"""Hubness re-ranking at catalog scale: what CSLS adds to a query, and what the hub statistics add to an
+index build, each against the same work without them in the same run.
+
+--tracks synthetic clustered 1728-d vectors (as bench_search.py) in a real data directory.
+
+    python benchmarks/bench_rerank.py [--tracks 100000] [--queries 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_search import clustered, fill_store  # noqa: E402
+
+import storage.vectors  # noqa: E402
+from storage.catalog import Catalog  # noqa: E402
+from storage.store import Store  # noqa: E402
+
+
+def timed(fn) -> float:  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tracks", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        fill_store(data, clustered(args.tracks))
+        store = Store(data)
+        with_hubs = timed(lambda: store.rebuild_index("mule"))
+        limit = storage.vectors.HUBS_MAX
+        storage.vectors.HUBS_MAX = 0
+        without = timed(lambda: store.rebuild_index("mule"))
+        storage.vectors.HUBS_MAX = limit
+        store.rebuild_index("mule")
+        catalog = Catalog.open(data)
+        index = catalog.index()
+        assert index.hubs is not None
+        rng = np.random.default_rng(1)
+        tracks = [catalog.track(int(i)) for i in rng.integers(1, args.tracks + 1, args.queries)]
+        plain, csls = [], []
+        for track in tracks * 2:  # the first pass warms the page cache, as in service
+            plain.append(timed(lambda t=track: catalog.similar(t, 10)) * 1000)
+            csls.append(timed(lambda t=track: catalog.similar(t, 10, rerank="csls")) * 1000)
+        plain, csls = plain[args.queries :], csls[args.queries :]
+        print(f"{args.tracks} tracks x 1728-d, {args.queries} queries, k=10, 2 cores")
+        print(f"index build with hub statistics {with_hubs:.1f} s vs without {without:.1f} s (baseline, same run)")
+        print(
+            f"similar: p50 {statistics.median(plain):.2f} ms plain (baseline) vs {statistics.median(csls):.2f} ms csls"
+        )
+        print(f"10-occurrence skewness {index.hubs.skewness:.2f}, with csls {index.hubs.csls_skewness:.2f}")
+
+
+if __name__ == "__main__":
+    main()
