@@ -1,5 +1,6 @@
-"""Hubness re-ranking at catalog scale: what CSLS adds to a query, and what the hub statistics add to an
-index build, each against the same work without them in the same run.
+"""Hubness re-ranking and evaluation at catalog scale: what CSLS adds to a query, what the hub statistics add
+to an index build (each against the same work without them, same run), and how long `indexer evaluate`
+takes per model (folder labels, the default 2,000 queries).
 
 --tracks synthetic clustered 1728-d vectors (as bench_search.py) in a real data directory.
 
@@ -24,6 +25,7 @@ from bench_search import clustered, fill_store  # noqa: E402
 
 import storage.vectors  # noqa: E402
 from storage.catalog import Catalog  # noqa: E402
+from storage.evaluate import album_keys, catalog_labels, evaluate_model  # noqa: E402
 from storage.store import Store  # noqa: E402
 
 
@@ -64,6 +66,13 @@ def main() -> None:
             f"similar: p50 {statistics.median(plain):.2f} ms plain (baseline) vs {statistics.median(csls):.2f} ms csls"
         )
         print(f"10-occurrence skewness {index.hubs.skewness:.2f}, with csls {index.hubs.csls_skewness:.2f}")
+        labels, albums = catalog_labels(catalog, "folder"), album_keys(catalog)
+        for rerank in (None, "csls"):
+            started = time.perf_counter()
+            score = evaluate_model(catalog, labels, albums, 10, rerank)
+            print(
+                f"indexer evaluate, rerank {rerank}: {score.queries} queries in {time.perf_counter() - started:.1f} s"
+            )
 
 
 if __name__ == "__main__":

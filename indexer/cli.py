@@ -113,6 +113,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tracks.add_argument("--limit", "-n", type=int, default=50, help="at most this many (default 50)")
     tracks.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
+    evaluate = sub.add_parser(
+        "evaluate",
+        parents=[common],
+        help="how well each model finds related tracks in this catalog, by its own labels",
+        description="Precision@k, mean average precision and hit rate at k of every model in the data directory "
+        "(with and without --rerank csls), by labels the catalog already has: a query's k nearest tracks, its "
+        "own album left out, are relevant when they share its label.",
+        epilog=_examples(
+            "indexer evaluate --label folder          # the parent folder name (genre folders, playlists)",
+            "indexer evaluate --label genre --k 20 --json",
+            "indexer evaluate --label style --model mule   # MAEST's top style as the label",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    evaluate.add_argument(
+        "--label",
+        default="folder",
+        choices=["folder", "genre", "artist", "album", "style"],
+        help="where labels come from: the parent folder, a tag, or MAEST's top style (default folder)",
+    )
+    evaluate.add_argument("--k", type=int, default=10, help="results per query (default 10)")
+    evaluate.add_argument("--model", choices=list(MODELS), metavar="MODEL", help="only this model (default: all)")
+    evaluate.add_argument(
+        "--queries", type=int, default=2000, help="at most this many queries per model, a seeded sample (default 2000)"
+    )
+    evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    evaluate.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     forget = sub.add_parser(
         "forget",
         parents=[common],
@@ -173,6 +200,46 @@ def cmd_tracks(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from tqdm import tqdm
+
+    from storage.catalog import Catalog
+    from storage.errors import UsageError
+    from storage.evaluate import album_keys, catalog_labels, evaluate_model
+
+    if args.k < 1 or args.queries < 1:
+        raise UsageError("--k and --queries take a number of at least 1")
+    first = Catalog.open(args.data_dir, args.model)
+    labels, albums = catalog_labels(first, args.label), album_keys(first)
+    bars: list = []
+
+    def progress(total: int, name: str) -> object:
+        bar = tqdm(total=total, desc=name, unit="query", disable=args.quiet or args.json, leave=False)
+        bars.append(bar)
+        return lambda: bar.update(1)
+
+    scores = []
+    for model in [args.model] if args.model else first.models():
+        catalog = first.for_model(model)
+        for rerank in [None, "csls"] if catalog.index().hubs is not None else [None]:
+            name = model + (" csls" if rerank else "")
+            scores.append(
+                evaluate_model(catalog, labels, albums, args.k, rerank, args.queries, lambda n, m=name: progress(n, m))
+            )
+    for bar in bars:
+        bar.close()
+    if args.json:
+        print(json.dumps({"label": args.label, "k": args.k, "results": [s.as_dict() for s in scores]}, indent=2))
+        return 0
+    print(f"label: {args.label}, k={args.k}, each query's own album left out")
+    print(f"{'model':14} {'rerank':7} {'queries':>8} {'P@k':>7} {'MAP':>7} {'hit rate':>8}")
+    for s in scores:
+        print(f"{s.model:14} {s.rerank or '-':7} {s.queries:8d} {s.precision_at_k:7.3f} {s.map:7.3f} {s.hit_rate:8.3f}")
+    return 0
+
+
 def cmd_forget(args: argparse.Namespace) -> int:
     from storage.errors import FolderError
     from storage.store import Store
@@ -196,7 +263,13 @@ def cmd_forget(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"build": cmd_build, "status": cmd_status, "tracks": cmd_tracks, "forget": cmd_forget}
+COMMANDS = {
+    "build": cmd_build,
+    "status": cmd_status,
+    "tracks": cmd_tracks,
+    "evaluate": cmd_evaluate,
+    "forget": cmd_forget,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -82,7 +82,7 @@ def load_codec(session: Session, model: str) -> TimelineCodec | None:
     )
 
 
-def _csls(index: VectorIndex, ids: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def csls_rerank(index: VectorIndex, ids: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Candidates re-ordered by 2 cos - r (r: each track's neighbourhood density); the cosines are kept."""
     assert index.hubs is not None
     density = index.hubs.density[index.rows(ids)]
@@ -252,6 +252,11 @@ class Catalog:
             rows = s.execute(query.limit(limit)).all()
         tracks = [TrackInfo.from_row(*r) for r in rows]
         return sorted(tracks, key=lambda t: (t.artist or "", t.album or "", t.track_number or 0, t.title or "", t.id))
+
+    def all_tracks(self) -> list[TrackInfo]:
+        """Every track of the data directory (with a vector or not)."""
+        with self.sessions() as s:
+            return [TrackInfo.from_row(track, folder) for track, folder in s.execute(_with_folder())]
 
     def count_tracks(self) -> dict[str, int]:
         """This model's tracks by state: indexed (has a vector), failed, pending (neither)."""
@@ -526,7 +531,7 @@ class Catalog:
             ids, scores = index.search(vector, fetch, exclude=sorted(excluded), include=include)
             found = len(ids)
             if rerank is not None:
-                ids, scores = _csls(index, ids, scores)
+                ids, scores = csls_rerank(index, ids, scores)
             ids, scores = ids[:rows], scores[:rows]
             neighbours = self._grouped(query, self._neighbours(ids, scores, index.closeness(scores)), index)
             kept = apply_caps(neighbours, k, caps) if capped else neighbours[:k]
