@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ import faiss
 import numpy as np
 
 from storage.errors import CorruptIndexError, EmptyIndexError
-from storage.vectors import current_build, new_build_dir, normalise, publish_build
+from storage.vectors import current_build, new_build, normalise
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +88,7 @@ def write_segments(
         ivf.nprobe, ivf.cp.niter = params["nprobe"], KMEANS_ITERATIONS
         wanted = max(wanted, 40 * params["nlist"])  # FAISS asks for 39 points a centroid
     index.train(_sample(chunks(), count, wanted))
-    tmp, name = new_build_dir(segments_dir)
-    try:
+    with new_build(segments_dir) as tmp:
         tracks = np.lib.format.open_memmap(tmp / "tracks.npy", mode="w+", dtype=np.int64, shape=(count,))
         slices = np.lib.format.open_memmap(tmp / "slices.npy", mode="w+", dtype=np.int32, shape=(count,))
         row = 0
@@ -115,11 +113,7 @@ def write_segments(
             **meta,
         )
         (tmp / "meta.json").write_text(json.dumps(info.__dict__))
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    publish_build(segments_dir, tmp, name)
-    log.info("segments %s: %d slices, %s, %.1f s", name, count, kind, info.build_seconds)
+    log.info("segments of %s: %d slices, %s, %.1f s", segments_dir.name, count, kind, info.build_seconds)
     return info
 
 

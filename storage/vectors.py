@@ -19,8 +19,9 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -122,8 +123,7 @@ def write_index(
         raise EmptyIndexError("no vectors to index")
     started = time.perf_counter()
     kind, params = choose_kind(count, exact_max)
-    tmp, name = new_build_dir(model_dir)
-    try:
+    with new_build(model_dir) as tmp:
         vectors = np.lib.format.open_memmap(tmp / "vectors.npy", mode="w+", dtype=np.float32, shape=(count, dim))
         ids = np.lib.format.open_memmap(tmp / "ids.npy", mode="w+", dtype=np.int64, shape=(count,))
         row = 0
@@ -169,27 +169,21 @@ def write_index(
             **meta,
         )
         (tmp / "meta.json").write_text(json.dumps(info.__dict__))
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    publish_build(model_dir, tmp, name)
-    log.info("index %s: %d vectors, %s, %.1f s", name, count, kind, info.build_seconds)
+    log.info("index of %s: %d vectors, %s, %.1f s", model_dir.name, count, kind, info.build_seconds)
     return info
 
 
-def new_build_dir(model_dir: Path) -> tuple[Path, str]:
-    """A fresh temporary folder for a build, and the name it will be published under."""
+@contextmanager
+def new_build(model_dir: Path) -> Iterator[Path]:
+    """A temporary folder to write a build into; once the block ends it becomes the build in force (files
+    synced, renamed into place, then CURRENT switched; older builds but the previous one removed). A block
+    that fails leaves nothing behind."""
     model_dir.mkdir(parents=True, exist_ok=True)
     name = f"build-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
     tmp = model_dir / f".tmp-{name}"
     tmp.mkdir()
-    return tmp, name
-
-
-def publish_build(model_dir: Path, tmp: Path, name: str) -> None:
-    """Make a written build the one in force: files synced, renamed into place, then CURRENT switched;
-    older builds but the previous one removed."""
     try:
+        yield tmp
         for f in tmp.iterdir():
             _fsync_file(f)
         tmp.rename(model_dir / name)
