@@ -24,7 +24,10 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     return tmp_path / "data"
 
 
-@pytest.mark.parametrize("argv", [["--version"], ["--help"], ["build", "--help"], ["tracks", "--help"]])
+@pytest.mark.parametrize(
+    "argv",
+    [["--version"], ["--help"], *([c, "--help"] for c in ("build", "status", "tracks", "evaluate", "forget"))],
+)
 def test_indexer_help_and_version_exit_0(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
         indexer(argv)
