@@ -1,7 +1,8 @@
 """`streamlit run app/server.py`: the "Find similar tracks" page plus the route that streams its audio.
 
 Streamlit's ASGI `App` serves the page script and, beside it, `/soundalike/audio/{id}`:
-catalog files by track id (byte ranges), or transcoded to MP3 on the fly.
+catalog files by track id (byte ranges), or transcoded to MP3 on the fly; and OpenSubsonic's sonic
+similarity endpoints under `/rest/` (app/subsonic.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from app import subsonic
 from app.errors import AudioUnavailableError
 from app.media import browser_media_type, catalog_file, catalog_for, transcode_mp3
 from app.settings import AUDIO_ROUTE
@@ -42,5 +44,5 @@ async def audio(request: Request) -> Response:
 
 app = st.App(
     Path(__file__).with_name("find_similar.py"),
-    routes=[Route(AUDIO_ROUTE + "/{track_id:int}", audio, methods=["GET", "HEAD"])],
+    routes=[Route(AUDIO_ROUTE + "/{track_id:int}", audio, methods=["GET", "HEAD"]), *subsonic.ROUTES],
 )

@@ -203,6 +203,8 @@ class Catalog:
     # -- tracks -----------------------------------------------------------------------
 
     def track(self, track_id: int) -> TrackInfo:
+        if not 0 < track_id < 2**63:  # no database integer holds it: unknown, not an overflow
+            raise UnknownTrackError(f"no track with id {track_id}")
         with self.sessions() as s:
             row = s.execute(_with_folder().where(Track.id == track_id)).first()
         if row is None:

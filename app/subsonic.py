@@ -1,0 +1,164 @@
+"""OpenSubsonic's sonic similarity (extension `sonicSimilarity`, version 1), served beside the page:
+`/rest/getSonicSimilarTracks`, `/rest/findSonicPath`, `/rest/getOpenSubsonicExtensions` and `/rest/ping`
+(with or without `.view`; GET, or POST with a form), answered in XML or, with `f=json`, JSON.
+
+Song ids are soundalike's track ids. A media server that knows its files by path can send the path
+instead (absolute, or relative to its catalog folder), and read our ids back from the `id` of each entry.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from pathlib import Path
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from app.media import catalog_for
+from app.subsonic_auth import AuthError, check
+from storage import __version__
+from storage.catalog import Catalog, TrackInfo
+from storage.errors import StorageError, UnknownTrackError, UsageError
+from storage.song_path import song_path
+
+API_VERSION = "1.16.1"
+SERVER = "soundalike"
+EXTENSIONS = [{"name": "sonicSimilarity", "versions": [1]}]
+MAX_COUNT = 500
+
+
+class SubsonicError(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def child(track: TrackInfo) -> dict[str, object]:
+    """A track as the Subsonic `Child` object (fields without a value left out)."""
+    suffix = Path(track.path).suffix.lstrip(".").lower()
+    fields: dict[str, object | None] = {
+        "id": str(track.id),
+        "isDir": False,
+        "title": track.title or Path(track.path).stem,
+        "album": track.album,
+        "artist": track.artist,
+        "track": track.track_number,
+        "year": track.year,
+        "genre": track.genre,
+        "duration": int(round(track.duration)) if track.duration else None,
+        "path": track.path,
+        "suffix": suffix or None,
+        "contentType": mimetypes.guess_type(track.path)[0],
+        "isVideo": False,
+        "type": "music",
+        "mediaType": "song",
+    }
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def matches(pairs: list[tuple[TrackInfo, float]]) -> list[dict[str, object]]:
+    return [{"entry": child(t), "similarity": round(max(-1.0, min(1.0, s)), 6)} for t, s in pairs]
+
+
+def _song(catalog: Catalog, params: Mapping[str, str], name: str) -> TrackInfo:
+    if not params.get(name):
+        raise SubsonicError(10, f"required parameter is missing: {name}")
+    try:
+        return catalog.resolve(params[name])
+    except (UnknownTrackError, UsageError):
+        raise SubsonicError(70, f"song not found: {params[name]}") from None
+
+
+def _count(params: Mapping[str, str], default: int) -> int:
+    try:
+        count = int(params.get("count", default))
+    except ValueError:
+        raise SubsonicError(0, "count must be a whole number") from None
+    if count < 0:
+        raise SubsonicError(0, "count must be at least 0")
+    return min(count, MAX_COUNT)
+
+
+def similar_tracks(catalog: Catalog, params: Mapping[str, str]) -> dict[str, object]:
+    track = _song(catalog, params, "id")
+    count = _count(params, 10)
+    found = catalog.similar(track, count, allow_stale=True) if count else []
+    return {"sonicMatch": matches([(n.track, n.score) for n in found])}
+
+
+def sonic_path(catalog: Catalog, params: Mapping[str, str]) -> dict[str, object]:
+    start, end = _song(catalog, params, "startSongId"), _song(catalog, params, "endSongId")
+    count = max(2, _count(params, 25))
+    return {"sonicMatch": matches(song_path(catalog, start, end, count))}
+
+
+ENDPOINTS = {
+    "ping": lambda catalog, params: {},
+    "getOpenSubsonicExtensions": lambda catalog, params: {"openSubsonicExtensions": EXTENSIONS},
+    "getSonicSimilarTracks": similar_tracks,
+    "findSonicPath": sonic_path,
+}
+
+
+def envelope(status: str, body: dict[str, object]) -> dict[str, object]:
+    head = {"status": status, "version": API_VERSION, "type": SERVER, "serverVersion": __version__}
+    return {"subsonic-response": head | {"openSubsonic": True} | body}
+
+
+def render(payload: dict[str, object], as_json: bool) -> Response:
+    if as_json:
+        return JSONResponse(payload)
+    root = _element("subsonic-response", payload["subsonic-response"])  # type: ignore[arg-type]
+    root.set("xmlns", "http://subsonic.org/restapi")
+    return Response(ET.tostring(root, encoding="unicode", xml_declaration=True), media_type="application/xml")
+
+
+def _element(name: str, value: Mapping[str, object]) -> ET.Element:
+    """A Subsonic XML element: scalars as attributes, objects and lists as children."""
+    element = ET.Element(name)
+    for key, item in value.items():
+        if isinstance(item, Mapping):
+            element.append(_element(key, item))
+        elif isinstance(item, list):
+            for part in item:
+                element.append(_element(key, part) if isinstance(part, Mapping) else _leaf(key, part))
+        else:
+            element.set(key, str(item).lower() if isinstance(item, bool) else str(item))
+    return element
+
+
+def _leaf(name: str, value: object) -> ET.Element:
+    element = ET.Element(name)
+    element.text = str(value)
+    return element
+
+
+async def subsonic(request: Request) -> Response:
+    params = dict(request.query_params)
+    if request.method == "POST":
+        params |= {k: str(v) for k, v in (await request.form()).items()}
+    name = request.path_params["endpoint"].removesuffix(".view")
+    as_json = params.get("f") == "json"
+    if name not in ENDPOINTS:
+        return render(envelope("failed", {"error": {"code": 0, "message": f"unknown endpoint {name}"}}), as_json)
+    try:
+        check(params, request.client.host if request.client else None)
+        catalog = catalog_for(os.environ.get("SOUNDALIKE_DATA"))
+        body = await run_in_threadpool(ENDPOINTS[name], catalog, params)
+    except AuthError as exc:
+        body, status = {"error": {"code": exc.code, "message": exc.message}}, "failed"
+    except SubsonicError as exc:
+        body, status = {"error": {"code": exc.code, "message": exc.message}}, "failed"
+    except StorageError as exc:
+        body, status = {"error": {"code": 0, "message": str(exc)}}, "failed"
+    else:
+        status = "ok"
+    return render(envelope(status, body), as_json)
+
+
+ROUTES = [Route("/rest/{endpoint}", subsonic, methods=["GET", "POST"])]
