@@ -14,9 +14,10 @@ import streamlit as st
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from app import subsonic
+from app.api import api
 from app.errors import AudioUnavailableError
 from app.media import browser_media_type, catalog_file, catalog_for, transcode_mp3
 from app.settings import AUDIO_ROUTE
@@ -44,5 +45,9 @@ async def audio(request: Request) -> Response:
 
 app = st.App(
     Path(__file__).with_name("find_similar.py"),
-    routes=[Route(AUDIO_ROUTE + "/{track_id:int}", audio, methods=["GET", "HEAD"]), *subsonic.ROUTES],
+    routes=[
+        Route(AUDIO_ROUTE + "/{track_id:int}", audio, methods=["GET", "HEAD"]),
+        *subsonic.ROUTES,
+        Mount("/api", app=api),
+    ],
 )

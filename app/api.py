@@ -1,0 +1,259 @@
+"""The HTTP API under /api (FastAPI, mounted beside the page): JSON endpoints under /api/v1/, the OpenAPI
+document at /api/openapi.json, interactive docs at /api/docs. Thin over the libraries: every answer is
+what `storage.query --json` would give. Errors are JSON `{"detail": message}` with a 4xx status.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import numpy as np
+from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from app.access import AccessError, check_access
+from app.media import catalog_for
+from app.radio import radio
+from app.settings import MAX_K, MAX_UPLOAD_MB, MAX_UPLOAD_MINUTES
+from indexer.models.registry import MODELS
+from storage import __version__
+from storage.caps import Caps
+from storage.catalog import Catalog, Neighbour, TrackInfo
+from storage.errors import StorageError, UnknownTrackError
+from storage.song_path import song_path
+
+MAX_COUNT = 500
+MAX_SEEDS = 20
+IDS = r"^[0-9]{1,19}(,[0-9]{1,19}){0,19}$"  # 1 to MAX_SEEDS track ids, comma-separated
+
+
+class TrackOut(BaseModel):
+    id: int
+    folder: str
+    path: str
+    title: str | None = None
+    artist: str | None = None
+    album: str | None = None
+    album_artist: str | None = None
+    year: int | None = None
+    genre: str | None = None
+    track_number: int | None = None
+    duration: float | None = None
+
+    @classmethod
+    def of(cls, track: TrackInfo) -> TrackOut:
+        return cls(**{name: getattr(track, name) for name in cls.model_fields})
+
+
+class PassageOut(BaseModel):
+    query_start: float
+    query_end: float
+    start: float
+    end: float
+    score: float
+
+
+class NeighbourOut(BaseModel):
+    track: TrackOut
+    score: float = Field(description="cosine similarity to the query")
+    closeness: float | None = Field(None, description="% of the catalog's pairs further apart")
+    also_in: list[str] = Field(default_factory=list, description="files of the same recording")
+    passage: PassageOut | None = None
+
+    @classmethod
+    def of(cls, n: Neighbour) -> NeighbourOut:
+        passage = PassageOut(**n.passage.as_dict()) if n.passage is not None else None
+        return cls(
+            track=TrackOut.of(n.track), score=n.score, closeness=n.closeness, also_in=list(n.also_in), passage=passage
+        )
+
+
+class StepOut(BaseModel):
+    track: TrackOut
+    similarity: float = Field(description="cosine similarity to the first track")
+
+
+class ErrorOut(BaseModel):
+    detail: str
+
+
+MODEL_NAMES = "^(" + "|".join(MODELS) + ")$"
+
+
+def catalog(
+    model: Annotated[str | None, Query(pattern=MODEL_NAMES, description="embedding model (default: mule)")] = None,
+) -> Catalog:
+    try:
+        base = catalog_for(os.environ.get("SOUNDALIKE_DATA"))
+    except StorageError as exc:
+        raise HTTPException(503, str(exc)) from None
+    if model is None:
+        return base
+    if model not in base.models():
+        raise HTTPException(404, f"no {model} vectors in this data directory; build them with `indexer build --model`")
+    return base.for_model(model)
+
+
+def allowed(request: Request) -> None:
+    try:
+        check_access(request.headers.get("x-api-key") or request.query_params.get("apiKey"), _host(request))
+    except AccessError as exc:
+        raise HTTPException(401, str(exc)) from None
+
+
+def _host(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+ERRORS = {code: {"model": ErrorOut} for code in (400, 401, 404, 413, 422, 503)}
+api = FastAPI(
+    title="soundalike",
+    version=__version__,
+    description="Find music that sounds alike: tracks, similar tracks, song paths and radio.",
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+    redoc_url=None,
+    dependencies=[Depends(allowed)],
+    responses=ERRORS,  # type: ignore[arg-type]
+)
+
+
+@api.exception_handler(RequestValidationError)
+async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """One message, as every other error: "q: String should have at most 200 characters"."""
+    problems = [f"{'.'.join(str(part) for part in e['loc'][1:])}: {e['msg']}" for e in exc.errors()]
+    return JSONResponse({"detail": "; ".join(problems)}, status_code=422)
+
+
+@api.exception_handler(StorageError)
+async def storage_error(request: Request, exc: StorageError) -> JSONResponse:
+    status = 404 if isinstance(exc, UnknownTrackError) else 400
+    return JSONResponse({"detail": str(exc)}, status_code=status)
+
+
+Model = Annotated[Catalog, Depends(catalog)]
+K = Annotated[int, Query(ge=1, le=MAX_K, description=f"results (1-{MAX_K})")]
+
+
+@api.get("/v1/tracks", response_model=list[TrackOut], summary="Search the tracks")
+def search_tracks(
+    cat: Model,
+    q: Annotated[str, Query(max_length=200, description="words of title, artist, album or path")] = "",
+    limit: Annotated[int, Query(ge=1, le=MAX_COUNT)] = 50,
+) -> list[TrackOut]:
+    return [TrackOut.of(t) for t in cat.search_tracks(q, limit)]
+
+
+@api.get("/v1/tracks/by-path", response_model=TrackOut, summary="A track by its file path")
+def track_by_path(cat: Model, path: Annotated[str, Query(min_length=1, max_length=4096)]) -> TrackOut:
+    return TrackOut.of(cat.resolve(path))
+
+
+@api.get("/v1/tracks/{track_id}", response_model=TrackOut, summary="A track by id")
+def track_by_id(cat: Model, track_id: int) -> TrackOut:
+    return TrackOut.of(cat.track(track_id))
+
+
+def _seeds(cat: Catalog, ids: str) -> list[TrackInfo]:
+    """The tracks of a list the IDS pattern has already checked."""
+    return [cat.track(int(part)) for part in ids.split(",")]
+
+
+@api.get("/v1/similar", response_model=list[NeighbourOut], summary="Tracks similar to one or several tracks")
+def similar(
+    cat: Model,
+    ids: Annotated[str, Query(pattern=IDS, description="1 to 20 seed track ids, comma-separated")],
+    k: K = 10,
+    max_per_artist: Annotated[int | None, Query(ge=1, le=MAX_K)] = None,
+    max_per_album: Annotated[int | None, Query(ge=1, le=MAX_K)] = None,
+    exclude_same_artist: bool = False,
+    exclude_same_album: bool = False,
+    rerank: Annotated[str | None, Query(pattern="^csls$")] = None,
+) -> list[NeighbourOut]:
+    seeds = _seeds(cat, ids)
+    caps = Caps(max_per_artist, max_per_album)
+    if len(seeds) == 1:
+        found = cat.similar(
+            seeds[0],
+            k,
+            exclude_same_artist=exclude_same_artist,
+            exclude_same_album=exclude_same_album,
+            allow_stale=True,
+            caps=caps,
+            rerank=rerank,
+        )
+        return [NeighbourOut.of(n) for n in cat.with_passages(cat.timeline(seeds[0]), found)]
+    vectors = np.stack([cat.vector(s) for s in seeds])
+    centre = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).mean(0)
+    found = cat.similar_to_vector(centre, k, [s.id for s in seeds], allow_stale=True, caps=caps, rerank=rerank)
+    return [NeighbourOut.of(n) for n in found]
+
+
+@api.post("/v1/similar/audio", response_model=list[NeighbourOut], summary="Tracks similar to an uploaded file")
+async def similar_to_audio(cat: Model, file: Annotated[UploadFile, File()], k: K = 10) -> list[NeighbourOut]:
+    data = await file.read(MAX_UPLOAD_MB * 2**20 + 1)
+    if len(data) > MAX_UPLOAD_MB * 2**20:
+        raise HTTPException(413, f"uploads are limited to {MAX_UPLOAD_MB} MB")
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(_similar_to_bytes, cat, data, file.filename or "upload", k)
+
+
+def _similar_to_bytes(cat: Catalog, data: bytes, name: str, k: int) -> list[NeighbourOut]:
+    import hashlib
+
+    from indexer.errors import IndexerError
+    from indexer.models import load_embedder
+    from indexer.query_audio import embed_audio_bytes
+
+    try:
+        embedder = load_embedder(cat.model, **cat.embedder_args())
+        audio = embed_audio_bytes(data, name, embedder, MAX_UPLOAD_MINUTES * 60)
+    except IndexerError as exc:
+        raise HTTPException(400, f"{name}: {exc}") from None
+    found = cat.similar_to_vector(
+        audio.embedding.vector,
+        k,
+        revision=embedder.revision,
+        allow_stale=True,
+        duration=audio.seconds,
+        content_hash=hashlib.sha256(data).hexdigest(),
+    )
+    return [NeighbourOut.of(n) for n in cat.with_passages(audio.timeline, found)]
+
+
+@api.get("/v1/path", response_model=list[StepOut], summary="A smooth path of tracks from one track to another")
+def path(cat: Model, start: int, end: int, count: Annotated[int, Query(ge=2, le=MAX_COUNT)] = 25) -> list[StepOut]:
+    steps = song_path(cat, cat.track(start), cat.track(end), count)
+    return [StepOut(track=TrackOut.of(t), similarity=s) for t, s in steps]
+
+
+@api.get("/v1/radio", response_model=list[TrackOut], summary="A page of the endless radio from seed tracks")
+def radio_page(
+    cat: Model,
+    seeds: Annotated[str, Query(pattern=IDS, description="1 to 20 seed track ids, comma-separated")],
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+    count: Annotated[int, Query(ge=1, le=100)] = 20,
+    artist_window: Annotated[int, Query(ge=0, le=50, description="no artist twice within this many tracks")] = 5,
+    variety: Annotated[float, Query(ge=0, le=1, description="0: always the nearest; 1: widest choice")] = 0.3,
+) -> list[TrackOut]:
+    tracks = radio(cat, _seeds(cat, seeds), offset + count, artist_window, variety)
+    return [TrackOut.of(t) for t in tracks[offset:]]
+
+
+@api.get("/v1/passages", response_model=list[NeighbourOut], summary="Catalog passages like a region of a track")
+def passages(
+    cat: Model,
+    id: int,
+    start: Annotated[float, Query(ge=0, le=86_400, description="seconds into the track")],
+    length: Annotated[float, Query(ge=1, le=3_600, description="seconds")] = 30.0,
+    k: K = 10,
+) -> list[NeighbourOut]:
+    track = cat.track(id)
+    found = cat.similar_passages(
+        cat.timeline(track), start, start + length, k, exclude_ids=[track.id], allow_stale=True
+    )
+    return [NeighbourOut.of(n) for n in found]
