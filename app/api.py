@@ -11,11 +11,12 @@ from typing import Annotated
 import numpy as np
 from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from app.access import AccessError, check_access
-from app.media import catalog_for
+from app.errors import AudioUnavailableError
+from app.media import audio_response, catalog_file, catalog_for
 from app.radio import radio
 from app.settings import MAX_K, MAX_UPLOAD_MB, MAX_UPLOAD_MINUTES
 from indexer.models.registry import MODELS
@@ -242,6 +243,20 @@ def radio_page(
 ) -> list[TrackOut]:
     tracks = radio(cat, _seeds(cat, seeds), offset + count, artist_window, variety)
     return [TrackOut.of(t) for t in tracks[offset:]]
+
+
+@api.get(
+    "/v1/audio/{track_id}",
+    summary="A track's audio (byte ranges; formats browsers can't play as MP3)",
+    response_class=Response,
+    responses={200: {"content": {"audio/*": {}}}, 410: {"model": ErrorOut}},
+)
+def audio(cat: Model, track_id: int) -> Response:
+    try:
+        _, file = catalog_file(cat, track_id)
+    except AudioUnavailableError as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+    return audio_response(file)
 
 
 @api.get("/v1/passages", response_model=list[NeighbourOut], summary="Catalog passages like a region of a track")

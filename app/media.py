@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
+from starlette.responses import FileResponse, Response, StreamingResponse
+
 from app.errors import AudioUnavailableError
 from storage.catalog import Catalog, TrackInfo
 from storage.errors import StorageError
@@ -55,6 +57,14 @@ def catalog_file(catalog: Catalog, track_id: int) -> tuple[TrackInfo, Path]:
     if not path.is_file():
         raise AudioUnavailableError(f"the file of track {track_id} is gone: {track.path}", 410)
     return track, path
+
+
+def audio_response(path: Path) -> Response:
+    """The file as browsers play it: as is (answering byte ranges, so players seek), or MP3 on the fly."""
+    media_type = browser_media_type(path)
+    if media_type is not None:
+        return FileResponse(path, media_type=media_type)
+    return StreamingResponse(transcode_mp3(path), media_type="audio/mpeg", headers={"Cache-Control": "no-store"})
 
 
 def browser_media_type(path: Path) -> str | None:

@@ -13,34 +13,31 @@ from pathlib import Path
 import streamlit as st
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
 from app import subsonic
 from app.api import api
 from app.errors import AudioUnavailableError
-from app.media import browser_media_type, catalog_file, catalog_for, transcode_mp3
+from app.media import audio_response, catalog_file, catalog_for
 from app.settings import AUDIO_ROUTE
 from storage.errors import StorageError
 
 
-def _locate(track_id: int) -> tuple[Path, str | None]:
+def _locate(track_id: int) -> Path:
     try:
         catalog = catalog_for(os.environ.get("SOUNDALIKE_DATA"))
     except StorageError as exc:
         raise AudioUnavailableError(str(exc), 404) from None
-    _, path = catalog_file(catalog, track_id)
-    return path, browser_media_type(path)
+    return catalog_file(catalog, track_id)[1]
 
 
 async def audio(request: Request) -> Response:
     try:
-        path, media_type = await run_in_threadpool(_locate, request.path_params["track_id"])
+        path = await run_in_threadpool(_locate, request.path_params["track_id"])
     except AudioUnavailableError as exc:
         return PlainTextResponse(str(exc), status_code=exc.status)
-    if media_type is not None:
-        return FileResponse(path, media_type=media_type)  # answers Range requests: seek without a full read
-    return StreamingResponse(transcode_mp3(path), media_type="audio/mpeg", headers={"Cache-Control": "no-store"})
+    return audio_response(path)
 
 
 app = st.App(

@@ -69,6 +69,13 @@ def test_answers_equal_the_library(client, radio_catalog):
     assert len(seeds) == 4 and not {5, 6} & {n["track"]["id"] for n in seeds}
 
 
+def test_audio_by_id_only(client):
+    reply = client.get("/v1/audio/5")
+    assert reply.status_code == 200 and reply.headers["content-type"] == "audio/flac" and reply.content[:4] == b"fLaC"
+    assert client.get("/v1/audio/99999").status_code == 404
+    assert client.get("/v1/audio/99999999999999999999999").status_code in (404, 422)
+
+
 def test_errors_are_json_4xx(client):
     assert client.get("/v1/tracks/99999").status_code == 404
     assert client.get("/v1/tracks/99999").json()["detail"].startswith("no track")
