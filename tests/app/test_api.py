@@ -84,7 +84,9 @@ def test_errors_are_json_4xx(client):
     assert bad.status_code == 422 and bad.json()["detail"].startswith("ids: String should match pattern")
     assert client.get("/v1/similar", params={"ids": "5", "k": 0}).status_code == 422
     assert client.get("/v1/passages", params={"id": 5, "start": 0, "length": 0}).status_code == 422
-    assert client.get("/v1/passages", params={"id": 5, "start": 0, "length": 2}).json()[0]["passage"]["query_start"] == 0
+    assert (
+        client.get("/v1/passages", params={"id": 5, "start": 0, "length": 2}).json()[0]["passage"]["query_start"] == 0
+    )
     assert TestClient(api).get("/v1/tracks").status_code == 401  # no key
     assert client.post("/v1/similar/audio", files={"file": ("notes.txt", b"not audio" * 50)}).status_code == 400
 
