@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import views
+from app import playlists, views
 from app.queries import find_neighbours, find_passages
 from storage.errors import StorageError
 
@@ -29,6 +29,8 @@ if query is None:
     st.stop()
 
 views.show_query(catalog, query)
+playlists.radio_button(query)
+playlists.show_playlist(catalog, query)
 region = views.passage_picker(query)
 if region is not None and options.styles:
     st.caption("The style filter applies to whole-track search; passages come from every style.")

@@ -11,6 +11,7 @@ import streamlit as st
 
 from app.errors import AudioUnavailableError
 from app.media import browser_media_type, catalog_file
+from app.playlists import path_button
 from app.queries import Query, Upload
 from app.settings import (
     DEFAULT_K,
@@ -339,4 +340,6 @@ def show_neighbours(
             with player:
                 audio_player(catalog, n.track)
             action.button("Find similar", key=f"use-{n.track.id}", on_click=follow_neighbour, args=(n.track.id,))
+            with action:
+                path_button(query, n)
             passage_players(catalog, query, n)

@@ -408,3 +408,22 @@ def test_a_recording_shows_once_with_also_in(page, tmp_path):
     also = [c for c in at.caption if c.value.startswith("also in:")]
     assert len(neighbour_ids(at)) == 3 and len(also) == 1  # a.flac and its MP3: one result
     assert also[0].value in ("also in: a copy.mp3", "also in: a.flac")
+
+
+def test_radio_and_path_with_an_m3u(page, built_catalog):
+    _, data = built_catalog
+    at = pick(page(data), "ana first")
+    catalog = Catalog.open(data)
+    morning = catalog.resolve("ana/first/01 morning.flac")
+    at = at.button(key="radio").click().run()
+    assert "Radio from Ana Lune – Morning" in [h.value for h in at.subheader]
+    listing = next(m.value for m in at.markdown if m.value.startswith("1. "))
+    assert listing.count("\n") >= 4 and "Morning" not in listing  # the seed is not in its own radio
+    assert at.get("download_button"), "an M3U to download"
+    first = neighbour_ids(at)[0]
+    at = at.button(key=f"path-{first}").click().run()
+    heading = [h.value for h in at.subheader if h.value.startswith("Path from")]
+    assert heading == [f"Path from Ana Lune – Morning to {catalog.track(first).label}"]
+    listing = next(m.value for m in at.markdown if m.value.startswith("1. "))
+    assert listing.startswith("1. Ana Lune – Morning") and catalog.track(first).label in listing.splitlines()[-1]
+    assert morning.id not in neighbour_ids(at)
