@@ -29,15 +29,17 @@ def song_path(catalog: Catalog, start: TrackInfo, end: TrackInfo, count: int = 2
         raise UsageError("a path has at least 2 songs: its start and its end")
     a, b = normalise(np.stack([catalog.vector(start), catalog.vector(end)]))
     index = catalog.index()
+    targets = np.stack([slerp(a, b, step / (count - 1)) for step in range(1, count - 1)]) if count > 2 else None
     chosen = [start.id]
-    vectors = [a]
-    for step in range(1, count - 1):
-        target = slerp(a, b, step / (count - 1))
-        ids, _ = index.search(target, 4, exclude=sorted({*chosen, end.id}))
-        if ids.size == 0:
-            break
-        chosen.append(int(ids[0]))
-        vectors.append(np.asarray(index.vectors[index.rows(ids[:1])[0]], np.float32))
+    if targets is not None:
+        candidates, _ = index.search_many(targets, count + 8)  # all steps in one scan of the index
+        used = {start.id, end.id}
+        for row in candidates:  # in order: each step the nearest track not used yet
+            pick = next((int(i) for i in row if i >= 0 and int(i) not in used), None)
+            if pick is not None:
+                chosen.append(pick)
+                used.add(pick)
     chosen.append(end.id)
-    vectors.append(b)
-    return [(catalog.track(i), float(v @ a)) for i, v in zip(chosen, vectors, strict=True)]
+    vectors = normalise(np.asarray(index.vectors[index.rows(np.array(chosen, np.int64))]))
+    tracks = catalog.tracks(chosen)
+    return [(tracks[i], float(v @ a)) for i, v in zip(chosen, vectors, strict=True)]
