@@ -368,21 +368,6 @@ class VectorIndex:
         order = np.argsort(-scores, kind="stable")[:k]
         return candidates[order].astype(np.int64), scores[order].astype(np.float32)
 
-    def search_many(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k (track ids, exact cosines) for each of several query vectors in one pass: (n, k) each, rows
-        short of k padded with id -1. One FAISS call per shard for all of them (a scan shared, not repeated)."""
-        q = normalise(queries)
-        fetch = min(self.meta.count, max(4 * k, k + 64))
-        labels = np.concatenate([shard.search(q, fetch)[1] for shard in self.shards], axis=1)
-        ids = np.full((len(q), k), -1, np.int64)
-        scores = np.full((len(q), k), -np.inf, np.float32)
-        for row, found in enumerate(labels):
-            found = found[found >= 0]
-            exact = self.vectors[self.rows(found)] @ q[row]
-            order = np.argsort(-exact, kind="stable")[:k]
-            ids[row, : len(order)], scores[row, : len(order)] = found[order], exact[order]
-        return ids, scores
-
     def _candidates(self, q: np.ndarray, fetch: int, selector: faiss.IDSelector | None) -> np.ndarray:
         """Labels of each shard's top `fetch` (FAISS releases the GIL: shards scan in parallel)."""
 
