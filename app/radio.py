@@ -33,7 +33,7 @@ def radio(
     for track in seeds:
         played |= {track.id, *(t.id for t in _copies(catalog, track))}
     recent: deque[str | None] = deque((artist_key(s) for s in seeds), maxlen=max(1, artist_window))
-    point, stream = centre, []
+    point, stream = centre, list[TrackInfo]()
     while len(stream) < length:
         fresh = catalog.similar_to_vector(point, CANDIDATES, exclude_ids=sorted(played), allow_stale=True)
         if not fresh:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import mimetypes
 import os
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
@@ -97,7 +97,7 @@ def sonic_path(catalog: Catalog, params: Mapping[str, str]) -> dict[str, object]
     return {"sonicMatch": matches(song_path(catalog, start, end, count))}
 
 
-ENDPOINTS = {
+ENDPOINTS: dict[str, Callable[[Catalog, Mapping[str, str]], dict[str, object]]] = {
     "ping": lambda catalog, params: {},
     "getOpenSubsonicExtensions": lambda catalog, params: {"openSubsonicExtensions": EXTENSIONS},
     "getSonicSimilarTracks": similar_tracks,
@@ -146,18 +146,15 @@ async def subsonic(request: Request) -> Response:
     as_json = params.get("f") == "json"
     if name not in ENDPOINTS:
         return render(envelope("failed", {"error": {"code": 0, "message": f"unknown endpoint {name}"}}), as_json)
+    body: dict[str, object]
     try:
         check(params, request.client.host if request.client else None)
         catalog = catalog_for(os.environ.get("SOUNDALIKE_DATA"))
-        body = await run_in_threadpool(ENDPOINTS[name], catalog, params)
-    except AuthError as exc:
-        body, status = {"error": {"code": exc.code, "message": exc.message}}, "failed"
-    except SubsonicError as exc:
+        body, status = await run_in_threadpool(ENDPOINTS[name], catalog, params), "ok"
+    except (AuthError, SubsonicError) as exc:
         body, status = {"error": {"code": exc.code, "message": exc.message}}, "failed"
     except StorageError as exc:
         body, status = {"error": {"code": 0, "message": str(exc)}}, "failed"
-    else:
-        status = "ok"
     return render(envelope(status, body), as_json)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from indexer.errors import IndexerError
@@ -215,19 +216,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     labels, albums = catalog_labels(first, args.label), album_keys(first)
     bars: list = []
 
-    def progress(total: int, name: str) -> object:
-        bar = tqdm(total=total, desc=name, unit="query", disable=args.quiet or args.json, leave=False)
-        bars.append(bar)
-        return lambda: bar.update(1)
+    def progress_for(name: str) -> Callable[[int], Callable[[], None]]:
+        def start(total: int) -> Callable[[], None]:
+            bar = tqdm(total=total, desc=name, unit="query", disable=args.quiet or args.json, leave=False)
+            bars.append(bar)
+            return lambda: bar.update(1)
+
+        return start
 
     scores = []
     for model in [args.model] if args.model else first.models():
         catalog = first.for_model(model)
         for rerank in [None, "csls"] if catalog.index().hubs is not None else [None]:
             name = model + (" csls" if rerank else "")
-            scores.append(
-                evaluate_model(catalog, labels, albums, args.k, rerank, args.queries, lambda n, m=name: progress(n, m))
-            )
+            scores.append(evaluate_model(catalog, labels, albums, args.k, rerank, args.queries, progress_for(name)))
     for bar in bars:
         bar.close()
     if args.json:
