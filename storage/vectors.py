@@ -208,8 +208,8 @@ def pair_cosines(vectors: np.ndarray, pairs: int = PAIRS) -> np.ndarray:
     out = np.empty(pairs, np.float32)
     for lo in range(0, pairs, 8192):
         chunk = order[lo : lo + 8192]
-        a = np.asarray(vectors[np.sort(first[chunk])], np.float32)
-        b = np.asarray(vectors[second[chunk][np.argsort(first[chunk], kind="stable")]], np.float32)
+        a = np.asarray(vectors[first[chunk]], np.float32)
+        b = np.asarray(vectors[second[chunk]], np.float32)
         out[lo : lo + len(chunk)] = np.einsum("ij,ij->i", a, b)
     return np.sort(out)
 
