@@ -134,7 +134,10 @@ class SegmentIndex:
         self.directory = directory
         try:
             self.meta = SegmentMeta(**json.loads((directory / "meta.json").read_text()))
-            self.index = faiss.read_index(str(directory / "segments.faiss"), faiss.IO_FLAG_READ_ONLY)
+            # Codes mapped from the file, as the track index's: opening (a reader, a build's freshness check)
+            # reads nothing up front, whatever the count.
+            mapped = faiss.IO_FLAG_MMAP_IFC if self.meta.kind == "exact-sq8" else faiss.IO_FLAG_MMAP
+            self.index = faiss.read_index(str(directory / "segments.faiss"), faiss.IO_FLAG_READ_ONLY | mapped)
             self.tracks = np.load(directory / "tracks.npy", mmap_mode="r")
             self.slices = np.load(directory / "slices.npy", mmap_mode="r")
         except (OSError, ValueError, TypeError, RuntimeError) as exc:
