@@ -33,15 +33,25 @@ def path_button(query: Query, neighbour: Neighbour) -> None:
 
 
 def playlist(catalog: Catalog, query: Query) -> tuple[str, list[TrackInfo]] | None:
-    """The playlist chosen for this query: (title, tracks), or None."""
+    """The playlist chosen for this query: (title, tracks), or None. Built once per choice: the page reruns
+    on every widget change, and a radio is 25 searches."""
     spec = st.session_state.get("playlist")
     if not spec or query.track is None or spec[1] != query.track.id:
         return None
+    key = (spec, catalog.model)
+    built = st.session_state.get("playlist_built")
+    if built is None or built[0] != key:
+        built = (key, _build(catalog, query.track, spec))
+        st.session_state["playlist_built"] = built
+    return built[1]
+
+
+def _build(catalog: Catalog, start: TrackInfo, spec: tuple) -> tuple[str, list[TrackInfo]]:
     if spec[0] == "radio":
-        return f"Radio from {query.track.label}", radio(catalog, [query.track], RADIO_LENGTH)
+        return f"Radio from {start.label}", radio(catalog, [start], RADIO_LENGTH)
     end = catalog.track(spec[2])
-    steps = song_path(catalog, query.track, end, PATH_LENGTH)
-    return f"Path from {query.track.label} to {end.label}", [t for t, _ in steps]
+    steps = song_path(catalog, start, end, PATH_LENGTH)
+    return f"Path from {start.label} to {end.label}", [t for t, _ in steps]
 
 
 def show_playlist(catalog: Catalog, query: Query) -> None:
