@@ -80,7 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_model_options(build)
     build.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    build.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"], help="bf16/fp16 need CUDA")
+    build.add_argument(
+        "--precision",
+        default="fp32",
+        choices=["fp32", "bf16", "fp16"],
+        help="fp32 (default); bf16 on CUDA or CPUs with AVX512-BF16/AMX; fp16 on CUDA",
+    )
     build.add_argument("--batch-size", type=int, help="slices per model batch (default per model: docs/models.md)")
     build.add_argument("--workers", type=int, help="decoder processes (default: cores - 1, at most 4)")
     build.add_argument("--timeout", type=float, default=300.0, help="seconds to decode one file (default 300)")

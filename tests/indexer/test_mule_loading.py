@@ -6,11 +6,13 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
 from indexer.errors import CheckpointMismatchError, DeviceError, WeightsError
+from indexer.models import device as device_module
 from indexer.models import load_embedder
 from indexer.models.mule.checkpoint import parameter_count
 from indexer.models.mule.config import MuleConfig
@@ -139,8 +141,8 @@ def test_devices_and_precisions(mule_checkpoint):
     if not torch.cuda.is_available():
         with pytest.raises(DeviceError, match="no CUDA GPU"):
             MuleEmbedder.from_weights(str(mule_checkpoint), device="cuda")
-    with pytest.raises(DeviceError, match="needs a CUDA device"):
-        MuleEmbedder.from_weights(str(mule_checkpoint), device="cpu", precision="bf16")
+    with pytest.raises(DeviceError, match="fp16 needs a CUDA device"):
+        MuleEmbedder.from_weights(str(mule_checkpoint), device="cpu", precision="fp16")
     with pytest.raises(DeviceError, match="unknown device"):
         MuleEmbedder.from_weights(str(mule_checkpoint), device="tpu:x")
 
@@ -148,3 +150,19 @@ def test_devices_and_precisions(mule_checkpoint):
 def test_inference_holds_no_autograd_state(mule_embedder):
     assert all(not t.requires_grad for t in mule_embedder.backbone.state_dict().values())
     assert not any(True for _ in mule_embedder.backbone.parameters() if _.requires_grad)
+
+
+def test_cpu_bf16_refused_without_the_instructions(mule_checkpoint, monkeypatch):
+    monkeypatch.setattr(device_module, "cpu_bf16_flags", lambda: ())
+    with pytest.raises(DeviceError, match="AVX512-BF16 or AMX"):
+        MuleEmbedder.from_weights(str(mule_checkpoint), device="cpu", precision="bf16")
+
+
+@pytest.mark.skipif(not device_module.cpu_bf16_flags(), reason="this CPU has neither AVX512-BF16 nor AMX")
+def test_cpu_bf16_close_to_fp32(mule_checkpoint, mule_embedder):
+    fast = MuleEmbedder.from_weights(str(mule_checkpoint), device="cpu", precision="bf16", batch_size=8)
+    wave = tone_mix(6.0, seed=3)
+    exact, approx = mule_embedder.embed([wave])[0].vector, fast.embed([wave])[0].vector
+    assert approx.dtype == np.float32 and not np.array_equal(exact, approx)  # it did run in bf16
+    cosine = float(exact @ approx / np.linalg.norm(exact) / np.linalg.norm(approx))
+    assert cosine > 0.99
