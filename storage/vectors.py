@@ -7,9 +7,10 @@ temporary file, fsynced and renamed) point at it, so a reader sees either the ol
 the new index, never a half-written one. A reader that loaded the old build keeps it
 (memory and mmaps survive the old files' removal).
 
-Search: candidates from FAISS over float16 codes (exact scan) or IVF over float16
-codes (approximate, large catalogs), then re-scored in float32 against `vectors.npy`
-(memory-mapped), so returned scores are exact cosines. FAISS ids are track ids.
+Search: candidates from FAISS over float16 codes (exact scan), IVF over float16 codes
+(approximate, large catalogs) or IVF over product-quantised codes (compressed, catalogs of
+millions: ~160 bytes a track in memory), then re-scored in float32 against `vectors.npy`
+(memory-mapped, on disk), so returned scores are exact cosines. FAISS ids are track ids.
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ from storage.hubs import HUBS_FILE, HUBS_MAX, HubStats, hub_stats
 log = logging.getLogger(__name__)
 
 EXACT_MAX = 250_000  # up to here a full fp16 scan is < ~40 ms/query on 2 cores; above it, IVF
+# Above this, IVF-fp16's codes (3.5 KB a 1728-d track) would crowd a machine's memory: product-quantised codes
+# re-ranked from the float32 vectors on disk instead (benchmarks/bench_compressed.py measures both at 2M).
+COMPRESSED_MIN = 2_000_000
+PQ_BYTES = 144  # codes per vector for 1728-d (12 dimensions per byte): with its 8-byte id ~160 B a track
+RERANK = 1000  # compressed candidates re-scored exactly per query
 KMEANS_ITERATIONS = 12  # coarse centroids: enough to settle, half FAISS's default time
 SHARD_MIN = 20_000  # exact indexes at least this big are split in two, scanned by two threads at once
 CURRENT = "CURRENT"
@@ -47,7 +53,7 @@ PAIRS_FILE = "pairs.npy"
 class IndexMeta:
     model: str
     revision: str
-    kind: str  # "exact-fp16" | "ivf-fp16"
+    kind: str  # "exact-fp16" | "ivf-fp16" | "ivf-pq"
     params: dict
     count: int
     dim: int
@@ -63,9 +69,21 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
     return v / np.where(norms > 0, norms, 1.0)
 
 
-def choose_kind(count: int, exact_max: int = EXACT_MAX) -> tuple[str, dict]:
+def pq_bytes(dim: int) -> int:
+    """Bytes of product-quantised code per vector: the largest divisor of `dim` up to PQ_BYTES (FAISS's
+    quantiser splits the vector into that many equal sub-vectors)."""
+    return max(m for m in range(1, min(PQ_BYTES, dim) + 1) if dim % m == 0)
+
+
+def choose_kind(
+    count: int, exact_max: int = EXACT_MAX, compressed_min: int = COMPRESSED_MIN, dim: int = 1728
+) -> tuple[str, dict]:
     if count <= exact_max:
         return "exact-fp16", {"shards": 2 if count >= SHARD_MIN else 1}
+    if count > compressed_min:
+        # 4 sqrt(n) lists: each vector's list costs a scan of all centroids when adding (at 10M, 12,649 lists).
+        nlist = int(min(65536, max(64, 4 * np.sqrt(count))))
+        return "ivf-pq", {"nlist": nlist, "nprobe": max(32, nlist // 128), "m": pq_bytes(dim), "rerank": RERANK}
     # About 128 vectors a list (at least 4 sqrt(n)), 1/128 of the lists probed: at 1M clustered synthetic
     # vectors recall@10 0.977 (4 sqrt(n) lists probed 1/16: 0.963, twice the time). An HNSW graph over the
     # centroids lost recall (0.69) and doubled the build. Measured by benchmarks/bench_search.py --nprobes.
@@ -83,9 +101,12 @@ def _new_faiss(kind: str, params: dict, dim: int) -> faiss.Index:
     fp16 = faiss.ScalarQuantizer.QT_fp16
     if kind == "exact-fp16":
         return faiss.IndexIDMap2(faiss.IndexScalarQuantizer(dim, fp16, faiss.METRIC_INNER_PRODUCT))
-    if kind == "ivf-fp16":
+    if kind in ("ivf-fp16", "ivf-pq"):
         quantiser = faiss.IndexFlatIP(dim)
-        index = faiss.IndexIVFScalarQuantizer(quantiser, dim, params["nlist"], fp16, faiss.METRIC_INNER_PRODUCT)
+        if kind == "ivf-fp16":
+            index = faiss.IndexIVFScalarQuantizer(quantiser, dim, params["nlist"], fp16, faiss.METRIC_INNER_PRODUCT)
+        else:  # inner product: no precomputed tables (L2's would take nlist x m x 1 KB of memory)
+            index = faiss.IndexIVFPQ(quantiser, dim, params["nlist"], params["m"], 8, faiss.METRIC_INNER_PRODUCT)
         index.own_fields = True
         quantiser.this.disown()
         return index
@@ -113,16 +134,17 @@ def write_index(
     meta: dict,
     exact_max: int = EXACT_MAX,
     train_sample: int = 200_000,
+    compressed_min: int = COMPRESSED_MIN,
 ) -> IndexMeta:
     """Build an index from (ids, vectors) chunks sorted by id, write it, switch CURRENT to it.
 
     Vectors stream into a memory-mapped float32 file, so building never holds more than
-    one chunk plus the FAISS codes in memory.
+    one chunk (the training sample is one) plus the FAISS codes in memory.
     """
     if count == 0:
         raise EmptyIndexError("no vectors to index")
     started = time.perf_counter()
-    kind, params = choose_kind(count, exact_max)
+    kind, params = choose_kind(count, exact_max, compressed_min, dim)
     with new_build(model_dir) as tmp:
         vectors = np.lib.format.open_memmap(tmp / "vectors.npy", mode="w+", dtype=np.float32, shape=(count, dim))
         ids = np.lib.format.open_memmap(tmp / "ids.npy", mode="w+", dtype=np.int64, shape=(count,))
@@ -141,10 +163,14 @@ def write_index(
         for file, lo, hi in zip(files, bounds[:-1], bounds[1:], strict=True):
             index = _new_faiss(kind, params, dim)
             add: Callable[[np.ndarray, np.ndarray], None] = index.add_with_ids
-            if kind == "ivf-fp16":
+            if kind in ("ivf-fp16", "ivf-pq"):
                 ivf = faiss.extract_index_ivf(index)
                 ivf.cp.niter = KMEANS_ITERATIONS
-                step = max(1, count // train_sample)
+                sample = train_sample
+                if kind == "ivf-pq":  # 40 points a list (FAISS asks 39), 64 a code word: a third of the time
+                    sample = min(train_sample, 40 * params["nlist"])
+                    faiss.downcast_index(ivf).pq.cp.max_points_per_centroid = 64
+                step = max(1, count // sample)
                 train_ivf(ivf, np.ascontiguousarray(vectors[::step]))  # on a GPU when faiss has one
                 ivf.nprobe = params["nprobe"]
                 add = gpu_list_adder(ivf) or add
@@ -283,9 +309,9 @@ class VectorIndex:
         try:
             self.meta = IndexMeta(**json.loads((directory / "meta.json").read_text()))
             # Exact indexes map their codes straight from the file (no copy): a cold start reads nothing.
-            flags = faiss.IO_FLAG_READ_ONLY | (
-                faiss.IO_FLAG_MMAP_IFC if self.meta.kind == "exact-fp16" else faiss.IO_FLAG_MMAP
-            )
+            # Compressed ones are read whole: they are small, and their lists are read in random order.
+            mapped = {"exact-fp16": faiss.IO_FLAG_MMAP_IFC, "ivf-fp16": faiss.IO_FLAG_MMAP, "ivf-pq": 0}
+            flags = faiss.IO_FLAG_READ_ONLY | mapped.get(self.meta.kind, faiss.IO_FLAG_MMAP)
             files = index_files(self.meta.kind, self.meta.params)
             self.shards = [faiss.read_index(str(directory / f), flags) for f in files]
             self.vectors = np.load(directory / "vectors.npy", mmap_mode="r")
@@ -304,9 +330,14 @@ class VectorIndex:
                 f"index {directory} is inconsistent (sizes differ); rebuild it with `indexer build`"
             )
         self._halves: tuple[faiss.IndexFlatIP, faiss.IndexFlatIP] | None = None  # IVF centroids, for 2 threads
-        if self.meta.kind == "ivf-fp16":
+        if self.approximate:
             faiss.extract_index_ivf(self.shards[0]).nprobe = self.meta.params["nprobe"]
         self.gpu: GpuScan | None = open_gpu_scan(self.vectors, self.ids) if gpu else None
+
+    @property
+    def approximate(self) -> bool:
+        """An IVF build (float16 or compressed codes): candidates from the probed lists only."""
+        return self.meta.kind in ("ivf-fp16", "ivf-pq")
 
     @cached_property
     def hubs(self) -> HubStats | None:
@@ -353,8 +384,8 @@ class VectorIndex:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (track ids, cosine scores) for one normalised query vector, best first."""
         q = normalise(query.reshape(1, -1))
-        # Over-fetch on fp16 scores, then re-score in float32: returned scores are exact cosines.
-        fetch = min(self.meta.count, max(4 * k, k + 64))
+        # Over-fetch on approximate scores, then re-score in float32: returned scores are exact cosines.
+        fetch = min(self.meta.count, max(4 * k, k + 64, self.meta.params.get("rerank", 0)))
         # The GPU scan filters exclusions itself; style filters (include) keep FAISS's selectors on the CPU.
         labels = self.gpu.candidates(q, fetch, exclude) if self.gpu is not None and include is None else None
         if labels is None:
@@ -364,7 +395,9 @@ class VectorIndex:
         if candidates.size == 0:
             return np.empty(0, np.int64), np.empty(0, np.float32)
         rows = self.rows(candidates)
-        scores = self.vectors[rows] @ q[0]
+        order = np.argsort(rows)  # read the file forward: a compressed build's vectors are mostly on disk
+        scores = np.empty(len(rows), np.float32)
+        scores[order] = self.vectors[rows[order]] @ q[0]
         order = np.argsort(-scores, kind="stable")[:k]
         return candidates[order].astype(np.int64), scores[order].astype(np.float32)
 
@@ -376,7 +409,7 @@ class VectorIndex:
             params = self._search_params(selector)
             return shard.search(q, fetch, params=params)[1][0] if params is not None else shard.search(q, fetch)[1][0]
 
-        if self.meta.kind == "ivf-fp16":
+        if self.approximate:
             return self._ivf_candidates(q, fetch, selector)
         if len(self.shards) == 1:
             return one(self.shards[0])
@@ -427,6 +460,6 @@ class VectorIndex:
     def _search_params(self, selector: faiss.IDSelector | None) -> faiss.SearchParameters | None:
         if selector is None:
             return None
-        if self.meta.kind == "ivf-fp16":
+        if self.approximate:
             return faiss.SearchParametersIVF(sel=selector, nprobe=self.meta.params["nprobe"])
         return faiss.SearchParameters(sel=selector)
