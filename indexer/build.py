@@ -25,7 +25,7 @@ from indexer import models
 from indexer.audio import DecodeError, decode, second_levels, slice_loudness
 from indexer.errors import EmbeddingInputError, IndexerError, UsageError
 from indexer.models import check_options
-from indexer.models.base import Embedder, check_waveform
+from indexer.models.base import Embedder, TrackEmbedding, check_waveform
 from indexer.plan import plan_folder
 from indexer.scan import scan
 from indexer.tags import Tags, read_tags
@@ -54,6 +54,8 @@ class BuildOptions:
     timeout: float = DEFAULT_TIMEOUT
     rebuild: bool = False
     progress: bool = True
+    engine: str = "local"  # "ray": decode and embed on a Ray cluster (indexer/ray_build.py)
+    ray_address: str | None = None  # None: a local Ray started for the build
 
 
 @dataclass
@@ -260,33 +262,36 @@ class Builder:
         embedder = self.embedder()
         tags: dict[int, Tags] = {}
         levels: dict[int, np.ndarray] = {}
-        model = self.options.model
         progress = Progress(len(tracks), enabled=self.options.progress)
         pool = ProcessPool(max_workers=self.options.workers)
         try:
-            for n, (track_id, result) in enumerate(embedder.embed_stream(self._decoded(pool, tracks, tags, levels))):
+            for track_id, result in embedder.embed_stream(self._decoded(pool, tracks, tags, levels)):
                 track_tags = tags.pop(track_id)
-                loudness = slice_loudness(levels.pop(track_id), result.starts)
-                saved = self.store.save_embedding(
-                    track_id,
-                    model,
-                    embedder.revision,
-                    track_tags.as_dict(),
-                    result.vector,
-                    result.timeline,
-                    result.starts,
-                    result.styles,
-                    loudness,
-                )
-                if n % COMPACT_EVERY == COMPACT_EVERY - 1 and self.store.codec(model) is None:
-                    self.store.compact_timelines(model)  # a first build learns the basis early on
-                self.report.indexed += int(saved)
-                self.report.audio_seconds += track_tags.duration or 0.0
+                self._save(track_id, track_tags, result, slice_loudness(levels.pop(track_id), result.starts))
                 progress.advance(track_tags.duration or 0.0)
         finally:
             pool.stop()
             pool.join()
             progress.close()
+
+    def _save(self, track_id: int, tags: Tags, result: TrackEmbedding, loudness: np.ndarray) -> None:
+        """Commit one track's tags, vector, timeline and loudness (one transaction)."""
+        model = self.options.model
+        saved = self.store.save_embedding(
+            track_id,
+            model,
+            self.embedder().revision,
+            tags.as_dict(),
+            result.vector,
+            result.timeline,
+            result.starts,
+            result.styles,
+            loudness,
+        )
+        self.report.indexed += int(saved)
+        self.report.audio_seconds += tags.duration or 0.0
+        if self.report.indexed % COMPACT_EVERY == 0 and self.store.codec(model) is None:
+            self.store.compact_timelines(model)  # a first build learns the basis early on
 
     def _fail(self, track_id: int, path: Path, reason: str) -> None:
         log.warning("failed: %s: %s", path, reason)
@@ -334,12 +339,22 @@ def build_catalog(
     new = _missing_paths(target)
     store = Store(target)
     try:
-        return Builder(store, folders, options, embedder).run()
+        return _builder(store, folders, options, embedder).run()
     except BaseException:
         if new and not store.folders():  # failed before writing anything: leave no new files behind
             store.sessions.kw["bind"].dispose()
             _remove(new)
         raise
+
+
+def _builder(store: Store, folders: list[Path], options: BuildOptions, embedder: Embedder | None) -> Builder:
+    if options.engine == "ray":
+        from indexer.ray_build import RayBuilder  # Ray itself is imported only once there is work for it
+
+        return RayBuilder(store, folders, options, embedder, address=options.ray_address)
+    if options.engine != "local":
+        raise UsageError(f"unknown engine {options.engine!r}; use local or ray")
+    return Builder(store, folders, options, embedder)
 
 
 def _missing_paths(data_dir: Path) -> list[Path]:

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from indexer.errors import IndexerError
+from indexer.errors import IndexerError, UsageError
 from indexer.models.registry import DEFAULT_MODEL, MODELS, all_options
 from storage import __version__
 from storage.console import closed_pipe
@@ -89,6 +89,19 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--batch-size", type=int, help="slices per model batch (default per model: docs/models.md)")
     build.add_argument("--workers", type=int, help="decoder processes (default: cores - 1, at most 4)")
     build.add_argument("--timeout", type=float, default=300.0, help="seconds to decode one file (default 300)")
+    build.add_argument(
+        "--engine",
+        default="local",
+        choices=["local", "ray"],
+        help="local (default): this process and its decoder workers; ray: decode and embed on a Ray cluster "
+        "(pip install -e '.[ray]'), the database still written by this process",
+    )
+    build.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="Ray cluster (host:port, or auto for the one this machine joined with `ray start`; "
+        "default: start a local one for this build)",
+    )
     build.add_argument("--rebuild", action="store_true", help="re-embed everything with this model (other weights)")
     build.add_argument("--quiet", "-q", action="store_true", help="no progress bar, only errors and the summary")
     status = sub.add_parser(
@@ -175,7 +188,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         rebuild=args.rebuild,
         progress=not args.quiet,
+        engine=args.engine,
+        ray_address=args.ray_address,
     )
+    if args.ray_address and args.engine != "ray":
+        raise UsageError("--ray-address needs --engine ray")
     if args.workers:
         options.workers = args.workers
     report = build_catalog(args.catalog, Path(args.data_dir) if args.data_dir else None, options)

@@ -1,0 +1,185 @@
+"""`indexer build --engine ray`: the same build, its decode and embed steps as a Ray Data pipeline.
+
+Planning, the writer lock, every database write and the index stay in the driver, through the same
+store API as the in-process build; Ray runs the two steps in between:
+
+    tracks -> decode (CPU tasks; each file in a child process, with the same timeout and crash handling)
+           -> embed (an actor pool: the model loaded once per GPU, or once per node without GPUs)
+           -> driver: one transaction per track, as in-process; progress and failures as in-process
+
+A crash of a worker is retried by Ray; a crash of the driver loses only tracks not yet committed,
+which the next build (either engine) finds pending and finishes. Ray is imported only here.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from indexer.audio import second_levels, slice_loudness
+from indexer.build import Builder, _failure_reason, load_track
+from indexer.errors import IndexerError, UsageError
+
+log = logging.getLogger(__name__)
+
+TRACKS_PER_BLOCK = 4  # tracks per decode task and per embedding call: small, so a retry redoes little
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What an actor needs to load the driver's model (plain values: shipped to other machines)."""
+
+    model: str
+    weights: str | None
+    device: str
+    precision: str
+    batch_size: int | None
+    options: dict[str, str]
+    revision: str
+
+
+def ray_module() -> Any:
+    try:
+        import ray
+    except ImportError as exc:
+        raise UsageError("--engine ray needs Ray: pip install -e '.[ray]'") from exc
+    return ray
+
+
+def _decode_rows(batch: dict[str, np.ndarray], sample_rate: int, timeout: float) -> dict[str, list]:
+    """Decode task: each file in a child process (a decoder that hangs or crashes takes only that child)."""
+    from pebble import concurrent
+
+    run = concurrent.process(timeout=timeout)(load_track)
+    out: dict[str, list] = {"id": [], "payload": []}
+    for track_id, path in zip(batch["id"], batch["path"], strict=True):
+        try:
+            wave, tags = run(str(path), sample_rate).result()
+            tags = replace(tags, duration=wave.size / sample_rate)
+            item: tuple = (None, wave, tags, second_levels(wave, sample_rate))
+        except Exception as exc:  # noqa: BLE001 - any decoder failure is this file's failure
+            item = (_failure_reason(exc, timeout), None, None, None)
+        out["id"].append(int(track_id))
+        out["payload"].append(pickle.dumps(item, protocol=5))
+    return out
+
+
+class EmbedActor:
+    """Holds the model once; embeds decoded tracks a block at a time."""
+
+    def __init__(self, spec: ModelSpec, threads: int) -> None:
+        import torch
+
+        from indexer import models
+
+        torch.set_num_threads(threads)  # Ray sets one thread per CPU it reserved; decoding shares the node
+        self.embedder = models.load_embedder(
+            spec.model, spec.weights, spec.device, spec.precision, spec.batch_size, **spec.options
+        )
+        if self.embedder.revision != spec.revision:
+            raise IndexerError(f"a Ray worker loaded weights {self.embedder.revision}, the driver {spec.revision}")
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
+        items = {int(i): pickle.loads(p) for i, p in zip(batch["id"], batch["payload"], strict=True)}
+        results = {}
+        decoded = ((i, wave) for i, (error, wave, _, _) in items.items() if error is None)
+        try:
+            for track_id, result in self.embedder.embed_stream(decoded):
+                results[track_id] = result
+        except Exception as exc:  # noqa: BLE001 - a bad input fails its block's tracks, one at a time below
+            log.warning("embedding a block failed (%s); retrying its tracks one by one", exc)
+            results = self._one_by_one(items)
+        out: dict[str, list] = {"id": [], "payload": []}
+        for track_id, (error, _, tags, levels) in items.items():
+            result = results.get(track_id)
+            if isinstance(result, str):
+                error, result = result, None
+            loudness = slice_loudness(levels, result.starts) if result is not None else None
+            out["id"].append(track_id)
+            out["payload"].append(pickle.dumps((error, tags, result, loudness), protocol=5))
+        return out
+
+    def _one_by_one(self, items: dict[int, tuple]) -> dict[int, Any]:
+        results: dict[int, Any] = {}
+        for track_id, (error, wave, _, _) in items.items():
+            if error is not None:
+                continue
+            try:
+                results[track_id] = next(iter(self.embedder.embed_stream([(track_id, wave)])))[1]
+            except Exception as exc:  # noqa: BLE001
+                results[track_id] = f"{type(exc).__name__}: {exc}"
+        return results
+
+
+class RayBuilder(Builder):
+    """A Builder whose decode and embed steps run on a Ray cluster (`address`: None starts a local one)."""
+
+    def __init__(self, *args: Any, address: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.address = address
+
+    def _embed(self, tracks: list[tuple[int, Path]]) -> None:
+        from indexer.progress import Progress
+
+        ray = ray_module()
+        started_here = not ray.is_initialized()
+        if started_here:
+            ray.init(
+                address=self.address or "local",  # "auto": the cluster this machine joined with `ray start`
+                log_to_driver=False,
+                logging_level=logging.WARNING,
+                include_dashboard=False,
+                configure_logging=False,
+            )
+        progress = Progress(len(tracks), enabled=self.options.progress)
+        try:
+            for track_id, payload in self._pipeline(ray, tracks):
+                error, tags, result, loudness = pickle.loads(payload)
+                if error is not None:
+                    self._fail(track_id, dict(tracks)[track_id], error)
+                    continue
+                self._save(track_id, tags, result, loudness)
+                progress.advance(tags.duration or 0.0)
+        finally:
+            progress.close()
+            if started_here:
+                ray.shutdown()
+
+    def _pipeline(self, ray: Any, tracks: list[tuple[int, Path]]) -> Iterator[tuple[int, bytes]]:
+        import ray.data
+
+        context = ray.data.DataContext.get_current()
+        context.enable_progress_bars = False
+        context.print_on_execution_start = False
+        embedder = self.embedder()
+        weights, options = self._settings()
+        o = self.options
+        spec = ModelSpec(o.model, weights, o.device, o.precision, o.batch_size, options, embedder.revision)
+        gpus = int(ray.cluster_resources().get("GPU", 0))
+        nodes = max(1, len([n for n in ray.nodes() if n["Alive"]]))
+        actors = gpus or nodes
+        threads = max(1, int(ray.cluster_resources().get("CPU", 1)) // nodes)
+        items = [{"id": track_id, "path": str(path)} for track_id, path in tracks]
+        ds = ray.data.from_items(items, override_num_blocks=max(1, len(items) // TRACKS_PER_BLOCK))
+        ds = ds.map_batches(
+            _decode_rows,
+            fn_kwargs={"sample_rate": embedder.sample_rate, "timeout": o.timeout},
+            batch_size=TRACKS_PER_BLOCK,
+            num_cpus=1,
+        )
+        ds = ds.map_batches(
+            EmbedActor,
+            fn_constructor_kwargs={"spec": spec, "threads": threads},
+            batch_size=TRACKS_PER_BLOCK,
+            concurrency=actors,
+            num_gpus=1 if gpus else 0,
+            num_cpus=0 if gpus else 1,
+        )
+        for row in ds.iter_rows():
+            yield int(row["id"]), row["payload"]

@@ -1,0 +1,82 @@
+"""A Ray cluster on loopback for tests: a head and a second node, started with `ray start` and stopped
+by the process group this module started (never `ray stop`, which ends every Ray process by name)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+RAY = str(Path(sys.executable).with_name("ray"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(args: list[str]) -> subprocess.Popen:
+    # Its own session: every process `ray start` launches (GCS, raylet, workers) shares its group id.
+    return subprocess.Popen(
+        [RAY, "start", "--block", "--node-ip-address", "127.0.0.1", "--disable-usage-stats", *args],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+
+
+def alive_nodes(address: str) -> int:
+    import ray
+
+    ray.init(address=address, log_to_driver=False, configure_logging=False)
+    try:
+        return len([n for n in ray.nodes() if n["Alive"]])
+    finally:
+        ray.shutdown()
+
+
+@contextmanager
+def two_node_cluster(cpus_per_node: int = 1) -> Iterator[str]:
+    """The address of a running head + worker node on 127.0.0.1; both stopped on exit."""
+    port = free_port()
+    address = f"127.0.0.1:{port}"
+    started = [
+        _start(["--head", "--port", str(port), "--num-cpus", str(cpus_per_node), "--include-dashboard", "false"])
+    ]
+    try:
+        time.sleep(3)
+        started.append(_start(["--address", address, "--num-cpus", str(cpus_per_node)]))
+        deadline = time.monotonic() + 90
+        while alive_nodes(address) < 2:
+            if time.monotonic() > deadline or any(p.poll() is not None for p in started):
+                raise RuntimeError("the test's Ray cluster did not come up")
+            time.sleep(1)
+        yield address
+    finally:
+        for proc in reversed(started):
+            _stop(proc)
+        current = Path("/tmp/ray/ray_current_cluster")  # what `ray stop` would remove: ours, now dead
+        if current.exists() and current.read_text().strip().endswith(f":{port}"):
+            current.unlink()
