@@ -29,6 +29,7 @@ from indexer.errors import IndexerError, UsageError
 log = logging.getLogger(__name__)
 
 TRACKS_PER_BLOCK = 4  # tracks per decode task and per embedding call: small, so a retry redoes little
+DECODE_MEMORY = 512 * 2**20  # reserved per decode task: a 60-minute track decodes to 230 MB, plus the decoder
 
 
 @dataclass(frozen=True)
@@ -166,12 +167,13 @@ class RayBuilder(Builder):
         actors = gpus or nodes
         threads = max(1, int(ray.cluster_resources().get("CPU", 1)) // nodes)
         items = [{"id": track_id, "path": str(path)} for track_id, path in tracks]
-        ds = ray.data.from_items(items, override_num_blocks=max(1, len(items) // TRACKS_PER_BLOCK))
+        ds = ray.data.from_items(items, override_num_blocks=len(items))  # a block a track: results stream
         ds = ds.map_batches(
             _decode_rows,
             fn_kwargs={"sample_rate": embedder.sample_rate, "timeout": o.timeout},
             batch_size=TRACKS_PER_BLOCK,
             num_cpus=1,
+            memory=DECODE_MEMORY,  # also keeps decoding its own step: Ray fuses steps asking the same resources
         )
         ds = ds.map_batches(
             EmbedActor,
