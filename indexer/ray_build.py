@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -155,6 +156,9 @@ class RayBuilder(Builder):
     def _pipeline(self, ray: Any, tracks: list[tuple[int, Path]]) -> Iterator[tuple[int, bytes]]:
         import ray.data
 
+        if not log.isEnabledFor(logging.DEBUG):  # Ray Data's own chatter, as the decoders' (indexer/quiet.py)
+            logging.getLogger("ray.data").setLevel(logging.WARNING)
+            warnings.filterwarnings("ignore", message="The minimum number of concurrent actors")
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False
         context.print_on_execution_start = False
@@ -165,7 +169,10 @@ class RayBuilder(Builder):
         gpus = int(ray.cluster_resources().get("GPU", 0))
         nodes = max(1, len([n for n in ray.nodes() if n["Alive"]]))
         actors = gpus or nodes
-        threads = max(1, int(ray.cluster_resources().get("CPU", 1)) // nodes)
+        node_cpus = max(1, int(ray.cluster_resources().get("CPU", 1)) // nodes)
+        # Without GPUs an actor reserves half its node's CPUs (none on a 1-CPU node), so decode tasks always
+        # find one; its torch uses them all, sharing them with decoding as the in-process build does.
+        actor_cpus = 0 if gpus else node_cpus // 2
         items = [{"id": track_id, "path": str(path)} for track_id, path in tracks]
         ds = ray.data.from_items(items, override_num_blocks=len(items))  # a block a track: results stream
         ds = ds.map_batches(
@@ -177,11 +184,11 @@ class RayBuilder(Builder):
         )
         ds = ds.map_batches(
             EmbedActor,
-            fn_constructor_kwargs={"spec": spec, "threads": threads},
+            fn_constructor_kwargs={"spec": spec, "threads": node_cpus},
             batch_size=TRACKS_PER_BLOCK,
             concurrency=actors,
             num_gpus=1 if gpus else 0,
-            num_cpus=0 if gpus else 1,
+            num_cpus=actor_cpus,
         )
         for row in ds.iter_rows():
             yield int(row["id"]), row["payload"]

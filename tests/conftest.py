@@ -68,3 +68,35 @@ def backend(request, monkeypatch) -> str:
     else:
         monkeypatch.delenv("SOUNDALIKE_DB_URL", raising=False)
     return request.param
+
+
+CLI_PG_URL = os.environ.get("SOUNDALIKE_TEST_PG_CLI_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def cli_database(request, monkeypatch):
+    """The CLI suite's database: SQLite in the data directory, then PostgreSQL (a database of its own per
+    test, named by $SOUNDALIKE_DB_URL as a user sets it; subprocesses inherit it)."""
+    if request.param == "sqlite":
+        monkeypatch.delenv("SOUNDALIKE_DB_URL", raising=False)
+        yield "sqlite"
+        return
+    if not pg_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL not reachable at {PG_URL}")
+        pytest.skip("PostgreSQL not reachable")
+    import uuid
+
+    from sqlalchemy import create_engine
+
+    name = f"soundalike_cli_{uuid.uuid4().hex[:12]}"
+    server = create_engine(CLI_PG_URL, isolation_level="AUTOCOMMIT")  # CREATE DATABASE runs outside transactions
+    with server.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    monkeypatch.setenv("SOUNDALIKE_DB_URL", CLI_PG_URL.rsplit("/", 1)[0] + f"/{name}")
+    try:
+        yield "postgresql"
+    finally:
+        with server.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
+        server.dispose()

@@ -4,6 +4,7 @@ by the process group this module started (never `ray stop`, which ends every Ray
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -47,19 +48,44 @@ def _stop(proc: subprocess.Popen) -> None:
     os.killpg(proc.pid, signal.SIGKILL)
 
 
-def alive_nodes(address: str) -> int:
-    import ray
+COUNT_NODES = """
+import sys, ray
+ray.init(address=sys.argv[1], log_to_driver=False, configure_logging=False)
+print(len([n for n in ray.nodes() if n["Alive"]]))
+"""
 
-    ray.init(address=address, log_to_driver=False, configure_logging=False)
+
+def alive_nodes(address: str) -> int:
+    """Counted by a client process of its own: Ray fixes a process's auth mode at its first connection."""
+    out = subprocess.run([sys.executable, "-c", COUNT_NODES, address], capture_output=True, text=True, timeout=60)
+    return int(out.stdout.strip() or 0)
+
+
+@contextmanager
+def _auth_token() -> Iterator[None]:
+    """Ray's token authentication with a token of this cluster's own, for its nodes and every client
+    (subprocesses inherit it), as a real cluster propagates its token."""
+    saved = {k: os.environ.get(k) for k in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN")}
+    os.environ.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_hex(32))
     try:
-        return len([n for n in ray.nodes() if n["Alive"]])
+        yield
     finally:
-        ray.shutdown()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @contextmanager
 def two_node_cluster(cpus_per_node: int = 1) -> Iterator[str]:
     """The address of a running head + worker node on 127.0.0.1; both stopped on exit."""
+    with _auth_token(), _nodes(cpus_per_node) as address:
+        yield address
+
+
+@contextmanager
+def _nodes(cpus_per_node: int) -> Iterator[str]:
     port = free_port()
     address = f"127.0.0.1:{port}"
     started = [

@@ -17,8 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def data_dir(tmp_path, monkeypatch) -> Path:
-    monkeypatch.delenv("SOUNDALIKE_DB_URL", raising=False)
+def data_dir(tmp_path, monkeypatch, cli_database) -> Path:
     fill_store(tmp_path / "data", clustered_vectors(30, 16, seed=2))
     monkeypatch.setenv("SOUNDALIKE_DATA", str(tmp_path / "data"))
     return tmp_path / "data"

@@ -22,6 +22,7 @@ from tests.audio_files import ALL_FORMATS, tag, write_audio
 from tests.fake_embedder import FakeEmbedder
 
 OPTIONS = BuildOptions(workers=2, progress=False, timeout=60)
+pytestmark = pytest.mark.usefixtures("cli_database")  # SQLite, then PostgreSQL
 
 
 def make_catalog(root: Path, n: int = 4, seconds: float = 5.0) -> Path:

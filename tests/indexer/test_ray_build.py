@@ -43,15 +43,18 @@ def options(checkpoint: Path, **kw) -> BuildOptions:
 
 
 @pytest.fixture(scope="module")
-def reference(catalog, mule_checkpoint, tmp_path_factory) -> tuple[Path, dict]:
+def reference(catalog, mule_checkpoint, tmp_path_factory) -> tuple[dict, dict]:
+    """The in-process build on SQLite: what it stored, and its failures."""
     data = tmp_path_factory.mktemp("in-process") / "data"
-    report = build_catalog(catalog, data, options(mule_checkpoint))
-    assert report.indexed == N_TRACKS and {path for path, _ in report.failed} == HOSTILE
-    return data, dict(report.failed)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("SOUNDALIKE_DB_URL", raising=False)
+        report = build_catalog(catalog, data, options(mule_checkpoint))
+        assert report.indexed == N_TRACKS and {path for path, _ in report.failed} == HOSTILE
+        return stored(data), dict(report.failed)
 
 
-def assert_same_build(data: Path, reference_data: Path) -> None:
-    got, expected = stored(data), stored(reference_data)
+def assert_same_build(data: Path, expected: dict) -> None:
+    got = stored(data)
     assert sorted(got) == sorted(expected)
     for path, (_, state, vector) in expected.items():
         assert got[path][1] == state, path
@@ -60,9 +63,10 @@ def assert_same_build(data: Path, reference_data: Path) -> None:
     assert index_ids(data) == sorted(i for i, state, _ in got.values() if state == "indexed")
 
 
-def test_local_ray_equals_the_in_process_build(catalog, mule_checkpoint, reference, tmp_path):
+def test_local_ray_equals_the_in_process_build(catalog, mule_checkpoint, reference, tmp_path, monkeypatch):
     import ray
 
+    monkeypatch.delenv("SOUNDALIKE_DB_URL", raising=False)
     ray.init(address="local", num_cpus=2, log_to_driver=False, include_dashboard=False, configure_logging=False)
     try:
         report = build_catalog(catalog, tmp_path / "data", options(mule_checkpoint, engine="ray"))
@@ -110,7 +114,11 @@ def embedding_workers() -> list[int]:
     return pids
 
 
-def test_two_node_cluster_survives_a_killed_worker(catalog, mule_checkpoint, reference, cluster, tmp_path):
+# On the cluster, the metadata lives in PostgreSQL, as a catalog that outgrows one machine keeps it.
+@pytest.mark.parametrize("cli_database", ["postgresql"], indirect=True)
+def test_two_node_cluster_survives_a_killed_worker(
+    catalog, mule_checkpoint, reference, cluster, cli_database, tmp_path
+):
     data = tmp_path / "data"
     proc = start_cli_build(catalog, data, mule_checkpoint, cluster)
     wait_for(data, proc, 1)
@@ -125,7 +133,10 @@ def test_two_node_cluster_survives_a_killed_worker(catalog, mule_checkpoint, ref
     assert_same_build(data, reference[0])
 
 
-def test_a_killed_driver_resumes_to_the_same_result(catalog, mule_checkpoint, reference, cluster, tmp_path):
+@pytest.mark.parametrize("cli_database", ["postgresql"], indirect=True)
+def test_a_killed_driver_resumes_to_the_same_result(
+    catalog, mule_checkpoint, reference, cluster, cli_database, tmp_path
+):
     data = tmp_path / "data"
     proc = start_cli_build(catalog, data, mule_checkpoint, cluster)
     wait_for(data, proc, 2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import subprocess
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 
 from indexer.build import BuildOptions, build_catalog
+from storage.paths import database_url
 from tests.audio_files import write_audio
 from tests.fake_embedder import FakeEmbedder
 from tests.indexer.test_build import index_ids, stored
@@ -27,6 +29,7 @@ from indexer.cli import main
 sys.exit(main(["build", sys.argv[1], "--data-dir", sys.argv[2], "--quiet", "--workers", "1"]))
 """
 N_TRACKS = 12
+pytestmark = pytest.mark.usefixtures("cli_database")  # SQLite, then PostgreSQL
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +51,17 @@ def start_build(catalog: Path, data: Path, delay: float = 0.4) -> subprocess.Pop
 
 
 def indexed_count(data: Path) -> int:
+    """Vectors committed so far, read from the database the build writes (SQLite file or $SOUNDALIKE_DB_URL)."""
+    from sqlalchemy import create_engine, exc
+
+    engine = create_engine(database_url(data))
     try:
-        with sqlite3.connect(data / "soundalike.db", timeout=5) as db:
-            return db.execute("select count(*) from embeddings where model = 'mule'").fetchone()[0]
-    except sqlite3.OperationalError:
+        with engine.connect() as conn:
+            return conn.exec_driver_sql("select count(*) from embeddings where model = 'mule'").scalar_one()
+    except (exc.OperationalError, exc.ProgrammingError):  # not created yet
         return 0
+    finally:
+        engine.dispose()
 
 
 def wait_for_indexed(data: Path, proc: subprocess.Popen, at_least: int, limit: float = 60.0) -> int:
@@ -72,8 +81,9 @@ def test_sigkill_then_rerun_equals_a_clean_build(catalog, tmp_path):
     wait_for_indexed(data, proc, 3)
     proc.kill()
     proc.wait()
-    with sqlite3.connect(data / "soundalike.db") as db:
-        assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
+    if not os.environ.get("SOUNDALIKE_DB_URL"):
+        with sqlite3.connect(data / "soundalike.db") as db:
+            assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
     survived = {p for p, (_, state, _) in stored(data).items() if state == "indexed"}
     assert 3 <= len(survived) < N_TRACKS
 

@@ -18,8 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture()
-def data_dir(tmp_path, monkeypatch) -> Path:
-    monkeypatch.delenv("SOUNDALIKE_DB_URL", raising=False)
+def data_dir(tmp_path, monkeypatch, cli_database) -> Path:
     fill_store(tmp_path / "data", clustered_vectors(40, 24, seed=7))
     monkeypatch.setenv("SOUNDALIKE_DATA", str(tmp_path / "data"))
     return tmp_path / "data"
