@@ -288,10 +288,14 @@ class Builder:
             result.styles,
             loudness,
         )
+        self._saved(tags, saved)
+
+    def _saved(self, tags: Tags, saved: bool) -> None:
+        """Count a committed track; a first build learns the timeline basis early on."""
         self.report.indexed += int(saved)
         self.report.audio_seconds += tags.duration or 0.0
-        if self.report.indexed % COMPACT_EVERY == 0 and self.store.codec(model) is None:
-            self.store.compact_timelines(model)  # a first build learns the basis early on
+        if self.report.indexed % COMPACT_EVERY == 0 and self.store.codec(self.options.model) is None:
+            self.store.compact_timelines(self.options.model)
 
     def _fail(self, track_id: int, path: Path, reason: str) -> None:
         log.warning("failed: %s: %s", path, reason)

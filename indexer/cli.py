@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="local",
         choices=["local", "ray"],
         help="local (default): this process and its decoder workers; ray: decode and embed on a Ray cluster "
-        "(pip install -e '.[ray]'), the database still written by this process",
+        "(pip install -e '.[ray]'); on PostgreSQL its workers commit their tracks, on SQLite this process",
     )
     build.add_argument(
         "--ray-address",

@@ -1,11 +1,12 @@
 """`indexer build --engine ray`: the same build, its decode and embed steps as a Ray Data pipeline.
 
-Planning, the writer lock, every database write and the index stay in the driver, through the same
-store API as the in-process build; Ray runs the two steps in between:
+Planning, the writer lock, failures and the index stay in the driver, and every write goes through the
+same store API as the in-process build; Ray runs the steps in between:
 
     tracks -> decode (CPU tasks; each file in a child process, with the same timeout and crash handling)
            -> embed (an actor pool: the model loaded once per GPU, or once per node without GPUs)
-           -> driver: one transaction per track, as in-process; progress and failures as in-process
+           -> commit, one transaction per track: by each actor on PostgreSQL (several writers at once),
+              by the driver on SQLite (a file on its machine, one writer); progress in the driver
 
 A crash of a worker is retried by Ray; a crash of the driver loses only tracks not yet committed,
 which the next build (either engine) finds pending and finishes. Ray is imported only here.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+import tempfile
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -26,6 +28,8 @@ import numpy as np
 from indexer.audio import second_levels, slice_loudness
 from indexer.build import Builder, _failure_reason, load_track
 from indexer.errors import IndexerError, UsageError
+from storage.paths import database_url
+from storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +48,13 @@ class ModelSpec:
     batch_size: int | None
     options: dict[str, str]
     revision: str
+
+
+def server_database(store: Store) -> str | None:
+    """The database URL when actors can write to it themselves (a server: PostgreSQL), else None (SQLite: a
+    file on the driver's machine, one writer: the driver commits every track)."""
+    url = database_url(store.data_dir)
+    return None if url.startswith("sqlite") else url
 
 
 def ray_module() -> Any:
@@ -75,10 +86,14 @@ def _decode_rows(batch: dict[str, np.ndarray], sample_rate: int, timeout: float)
 class EmbedActor:
     """Holds the model once; embeds decoded tracks a block at a time."""
 
-    def __init__(self, spec: ModelSpec, threads: int) -> None:
+    def __init__(self, spec: ModelSpec, threads: int, database: str | None = None) -> None:
         import torch
 
         from indexer import models
+
+        # A server database (PostgreSQL): this actor commits its own tracks, several writing at once.
+        self.store = Store(Path(tempfile.gettempdir()) / "soundalike-ray-writer", database) if database else None
+        self.spec = spec
 
         torch.set_num_threads(threads)  # Ray sets one thread per CPU it reserved; decoding shares the node
         self.embedder = models.load_embedder(
@@ -103,8 +118,15 @@ class EmbedActor:
             if isinstance(result, str):
                 error, result = result, None
             loudness = slice_loudness(levels, result.starts) if result is not None else None
+            written = None
+            if result is not None and self.store is not None:
+                written = self.store.save_embedding(
+                    track_id, self.spec.model, self.spec.revision, tags.as_dict(), result.vector,
+                    result.timeline, result.starts, result.styles, loudness,
+                )  # fmt: skip
+                result = loudness = None  # committed: only the outcome goes back
             out["id"].append(track_id)
-            out["payload"].append(pickle.dumps((error, tags, result, loudness), protocol=5))
+            out["payload"].append(pickle.dumps((error, tags, result, loudness, written), protocol=5))
         return out
 
     def _one_by_one(self, items: dict[int, tuple]) -> dict[int, Any]:
@@ -142,11 +164,14 @@ class RayBuilder(Builder):
         progress = Progress(len(tracks), enabled=self.options.progress)
         try:
             for track_id, payload in self._pipeline(ray, tracks):
-                error, tags, result, loudness = pickle.loads(payload)
+                error, tags, result, loudness, written = pickle.loads(payload)
                 if error is not None:
                     self._fail(track_id, dict(tracks)[track_id], error)
                     continue
-                self._save(track_id, tags, result, loudness)
+                if written is None:
+                    self._save(track_id, tags, result, loudness)
+                else:
+                    self._saved(tags, written)  # committed by the actor
                 progress.advance(tags.duration or 0.0)
         finally:
             progress.close()
@@ -184,7 +209,7 @@ class RayBuilder(Builder):
         )
         ds = ds.map_batches(
             EmbedActor,
-            fn_constructor_kwargs={"spec": spec, "threads": node_cpus},
+            fn_constructor_kwargs={"spec": spec, "threads": node_cpus, "database": server_database(self.store)},
             batch_size=TRACKS_PER_BLOCK,
             concurrency=actors,
             num_gpus=1 if gpus else 0,

@@ -64,10 +64,11 @@ class Forgotten:
 class Store:
     """A data directory opened for writing (created when missing)."""
 
-    def __init__(self, data_dir: str | Path | None = None) -> None:
+    def __init__(self, data_dir: str | Path | None = None, url: str | None = None) -> None:
+        """`url`: the database, when not the one `data_dir` names (a Ray worker writing the driver's PostgreSQL)."""
         self.data_dir = resolve_data_dir(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.sessions: sessionmaker[Session] = open_database(database_url(self.data_dir), create=True)
+        self.sessions: sessionmaker[Session] = open_database(url or database_url(self.data_dir), create=True)
         self._codecs: dict[str, TimelineCodec | None] = {}
 
     def lock(self, purpose: str = "build") -> AbstractContextManager[None]:

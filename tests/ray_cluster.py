@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 RAY = str(Path(sys.executable).with_name("ray"))
@@ -77,15 +78,33 @@ def _auth_token() -> Iterator[None]:
                 os.environ[key] = value
 
 
-@contextmanager
-def two_node_cluster(cpus_per_node: int = 1) -> Iterator[str]:
-    """The address of a running head + worker node on 127.0.0.1; both stopped on exit."""
-    with _auth_token(), _nodes(cpus_per_node) as address:
-        yield address
+@dataclass
+class Cluster:
+    address: str
+    groups: list[int]  # process groups of the nodes: every process of this cluster, and only those
+
+    def processes(self, marker: bytes) -> list[int]:
+        """Process ids of this cluster whose command line holds `marker` (an actor's class name)."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and os.getpgid(int(entry.name)) in self.groups:
+                    if marker in (entry / "cmdline").read_bytes():
+                        found.append(int(entry.name))
+            except OSError:
+                continue
+        return found
 
 
 @contextmanager
-def _nodes(cpus_per_node: int) -> Iterator[str]:
+def two_node_cluster(cpus_per_node: int = 1) -> Iterator[Cluster]:
+    """A running head + worker node on 127.0.0.1; both stopped on exit."""
+    with _auth_token(), _nodes(cpus_per_node) as cluster:
+        yield cluster
+
+
+@contextmanager
+def _nodes(cpus_per_node: int) -> Iterator[Cluster]:
     port = free_port()
     address = f"127.0.0.1:{port}"
     started = [
@@ -99,7 +118,7 @@ def _nodes(cpus_per_node: int) -> Iterator[str]:
             if time.monotonic() > deadline or any(p.poll() is not None for p in started):
                 raise RuntimeError("the test's Ray cluster did not come up")
             time.sleep(1)
-        yield address
+        yield Cluster(address, [p.pid for p in started])
     finally:
         for proc in reversed(started):
             _stop(proc)

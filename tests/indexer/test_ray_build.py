@@ -19,7 +19,7 @@ from indexer.build import BuildOptions, build_catalog  # noqa: E402
 from tests.audio_files import write_audio  # noqa: E402
 from tests.indexer.test_build import index_ids, stored  # noqa: E402
 from tests.indexer.test_resume import indexed_count  # noqa: E402
-from tests.ray_cluster import two_node_cluster  # noqa: E402
+from tests.ray_cluster import Cluster, two_node_cluster  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 N_TRACKS = 10
@@ -78,9 +78,9 @@ def test_local_ray_equals_the_in_process_build(catalog, mule_checkpoint, referen
 
 
 @pytest.fixture(scope="module")
-def cluster() -> str:
-    with two_node_cluster() as address:
-        yield address
+def cluster() -> Cluster:
+    with two_node_cluster() as running:
+        yield running
 
 
 def start_cli_build(catalog: Path, data: Path, checkpoint: Path, address: str) -> subprocess.Popen:
@@ -102,32 +102,20 @@ def wait_for(data: Path, proc: subprocess.Popen, at_least: int, limit: float = 1
         time.sleep(0.05)
 
 
-def embedding_workers() -> list[int]:
-    """Process ids of the Ray workers holding the model (their titles name the actor's class)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and b"EmbedActor" in (entry / "cmdline").read_bytes():
-                pids.append(int(entry.name))
-        except OSError:
-            continue
-    return pids
-
-
 # On the cluster, the metadata lives in PostgreSQL, as a catalog that outgrows one machine keeps it.
 @pytest.mark.parametrize("cli_database", ["postgresql"], indirect=True)
 def test_two_node_cluster_survives_a_killed_worker(
     catalog, mule_checkpoint, reference, cluster, cli_database, tmp_path
 ):
     data = tmp_path / "data"
-    proc = start_cli_build(catalog, data, mule_checkpoint, cluster)
+    proc = start_cli_build(catalog, data, mule_checkpoint, cluster.address)
     wait_for(data, proc, 1)
-    workers = embedding_workers()
+    workers = cluster.processes(b"EmbedActor")  # the workers holding the model, this cluster's only
     assert workers, "no embedding worker found"
     os.kill(workers[0], signal.SIGKILL)
     out, err = proc.communicate(timeout=300)
     if proc.returncode != 0:  # Ray gave up on the block: the next build finishes it
-        rerun = start_cli_build(catalog, data, mule_checkpoint, cluster)
+        rerun = start_cli_build(catalog, data, mule_checkpoint, cluster.address)
         out, err = rerun.communicate(timeout=300)
         assert rerun.returncode == 0, err
     assert_same_build(data, reference[0])
@@ -138,12 +126,12 @@ def test_a_killed_driver_resumes_to_the_same_result(
     catalog, mule_checkpoint, reference, cluster, cli_database, tmp_path
 ):
     data = tmp_path / "data"
-    proc = start_cli_build(catalog, data, mule_checkpoint, cluster)
+    proc = start_cli_build(catalog, data, mule_checkpoint, cluster.address)
     wait_for(data, proc, 2)
     proc.kill()
     proc.wait()
     assert 2 <= indexed_count(data) < N_TRACKS or indexed_count(data) == N_TRACKS
-    rerun = start_cli_build(catalog, data, mule_checkpoint, cluster)
+    rerun = start_cli_build(catalog, data, mule_checkpoint, cluster.address)
     out, err = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, err
     assert_same_build(data, reference[0])
