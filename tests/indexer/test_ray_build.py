@@ -102,6 +102,13 @@ def wait_for(data: Path, proc: subprocess.Popen, at_least: int, limit: float = 1
         time.sleep(0.05)
 
 
+def finish_build(catalog: Path, data: Path, checkpoint: Path, address: str) -> None:
+    """Run the build again to its end (what a user does after a crash)."""
+    rerun = start_cli_build(catalog, data, checkpoint, address)
+    _, err = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, err
+
+
 # On the cluster, the metadata lives in PostgreSQL, as a catalog that outgrows one machine keeps it.
 @pytest.mark.parametrize("cli_database", ["postgresql"], indirect=True)
 def test_two_node_cluster_survives_a_killed_worker(
@@ -113,11 +120,9 @@ def test_two_node_cluster_survives_a_killed_worker(
     workers = cluster.processes(b"EmbedActor")  # the workers holding the model, this cluster's only
     assert workers, "no embedding worker found"
     os.kill(workers[0], signal.SIGKILL)
-    out, err = proc.communicate(timeout=300)
+    proc.communicate(timeout=300)
     if proc.returncode != 0:  # Ray gave up on the block: the next build finishes it
-        rerun = start_cli_build(catalog, data, mule_checkpoint, cluster.address)
-        out, err = rerun.communicate(timeout=300)
-        assert rerun.returncode == 0, err
+        finish_build(catalog, data, mule_checkpoint, cluster.address)
     assert_same_build(data, reference[0])
 
 
@@ -130,8 +135,6 @@ def test_a_killed_driver_resumes_to_the_same_result(
     wait_for(data, proc, 2)
     proc.kill()
     proc.wait()
-    assert 2 <= indexed_count(data) < N_TRACKS or indexed_count(data) == N_TRACKS
-    rerun = start_cli_build(catalog, data, mule_checkpoint, cluster.address)
-    out, err = rerun.communicate(timeout=300)
-    assert rerun.returncode == 0, err
+    assert indexed_count(data) >= 2  # committed tracks survive the driver
+    finish_build(catalog, data, mule_checkpoint, cluster.address)
     assert_same_build(data, reference[0])
