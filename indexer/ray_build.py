@@ -33,7 +33,8 @@ from storage.store import Store
 
 log = logging.getLogger(__name__)
 
-TRACKS_PER_BLOCK = 4  # tracks per decode task and per embedding call: small, so a retry redoes little
+TRACKS_PER_BLOCK = 4  # tracks per decode task: small, so a retry redoes little
+TRACKS_PER_CALL = 16  # tracks per embedding call: the model's batches stay full across tracks
 DECODE_MEMORY = 512 * 2**20  # reserved per decode task: a 60-minute track decodes to 230 MB, plus the decoder
 
 
@@ -154,19 +155,14 @@ class RayBuilder(Builder):
         ray = ray_module()
         started_here = not ray.is_initialized()
         if started_here:
-            ray.init(
-                address=self.address or "local",  # "auto": the cluster this machine joined with `ray start`
-                log_to_driver=False,
-                logging_level=logging.WARNING,
-                include_dashboard=False,
-                configure_logging=False,
-            )
+            self._connect(ray)
+        paths = dict(tracks)
         progress = Progress(len(tracks), enabled=self.options.progress)
         try:
             for track_id, payload in self._pipeline(ray, tracks):
                 error, tags, result, loudness, written = pickle.loads(payload)
                 if error is not None:
-                    self._fail(track_id, dict(tracks)[track_id], error)
+                    self._fail(track_id, paths[track_id], error)
                     continue
                 if written is None:
                     self._save(track_id, tags, result, loudness)
@@ -177,6 +173,19 @@ class RayBuilder(Builder):
             progress.close()
             if started_here:
                 ray.shutdown()
+
+    def _connect(self, ray: Any) -> None:
+        address = self.address or "local"  # "auto": the cluster this machine joined with `ray start`
+        try:
+            ray.init(
+                address=address,
+                log_to_driver=False,
+                logging_level=logging.WARNING,
+                include_dashboard=False,
+                configure_logging=False,
+            )
+        except ConnectionError as exc:
+            raise IndexerError(f"cannot reach the Ray cluster at {address}: {str(exc).splitlines()[0]}") from exc
 
     def _pipeline(self, ray: Any, tracks: list[tuple[int, Path]]) -> Iterator[tuple[int, bytes]]:
         import ray.data
@@ -210,7 +219,7 @@ class RayBuilder(Builder):
         ds = ds.map_batches(
             EmbedActor,
             fn_constructor_kwargs={"spec": spec, "threads": node_cpus, "database": server_database(self.store)},
-            batch_size=TRACKS_PER_BLOCK,
+            batch_size=TRACKS_PER_CALL,
             concurrency=actors,
             num_gpus=1 if gpus else 0,
             num_cpus=actor_cpus,

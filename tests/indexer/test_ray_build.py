@@ -138,3 +138,11 @@ def test_a_killed_driver_resumes_to_the_same_result(
     assert indexed_count(data) >= 2  # committed tracks survive the driver
     finish_build(catalog, data, mule_checkpoint, cluster.address)
     assert_same_build(data, reference[0])
+
+
+def test_ray_address_without_the_ray_engine_is_bad_usage(tmp_path, capsys):
+    from indexer.cli import main
+
+    assert main(["build", str(tmp_path), "--data-dir", str(tmp_path / "d"), "--ray-address", "auto"]) == 2
+    assert "--ray-address needs --engine ray" in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()
