@@ -25,7 +25,8 @@ def free_port() -> int:
 
 
 def _start(args: list[str]) -> subprocess.Popen:
-    # Its own session: every process `ray start` launches (GCS, raylet, workers) shares its group id.
+    # Its own session: every process `ray start` launches (GCS, raylet, workers) shares its session id;
+    # the daemons also share its process group, which stopping signals (workers exit with their raylet).
     return subprocess.Popen(
         [RAY, "start", "--block", "--node-ip-address", "127.0.0.1", "--disable-usage-stats", *args],
         start_new_session=True,
@@ -81,14 +82,14 @@ def _auth_token() -> Iterator[None]:
 @dataclass
 class Cluster:
     address: str
-    groups: list[int]  # process groups of the nodes: every process of this cluster, and only those
+    groups: list[int]  # sessions (and process groups) of the nodes: every process of this cluster, only those
 
     def processes(self, marker: bytes) -> list[int]:
         """Process ids of this cluster whose command line holds `marker` (an actor's class name)."""
         found = []
         for entry in Path("/proc").iterdir():
             try:
-                if entry.name.isdigit() and os.getpgid(int(entry.name)) in self.groups:
+                if entry.name.isdigit() and os.getsid(int(entry.name)) in self.groups:
                     if marker in (entry / "cmdline").read_bytes():
                         found.append(int(entry.name))
             except OSError:
