@@ -83,6 +83,23 @@ class _FolderPlan:
     changes: FolderChanges
 
 
+def commit_track(
+    store: Store, model: str, revision: str, track_id: int, tags: Tags, result: TrackEmbedding, loudness: np.ndarray
+) -> bool:
+    """One track's tags, vector, timeline and loudness in one transaction (either engine, any process)."""
+    return store.save_embedding(
+        track_id,
+        model,
+        revision,
+        tags.as_dict(),
+        result.vector,
+        result.timeline,
+        result.starts,
+        result.styles,
+        loudness,
+    )
+
+
 def load_track(path: str, sample_rate: int) -> tuple[np.ndarray, Tags]:
     """Worker-process job: decoded mono audio and tags of one file."""
     wave = decode(path, sample_rate)
@@ -275,19 +292,7 @@ class Builder:
             progress.close()
 
     def _save(self, track_id: int, tags: Tags, result: TrackEmbedding, loudness: np.ndarray) -> None:
-        """Commit one track's tags, vector, timeline and loudness (one transaction)."""
-        model = self.options.model
-        saved = self.store.save_embedding(
-            track_id,
-            model,
-            self.embedder().revision,
-            tags.as_dict(),
-            result.vector,
-            result.timeline,
-            result.starts,
-            result.styles,
-            loudness,
-        )
+        saved = commit_track(self.store, self.options.model, self.embedder().revision, track_id, tags, result, loudness)
         self._saved(tags, saved)
 
     def _saved(self, tags: Tags, saved: bool) -> None:

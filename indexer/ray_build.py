@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from indexer.audio import second_levels, slice_loudness
-from indexer.build import Builder, _failure_reason, load_track
+from indexer.build import Builder, _failure_reason, commit_track, load_track
 from indexer.errors import IndexerError, UsageError
 from storage.paths import database_url
 from storage.store import Store
@@ -121,10 +121,9 @@ class EmbedActor:
             loudness = slice_loudness(levels, result.starts) if result is not None else None
             written = None
             if result is not None and self.store is not None:
-                written = self.store.save_embedding(
-                    track_id, self.spec.model, self.spec.revision, tags.as_dict(), result.vector,
-                    result.timeline, result.starts, result.styles, loudness,
-                )  # fmt: skip
+                written = commit_track(
+                    self.store, self.spec.model, self.spec.revision, track_id, tags, result, loudness
+                )
                 result = loudness = None  # committed: only the outcome goes back
             out["id"].append(track_id)
             out["payload"].append(pickle.dumps((error, tags, result, loudness, written), protocol=5))

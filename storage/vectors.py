@@ -42,6 +42,7 @@ EXACT_MAX = 250_000  # up to here a full fp16 scan is < ~40 ms/query on 2 cores;
 COMPRESSED_MIN = 2_000_000
 PQ_BYTES = 144  # codes per vector for 1728-d (12 dimensions per byte): with its 8-byte id ~160 B a track
 RERANK = 1000  # compressed candidates re-scored exactly per query
+IVF_KINDS = ("ivf-fp16", "ivf-pq")  # candidates from the probed lists only
 KMEANS_ITERATIONS = 12  # coarse centroids: enough to settle, half FAISS's default time
 SHARD_MIN = 20_000  # exact indexes at least this big are split in two, scanned by two threads at once
 CURRENT = "CURRENT"
@@ -101,7 +102,7 @@ def _new_faiss(kind: str, params: dict, dim: int) -> faiss.Index:
     fp16 = faiss.ScalarQuantizer.QT_fp16
     if kind == "exact-fp16":
         return faiss.IndexIDMap2(faiss.IndexScalarQuantizer(dim, fp16, faiss.METRIC_INNER_PRODUCT))
-    if kind in ("ivf-fp16", "ivf-pq"):
+    if kind in IVF_KINDS:
         quantiser = faiss.IndexFlatIP(dim)
         if kind == "ivf-fp16":
             index = faiss.IndexIVFScalarQuantizer(quantiser, dim, params["nlist"], fp16, faiss.METRIC_INNER_PRODUCT)
@@ -163,7 +164,7 @@ def write_index(
         for file, lo, hi in zip(files, bounds[:-1], bounds[1:], strict=True):
             index = _new_faiss(kind, params, dim)
             add: Callable[[np.ndarray, np.ndarray], None] = index.add_with_ids
-            if kind in ("ivf-fp16", "ivf-pq"):
+            if kind in IVF_KINDS:
                 ivf = faiss.extract_index_ivf(index)
                 ivf.cp.niter = KMEANS_ITERATIONS
                 sample = train_sample
@@ -337,7 +338,7 @@ class VectorIndex:
     @property
     def approximate(self) -> bool:
         """An IVF build (float16 or compressed codes): candidates from the probed lists only."""
-        return self.meta.kind in ("ivf-fp16", "ivf-pq")
+        return self.meta.kind in IVF_KINDS
 
     @cached_property
     def hubs(self) -> HubStats | None:

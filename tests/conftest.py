@@ -49,14 +49,19 @@ def pg_available() -> bool:
         return False
 
 
+def require_pg() -> None:
+    """Fail in CI, skip elsewhere, when the PostgreSQL server is not there."""
+    if not pg_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL not reachable at {PG_URL}")
+        pytest.skip("PostgreSQL not reachable")
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend(request, monkeypatch) -> str:
     """Run a test on SQLite (default) and on PostgreSQL through the same SQLAlchemy code."""
     if request.param == "postgresql":
-        if not pg_available():
-            if os.environ.get("CI"):
-                pytest.fail(f"PostgreSQL not reachable at {PG_URL}")
-            pytest.skip("PostgreSQL not reachable")
+        require_pg()
         from sqlalchemy import create_engine
 
         engine = create_engine(PG_URL)
@@ -81,10 +86,7 @@ def cli_database(request, monkeypatch):
         monkeypatch.delenv("SOUNDALIKE_DB_URL", raising=False)
         yield "sqlite"
         return
-    if not pg_available():
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL not reachable at {PG_URL}")
-        pytest.skip("PostgreSQL not reachable")
+    require_pg()
     import uuid
 
     from sqlalchemy import create_engine

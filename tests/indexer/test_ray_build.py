@@ -110,7 +110,10 @@ def finish_build(catalog: Path, data: Path, checkpoint: Path, address: str) -> N
 
 
 # On the cluster, the metadata lives in PostgreSQL, as a catalog that outgrows one machine keeps it.
-@pytest.mark.parametrize("cli_database", ["postgresql"], indirect=True)
+on_postgresql = pytest.mark.parametrize("cli_database", ["postgresql"], indirect=True)
+
+
+@on_postgresql
 def test_two_node_cluster_survives_a_killed_worker(
     catalog, mule_checkpoint, reference, cluster, cli_database, tmp_path
 ):
@@ -126,7 +129,7 @@ def test_two_node_cluster_survives_a_killed_worker(
     assert_same_build(data, reference[0])
 
 
-@pytest.mark.parametrize("cli_database", ["postgresql"], indirect=True)
+@on_postgresql
 def test_a_killed_driver_resumes_to_the_same_result(
     catalog, mule_checkpoint, reference, cluster, cli_database, tmp_path
 ):
