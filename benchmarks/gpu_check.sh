@@ -8,9 +8,12 @@
 # ('.[dev]'), torch built for CUDA and faiss with GPU support (faiss-gpu-cu12). Steps, each bounded
 # by `timeout` so one stuck step cannot eat the machine's time:
 #   1. the device; 2. MULE parity with mule-torch on CUDA in fp32, then bf16 (tests/indexer/test_mule_parity.py);
-#   3. MULE throughput, fp32 and bf16, at batch sizes 32, 128, 256 (benchmarks/bench_mule.py);
-#   4. the faiss-gpu tests (tests/storage/test_gpu.py) and the search benchmark at 300k vectors, GPU vs CPU;
-#   5. the compressed index's build at 500k vectors, k-means on the GPU (benchmarks/bench_compressed.py).
+#   3. MULE throughput, fp32 and bf16, at batch sizes 32, 128, 256, and against mule-torch on the same GPU
+#      (benchmarks/bench_mule.py);
+#   4. `indexer build` end to end on the GPU, real decoding included, vs the naive librosa + mule-torch loop
+#      (benchmarks/bench_build.py): the x real-time figure that sizes a large catalog's build (docs/scale.md);
+#   5. where faiss has GPU support: the faiss-gpu tests (tests/storage/test_gpu.py), the search benchmark at
+#      300k vectors, GPU vs CPU, and the compressed index's build at 500k vectors, k-means on the GPU.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-$([ -x .venv/bin/python ] && echo .venv/bin/python || echo python3)}
@@ -57,6 +60,17 @@ for batch in 32 128 256; do
     step "MULE throughput, batch $batch" 60 "$PYTHON" benchmarks/bench_mule.py --device cuda --batch-size "$batch" \
         --clips 30,60,150,300,300,300 --repeat 2 --skip-reference
 done
+step "MULE vs mule-torch on the GPU" 90 "$PYTHON" benchmarks/bench_mule.py --device cuda --clips 30,60,150,300 \
+    --repeat 2
+step "indexer build end to end on the GPU" 150 "$PYTHON" benchmarks/bench_build.py --device cuda --tracks 24 \
+    --min 60 --max 240
+# faiss-gpu wheels need CUDA 12's cuBLAS (hundreds of MB), which cannot always travel to a lent machine.
+if ! "$PYTHON" -c 'import sys, faiss; sys.exit(not getattr(faiss, "get_num_gpus", lambda: 0)())' 2>/dev/null; then
+    echo "== faiss has no GPU support here: faiss-gpu steps skipped" | tee -a "$SUMMARY"
+    echo "== $failures step(s) failed" | tee -a "$SUMMARY"
+    rm -f "$LOG"
+    exit $((failures > 0))
+fi
 step "faiss-gpu tests" 60 "$PYTHON" -m pytest -q -p no:warnings tests/storage/test_gpu.py
 step "search benchmark, 300k vectors" 120 "$PYTHON" benchmarks/bench_search.py --sizes 300000 --kinds approximate \
     --no-cli --queries 200
