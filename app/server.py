@@ -1,7 +1,8 @@
 """`streamlit run app/server.py`: the "Find similar tracks" page plus the route that streams its audio.
 
 Streamlit's ASGI `App` serves the page script and, beside it, `/soundalike/audio/{id}`:
-catalog files by track id (byte ranges), or transcoded to MP3 on the fly; and OpenSubsonic's sonic
+catalog files by track id (byte ranges), or transcoded to MP3 on the fly; `/soundalike/cover/{id}`: their
+cover art (app/covers.py); and OpenSubsonic's sonic
 similarity endpoints under `/rest/` (app/subsonic.py).
 """
 
@@ -19,8 +20,9 @@ from starlette.routing import Mount, Route
 from app import subsonic
 from app.api import api
 from app.errors import AudioUnavailableError
+from app.covers import cover_response
 from app.media import audio_response, catalog_file, catalog_for
-from app.settings import AUDIO_ROUTE
+from app.settings import AUDIO_ROUTE, COVER_ROUTE
 from storage.errors import StorageError
 
 
@@ -40,10 +42,25 @@ async def audio(request: Request) -> Response:
     return audio_response(path)
 
 
+def _cover(track_id: int) -> Response:
+    try:
+        path: Path | None = _locate(track_id)
+    except AudioUnavailableError as exc:
+        if exc.status == 404:  # no such track: refused, as for audio
+            return PlainTextResponse(str(exc), status_code=404)
+        path = None  # the file is gone: its folder's cover may be too, the placeholder stands in
+    return cover_response(path)
+
+
+async def cover(request: Request) -> Response:
+    return await run_in_threadpool(_cover, request.path_params["track_id"])
+
+
 app = st.App(
     Path(__file__).with_name("find_similar.py"),
     routes=[
         Route(AUDIO_ROUTE + "/{track_id:int}", audio, methods=["GET", "HEAD"]),
+        Route(COVER_ROUTE + "/{track_id:int}", cover, methods=["GET", "HEAD"]),
         *subsonic.ROUTES,
         Mount("/api", app=api),
     ],

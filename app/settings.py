@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 AUDIO_ROUTE = "/soundalike/audio"  # + /{track_id}; served beside Streamlit by app/server.py
+COVER_ROUTE = "/soundalike/cover"  # + /{track_id}: cover art (or a placeholder), by the same rules
 MAX_UPLOAD_MB = 100  # also Streamlit's server.maxUploadSize (.streamlit/config.toml)
 MAX_UPLOAD_MINUTES = float(os.environ.get("SOUNDALIKE_MAX_UPLOAD_MINUTES", "20"))
 SEARCH_LIMIT = 50  # matches offered by the search box
@@ -16,3 +17,7 @@ DEFAULT_PER_ALBUM = 2
 
 def audio_url(track_id: int) -> str:
     return f"{AUDIO_ROUTE}/{track_id}"
+
+
+def cover_url(track_id: int) -> str:
+    return f"{COVER_ROUTE}/{track_id}"

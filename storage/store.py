@@ -350,7 +350,8 @@ class Store:
                     f"{model} vectors from several weights revisions {revisions}; rebuild with --rebuild"
                 )
             meta = {"model": model, "revision": revisions[0], "vectors_version": version}
-            info = write_index(self.model_dir(model), _vector_chunks(s, model), count, dim, meta, exact_max=exact_max)
+            chunks = _vector_chunks(s, model)
+            info = write_index(self.model_dir(model), chunks, count, dim, meta, exact_max=exact_max, with_map=True)
         self.rebuild_segments(model)
         return info
 

@@ -30,6 +30,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from storage.catalog_map import MAP_FILE, compute_map
 from storage.errors import CorruptIndexError, EmptyIndexError
 from storage.gpu import GpuScan, gpu_list_adder, open_gpu_scan, train_ivf
 from storage.hubs import HUBS_FILE, HUBS_MAX, HubStats, hub_stats
@@ -136,8 +137,10 @@ def write_index(
     exact_max: int = EXACT_MAX,
     train_sample: int = 200_000,
     compressed_min: int = COMPRESSED_MIN,
+    with_map: bool = False,
 ) -> IndexMeta:
-    """Build an index from (ids, vectors) chunks sorted by id, write it, switch CURRENT to it.
+    """Build an index from (ids, vectors) chunks sorted by id, write it, switch CURRENT to it;
+    `with_map`: with the catalog's 2D map beside it (storage.catalog_map).
 
     Vectors stream into a memory-mapped float32 file, so building never holds more than
     one chunk (the training sample is one) plus the FAISS codes in memory.
@@ -180,6 +183,8 @@ def write_index(
                 add(np.ascontiguousarray(vectors[first:last]), np.ascontiguousarray(ids[first:last]))
             faiss.write_index(index, str(tmp / file))
         np.save(tmp / PAIRS_FILE, pair_cosines(vectors))
+        if with_map:
+            np.save(tmp / MAP_FILE, compute_map(vectors))
         hubs = hub_stats(vectors) if count <= HUBS_MAX else None
         if hubs is not None:
             hubs.save(tmp / HUBS_FILE)
@@ -339,6 +344,12 @@ class VectorIndex:
     def approximate(self) -> bool:
         """An IVF build (float16 or compressed codes): candidates from the probed lists only."""
         return self.meta.kind in IVF_KINDS
+
+    @cached_property
+    def map(self) -> np.ndarray | None:
+        """The build's 2D map (count, 2), by row; None for a build made without one."""
+        path = self.directory / MAP_FILE
+        return np.load(path) if path.exists() else None
 
     @cached_property
     def hubs(self) -> HubStats | None:

@@ -94,3 +94,43 @@ def tag(path: Path, **tags: str) -> None:
         for key, value in tags.items():
             audio[key] = value
     audio.save()
+
+
+def image_bytes(colour: tuple[int, int, int], size: int = 64, fmt: str = "JPEG") -> bytes:
+    """A plain square picture (JPEG or PNG), for cover art."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (size, size), colour).save(out, format=fmt)
+    return out.getvalue()
+
+
+def embed_cover(path: Path, data: bytes, mime: str = "image/jpeg", picture_type: int = 3) -> None:
+    """Embed `data` as a picture in `path`'s tags, the way taggers write it for each format."""
+    import base64
+
+    import mutagen
+    import mutagen.id3
+    from mutagen.flac import Picture
+    from mutagen.mp4 import MP4Cover
+
+    audio = mutagen.File(str(path))
+    if audio.tags is None:
+        audio.add_tags()
+    suffix = path.suffix.lower()
+    if suffix == ".flac":
+        picture = Picture()
+        picture.type, picture.mime, picture.data = picture_type, mime, data
+        audio.add_picture(picture)
+    elif isinstance(audio.tags, mutagen.id3.ID3):
+        audio.tags.add(mutagen.id3.APIC(encoding=3, mime=mime, type=picture_type, desc=str(picture_type), data=data))
+    elif suffix in (".m4a", ".mp4"):
+        kind = MP4Cover.FORMAT_PNG if mime == "image/png" else MP4Cover.FORMAT_JPEG
+        audio.tags["covr"] = [MP4Cover(data, imageformat=kind)]
+    else:  # Ogg Vorbis / Opus: a FLAC picture block, base64, in a comment
+        picture = Picture()
+        picture.type, picture.mime, picture.data = picture_type, mime, data
+        audio.tags["metadata_block_picture"] = [base64.b64encode(picture.write()).decode("ascii")]
+    audio.save()
