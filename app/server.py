@@ -19,8 +19,8 @@ from starlette.routing import Mount, Route
 
 from app import subsonic
 from app.api import api
-from app.errors import AudioUnavailableError
 from app.covers import cover_response
+from app.errors import AudioUnavailableError
 from app.media import audio_response, catalog_file, catalog_for
 from app.settings import AUDIO_ROUTE, COVER_ROUTE
 from storage.errors import StorageError
