@@ -1,57 +1,75 @@
-"""Find similar tracks: pick a catalog track or upload a file, then listen to its nearest neighbours.
+"""Find similar tracks: pick a catalog track (search, browse, random picks, the map) or upload a file, then
+listen to its nearest neighbours and see why they are near.
 
-Run with `streamlit run app/server.py` (the server adds the audio route this page plays from).
+Run with `streamlit run app/server.py` (the server adds the audio and cover routes this page uses).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app import playlists, views
-from app.queries import find_neighbours, find_passages
+from app import landing, listening, map_view, playlists, views
+from app.queries import Results, find_neighbours, find_passages
 from storage.errors import StorageError
+
+VIEWS = ["Discover", "Browse", "Map"]
 
 st.set_page_config(page_title="Find similar tracks", page_icon="🎧", layout="wide")
 st.title("Find similar tracks", anchor=False)
 
 catalog = views.open_catalog()
 options = views.sidebar(catalog)
-
-pick, upload = st.tabs(["Pick from the catalog", "Upload a file"])
-with pick:
-    views.search_box(catalog)
-with upload:
+views.search_box(catalog)
+with st.expander("Or upload a file", expanded=st.session_state.get("query_source") == "upload"):
     views.upload_box(catalog)
+view = st.radio("Explore the catalog", VIEWS, horizontal=True, key="view")
 
+explore = st.container(key="explore")  # filled once the results are known: the map marks them
 query = views.current_query(catalog)
+results: Results | None = None
+region = None
+if query is not None:
+    query_card = st.container()
+    playlists.radio_button(query)
+    region = views.passage_picker(query)  # before the search: the region it searches by
+    try:
+        if region is not None:
+            results = find_passages(
+                catalog, query, region, options.k, options.exclude_same_artist, options.exclude_same_album
+            )
+        else:
+            results = find_neighbours(
+                catalog,
+                query,
+                options.k,
+                options.exclude_same_artist,
+                options.exclude_same_album,
+                options.styles,
+                options.caps,
+                options.rerank,
+            )
+    except StorageError as exc:
+        st.error(str(exc))
+
+neighbour_ids = [n.track.id for n in results.neighbours] if results else []
+with explore:
+    if view == "Browse":
+        landing.show_browse(catalog)
+    elif view == "Map":
+        map_view.show_map(catalog, query.track.id if query and query.track else None, neighbour_ids)
+    else:
+        landing.show_discover(catalog, has_query=query is not None)
+
 if query is None:
-    st.info("Search the catalog for a track, or upload a file, to hear what sounds like it.")
+    st.caption("Search, browse, pick from the map or upload a file: its nearest neighbours appear here.")
     st.stop()
 
-views.show_query(catalog, query)
-playlists.radio_button(query)
+with query_card:
+    views.show_query(catalog, query, region)
 playlists.show_playlist(catalog, query)
-region = views.passage_picker(query)
 if region is not None and options.styles:
     st.caption("The style filter applies to whole-track search; passages come from every style.")
-try:
-    if region is not None:
-        results = find_passages(
-            catalog, query, region, options.k, options.exclude_same_artist, options.exclude_same_album
-        )
-    else:
-        results = find_neighbours(
-            catalog,
-            query,
-            options.k,
-            options.exclude_same_artist,
-            options.exclude_same_album,
-            options.styles,
-            options.caps,
-            options.rerank,
-        )
-except StorageError as exc:
-    st.error(str(exc))
+if results is None:
     st.stop()
 for track in results.in_catalog:
     st.info(f"This is “{track.label}” in your catalog ({track.path}): it is left out of its own results.")
@@ -60,4 +78,7 @@ if results.pending_changes:
         f"The index is being updated ({results.pending_changes} change(s) since it was built): "
         "results come from the previous index until `indexer build` finishes."
     )
+with st.container(key="listening-tools"):
+    listening.play_all([n.track for n in results.neighbours], "results")
+    listening.results_m3u(results.neighbours, query)
 views.show_neighbours(catalog, query, results.neighbours, region)

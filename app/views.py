@@ -10,6 +10,9 @@ import numpy as np
 import streamlit as st
 
 from app.errors import AudioUnavailableError
+from app.explain import compare_styles
+from app.landing import cover_html
+from app.listening import query_peaks, waveform_svg
 from app.media import browser_media_type, catalog_file
 from app.playlists import path_button
 from app.queries import Query, Upload
@@ -25,6 +28,7 @@ from app.settings import (
 )
 from indexer.errors import IndexerError, WeightsError
 from indexer.models import LICENCES
+from storage.browse import tagging_catalog
 from storage.caps import Caps
 from storage.catalog import Catalog, Neighbour, TrackInfo
 from storage.errors import StorageError
@@ -282,21 +286,28 @@ def styles_text(styles: dict[str, float] | None) -> str:
     return " · ".join(f"{label.replace('---', ' / ')} {p:.0%}" for label, p in (styles or {}).items())
 
 
-def show_query(catalog: Catalog, query: Query) -> None:
+def show_query(catalog: Catalog, query: Query, region: tuple[float, float] | None = None) -> None:
     st.subheader("Query", anchor=False)
     with st.container(border=True, key="query-card"):
         if query.track is not None:
-            st.markdown(f"**{query.track.title or query.track.path}**  \n{track_details(query.track)}")
-            st.caption(query.track.path)
-            styles = catalog.styles([query.track.id])[query.track.id]
+            image, words = st.columns([1, 5], vertical_alignment="center")
+            with image:
+                st.html(cover_html(query.track, 120))
+            words.markdown(f"**{query.track.title or query.track.path}**  \n{track_details(query.track)}")
+            words.caption(query.track.path)
+            tagger = tagging_catalog(catalog)
+            styles = tagger.styles([query.track.id])[query.track.id] if tagger else {}
             if styles:
-                st.caption(f"styles: {styles_text(styles)}")
+                words.caption(f"styles: {styles_text(styles)}")
             audio_player(catalog, query.track)
         else:
             assert query.upload is not None
             tags, seconds = query.upload.audio.tags, query.upload.audio.seconds
             st.markdown(f"**{tags.title}** (uploaded)  \n{tags.artist or 'unknown artist'} · {seconds / 60:.1f} min")
             st.audio(query.upload.data)
+        levels = query_peaks(catalog, query)
+        if levels is not None:
+            st.html(waveform_svg(levels, query.duration, region))
 
 
 def passage_picker(query: Query) -> tuple[float, float] | None:
@@ -328,18 +339,35 @@ def show_neighbours(
     if region is not None:
         heading += f" passages to {clock(region[0])}–{clock(region[1])}"
     st.subheader(heading, anchor=False)
+    styles = _compared_styles(catalog, query, neighbours)
     for rank, n in enumerate(neighbours, 1):
         with st.container(border=True, key=f"neighbour-{rank}"):
-            info, player, action = st.columns([4, 4, 1.4], vertical_alignment="center")
+            image, info, player, action = st.columns([1, 4, 4, 1.4], vertical_alignment="center")
+            with image:
+                st.html(cover_html(n.track, 80))
             info.markdown(f"{rank}. **{n.track.title or n.track.path}**  \n{track_details(n.track)}")
             info.caption(n.closeness_text, help=f"cosine similarity {n.score:.4f} ({catalog.model})")
             if n.also_in:
                 info.caption("also in: " + ", ".join(Path(p).name for p in n.also_in), help="\n".join(n.also_in))
-            if n.styles:
-                info.caption(f"styles: {styles_text(n.styles)}")
+            if n.track.id in styles:
+                info.caption(f"styles: {styles[n.track.id]}")
             with player:
                 audio_player(catalog, n.track)
             action.button("Find similar", key=f"use-{n.track.id}", on_click=follow_neighbour, args=(n.track.id,))
             with action:
                 path_button(query, n)
             passage_players(catalog, query, n)
+
+
+def _compared_styles(catalog: Catalog, query: Query, neighbours: list[Neighbour]) -> dict[int, str]:
+    """Per result, its styles against the query's in words (when a model tags styles: MAEST)."""
+    tagger = tagging_catalog(catalog)
+    if tagger is None or not neighbours:
+        return {}
+    ids = [n.track.id for n in neighbours] + ([query.track.id] if query.track is not None else [])
+    stored = tagger.styles(ids)
+    if query.track is None:  # an upload has no stored styles: each result's own
+        return {i: styles_text(stored[i]) for i in ids if stored[i]}
+    mine = stored[query.track.id]
+    said = {n.track.id: compare_styles(mine, stored[n.track.id]).sentence() for n in neighbours}
+    return {i: text for i, text in said.items() if text}

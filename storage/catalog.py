@@ -90,7 +90,7 @@ def csls_rerank(index: VectorIndex, ids: np.ndarray, scores: np.ndarray) -> tupl
     return ids[order], scores[order]
 
 
-def _with_folder() -> Select:
+def with_folder() -> Select:
     return select(Track, Folder.path).join(Folder, Folder.id == Track.folder_id)
 
 
@@ -206,7 +206,7 @@ class Catalog:
         if not 0 < track_id < 2**63:  # no database integer holds it: unknown, not an overflow
             raise UnknownTrackError(f"no track with id {track_id}")
         with self.sessions() as s:
-            row = s.execute(_with_folder().where(Track.id == track_id)).first()
+            row = s.execute(with_folder().where(Track.id == track_id)).first()
         if row is None:
             raise UnknownTrackError(f"no track with id {track_id}")
         return TrackInfo.from_row(*row)
@@ -214,7 +214,7 @@ class Catalog:
     def tracks(self, track_ids: list[int]) -> dict[int, TrackInfo]:
         """Several tracks by id in one query (ids not found are left out)."""
         with self.sessions() as s:
-            rows = s.execute(_with_folder().where(Track.id.in_(track_ids))).all()
+            rows = s.execute(with_folder().where(Track.id.in_(track_ids))).all()
         return {track.id: TrackInfo.from_row(track, folder) for track, folder in rows}
 
     def resolve(self, ref: str | int) -> TrackInfo:
@@ -223,7 +223,7 @@ class Catalog:
         if text.isdigit():
             return self.track(int(text))
         candidate = Path(text).expanduser()
-        query = _with_folder()
+        query = with_folder()
         if candidate.is_absolute():
             folder = self._folder_of(candidate)
             if folder is None:
@@ -251,7 +251,7 @@ class Catalog:
         """Tracks with this model's vector whose title, artist, album or path hold every word of `text`
         (word prefixes on SQLite, substrings on PostgreSQL), sorted by artist, album, number, title."""
         has_vector = select(Embedding.track_id).where(Embedding.track_id == Track.id, Embedding.model == self.model)
-        query = _with_folder().where(has_vector.exists())
+        query = with_folder().where(has_vector.exists())
         words = text.split()
         with self.sessions() as s:
             if words:
@@ -264,7 +264,7 @@ class Catalog:
     def all_tracks(self) -> list[TrackInfo]:
         """Every track of the data directory (with a vector or not)."""
         with self.sessions() as s:
-            return [TrackInfo.from_row(track, folder) for track, folder in s.execute(_with_folder())]
+            return [TrackInfo.from_row(track, folder) for track, folder in s.execute(with_folder())]
 
     def count_tracks(self) -> dict[str, int]:
         """This model's tracks by state: indexed (has a vector), failed, pending (neither)."""
@@ -277,7 +277,7 @@ class Catalog:
 
     def failed_tracks(self) -> list[tuple[TrackInfo, str]]:
         """Tracks this model could not embed, with the reason."""
-        query = _with_folder().add_columns(Failure.reason).join(Failure, Failure.track_id == Track.id)
+        query = with_folder().add_columns(Failure.reason).join(Failure, Failure.track_id == Track.id)
         with self.sessions() as s:
             rows = s.execute(query.where(Failure.model == self.model).order_by(Folder.path, Track.path)).all()
         return [(TrackInfo.from_row(track, folder), reason) for track, folder, reason in rows]
@@ -584,7 +584,7 @@ class Catalog:
 
     def _neighbours(self, ids: np.ndarray, scores: np.ndarray, closeness: np.ndarray | None = None) -> list[Neighbour]:
         # Only tracks that still have this model's vector: a stale index never shows a removed or changed one.
-        query = _with_folder().join(Embedding, Embedding.track_id == Track.id)
+        query = with_folder().join(Embedding, Embedding.track_id == Track.id)
         query = query.where(Track.id.in_(ids.tolist()), Embedding.model == self.model)
         with self.sessions() as s:
             rows = {track.id: TrackInfo.from_row(track, folder) for track, folder in s.execute(query)}

@@ -1,0 +1,149 @@
+"""The catalog map: every track a point (one WebGL scatter), coloured by a tag, the query and its neighbours
+marked; a click on a point makes it the query."""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+
+import numpy as np
+import streamlit as st
+
+from app.landing import choose
+from storage import browse
+from storage.catalog import Catalog
+from storage.errors import StorageError
+
+MAP_KEY = "catalog_map"
+NAMED_GROUPS = 10  # the most common groups get their own colour; the rest share OTHER
+PALETTE = [
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+]  # fmt: skip
+OTHER = "#6b7085"
+QUERY_COLOUR = "#ffffff"
+NEIGHBOUR_COLOUR = "#ff4b4b"
+
+
+@st.cache_resource(show_spinner="Reading the map…", max_entries=4)
+def cached_points(data_dir: str, model: str, build: str) -> browse.MapPoints | None:
+    """The map of one index build (its name is part of the key: a new build, a new map)."""
+    catalog = Catalog.open(data_dir, model)
+    return browse.map_points(catalog, browse.tagging_catalog(catalog))
+
+
+def colours(groups: list[str]) -> tuple[list[str], list[tuple[str, str, int]]]:
+    """Each point's colour, and the legend: (group, colour, count) of the named groups."""
+    counts = Counter(g for g in groups if g)
+    named = {group: PALETTE[i] for i, (group, _) in enumerate(counts.most_common(NAMED_GROUPS))}
+    legend = [(group, colour, counts[group]) for group, colour in named.items()]
+    return [named.get(g, OTHER) for g in groups], legend
+
+
+def on_click() -> None:
+    """A point was clicked: its track becomes the query."""
+    selection = st.session_state.get(MAP_KEY)
+    points = (selection or {}).get("selection", {}).get("points", []) if selection else []
+    if points and points[0].get("customdata") is not None:
+        choose(int(_first(points[0]["customdata"])))
+
+
+def _first(value):  # type: ignore[no-untyped-def]
+    return value[0] if isinstance(value, list | tuple) else value
+
+
+def show_map(catalog: Catalog, query_id: int | None, neighbour_ids: list[int]) -> None:
+    try:
+        points = cached_points(str(catalog.data_dir), catalog.model, catalog.index().name)
+    except StorageError as exc:
+        st.warning(str(exc))
+        return
+    if points is None:
+        st.info(
+            "This index was built before maps existed: `indexer build CATALOG_DIR` (or "
+            "`python -m storage.query --rebuild-index`) computes the map with the index."
+        )
+        return
+    available = [name for name in browse.MAP_COLOURINGS if any(points.groups[name])]
+    colour_by = st.selectbox("Colour by", available or ["artist"], key="map_colour")
+    point_colours, legend = colours(points.groups.get(colour_by, [""] * len(points.ids)))
+    st.plotly_chart(
+        figure(points, point_colours, query_id, neighbour_ids),
+        key=MAP_KEY,
+        on_select=on_click,
+        selection_mode="points",
+        config={"scrollZoom": True, "displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]},
+        alt=f"Map of {len(points.ids):,} tracks, alike tracks close together",
+    )
+    st.html(legend_html(legend, colour_by))
+    st.caption(
+        f"{len(points.ids):,} tracks; alike tracks lie close together. Hover for a title, click a point to make "
+        "it the query (white: the query, red: its neighbours). Scroll to zoom, drag to pan. "
+        "Without a mouse, Search and Browse reach the same tracks."
+    )
+
+
+def figure(points: browse.MapPoints, point_colours: list[str], query_id: int | None, neighbour_ids: list[int]):  # type: ignore[no-untyped-def]
+    import plotly.graph_objects as go
+
+    size = 6 if len(points.ids) < 5_000 else 4 if len(points.ids) < 50_000 else 3
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scattergl(
+            x=points.x,
+            y=points.y,
+            mode="markers",
+            marker={"size": size, "color": point_colours, "opacity": 0.85},
+            customdata=points.ids,
+            hovertext=points.labels,
+            hoverinfo="text",
+            name="tracks",
+        )
+    )
+    rows = {int(i): r for r, i in enumerate(points.ids.tolist())}
+    marked = [(rows[i], NEIGHBOUR_COLOUR, 11, "circle-open") for i in neighbour_ids if i in rows]
+    if query_id is not None and query_id in rows:
+        marked.append((rows[query_id], QUERY_COLOUR, 16, "star"))
+    if marked:
+        at = np.array([m[0] for m in marked])
+        fig.add_trace(
+            go.Scattergl(
+                x=points.x[at],
+                y=points.y[at],
+                mode="markers",
+                marker={
+                    "size": [m[2] for m in marked],
+                    "color": [m[1] for m in marked],
+                    "symbol": [m[3] for m in marked],
+                    "line": {"width": 2, "color": [m[1] for m in marked]},
+                },
+                customdata=points.ids[at],
+                hovertext=[points.labels[r] for r in at.tolist()],
+                hoverinfo="text",
+                name="query and neighbours",
+            )
+        )
+    fig.update_layout(
+        height=560,
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        showlegend=False,
+        dragmode="pan",
+        clickmode="event+select",
+        hovermode="closest",
+        xaxis={"visible": False},
+        yaxis={"visible": False, "scaleanchor": "x"},
+    )
+    return fig
+
+
+def legend_html(legend: list[tuple[str, str, int]], colour_by: str) -> str:
+    if not legend:
+        return f'<p style="font-size:0.8rem;opacity:0.7">No {html.escape(colour_by)} tags to colour by.</p>'
+    items = "".join(
+        f'<span style="display:inline-flex;align-items:center;gap:4px;margin-right:12px">'
+        f'<span aria-hidden="true" style="width:10px;height:10px;border-radius:50%;background:{colour}"></span>'
+        f"{html.escape(group)} ({count:,})</span>"
+        for group, colour, count in legend
+    )
+    others = "<span>· others in grey</span>"
+    return f'<div class="map-legend" style="font-size:0.8rem;line-height:1.8">{items} {others}</div>'
