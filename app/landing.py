@@ -53,14 +53,15 @@ def show_discover(catalog: Catalog, has_query: bool) -> None:
         st.caption("Models built: " + ", ".join(facts.models) + f" · searching with {catalog.model}")
         left, right = st.columns(2)
         left.button(
-            "🎲 Surprise me",
+            "Surprise me",
             key="surprise",
             on_click=surprise,
             args=(catalog,),
             help="A random track of the catalog becomes the query.",
+            icon=":material/casino:",
             width="stretch",
         )
-        right.button("New picks", key="shuffle", on_click=_reshuffle, width="stretch")
+        right.button("New picks", key="shuffle", on_click=_reshuffle, width="stretch", icon=":material/refresh:")
         st.markdown("**Random picks**")
         track_grid(_random_picks(catalog), "pick")
         st.markdown("**Recently added**")

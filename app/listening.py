@@ -3,6 +3,7 @@ waveform with the region a passage search uses."""
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 
@@ -41,6 +42,12 @@ PLAYER_SCRIPT = """
 """
 
 
+BUTTON_STYLE = (
+    "padding:0.35rem 0.8rem;border-radius:0.5rem;border:1px solid rgba(128,128,128,0.45);"
+    "background:transparent;color:inherit;font:inherit;cursor:pointer"
+)
+
+
 def play_all(tracks: list[TrackInfo], key: str) -> None:
     """Buttons that play `tracks` one after another in a single player (keyboard reachable)."""
     if not tracks:
@@ -50,8 +57,8 @@ def play_all(tracks: list[TrackInfo], key: str) -> None:
     script = PLAYER_SCRIPT % {"id": json.dumps(element), "tracks": json.dumps(listing)}
     st.html(
         f'<div id="{element}" class="play-all" role="group" aria-label="Play all results">'
-        '<button type="button" class="play-all-start">▶ Play all in order</button> '
-        '<button type="button" class="play-all-next">⏭ Next</button> '
+        f'<button type="button" class="play-all-start" style="{BUTTON_STYLE}">Play all in order</button> '
+        f'<button type="button" class="play-all-next" style="{BUTTON_STYLE}">Next</button> '
         '<span class="play-all-now" aria-live="polite"></span>'
         '<audio controls preload="none" style="width:100%;margin-top:4px" aria-label="Play all player"></audio>'
         f"</div><script>{script}</script>",
@@ -99,8 +106,9 @@ def query_peaks(catalog: Catalog, query: Query) -> np.ndarray | None:
     return _upload_peaks(query.upload.data, query.upload.name)
 
 
-def waveform_svg(levels: np.ndarray, duration: float, region: tuple[float, float] | None) -> str:
-    """The query's waveform as bars, the searched region shaded, with its times in words for readers."""
+def waveform_html(levels: np.ndarray, duration: float, region: tuple[float, float] | None) -> str:
+    """The query's waveform as bars, the searched region shaded: an SVG picture (st.html keeps no inline
+    SVG), described in words for screen readers."""
     width, height = len(levels), 48
     bars = "".join(
         f'<rect x="{i}" y="{(1 - v) * height / 2:.1f}" width="0.8" height="{max(v * height, 0.5):.1f}"/>'
@@ -111,10 +119,14 @@ def waveform_svg(levels: np.ndarray, duration: float, region: tuple[float, float
     if region is not None and duration > 0:
         start, end = (width * min(1.0, t / duration) for t in region)
         shade = f'<rect class="region" x="{start:.1f}" y="0" width="{max(end - start, 1):.1f}" height="{height}" '
-        shade += 'fill="rgba(255,75,75,0.28)"/>'
+        shade += 'fill="rgba(255,75,75,0.35)"/>'
         label += f", region {clock(region[0])} to {clock(region[1])} selected"
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" preserveAspectRatio="none">'
+        f'{shade}<g fill="#8a8fa8">{bars}</g></svg>'
+    )
+    source = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
     return (
-        f'<svg class="query-waveform" role="img" aria-label="{html.escape(label)}" viewBox="0 0 {width} {height}" '
-        f'preserveAspectRatio="none" style="width:100%;height:{height}px;display:block">'
-        f'{shade}<g fill="currentColor" opacity="0.75">{bars}</g></svg>'
+        f'<img class="query-waveform" src="{source}" alt="{html.escape(label)}" '
+        f'style="width:100%;height:{height}px;display:block">'
     )

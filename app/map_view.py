@@ -21,7 +21,7 @@ PALETTE = [
     "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
 ]  # fmt: skip
 OTHER = "#6b7085"
-QUERY_COLOUR = "#ffffff"
+QUERY_COLOUR = "#ffb000"  # amber: seen on light and dark themes alike
 NEIGHBOUR_COLOUR = "#ff4b4b"
 
 
@@ -78,7 +78,7 @@ def show_map(catalog: Catalog, query_id: int | None, neighbour_ids: list[int]) -
     st.html(legend_html(legend, colour_by))
     st.caption(
         f"{len(points.ids):,} tracks; alike tracks lie close together. Hover for a title, click a point to make "
-        "it the query (white: the query, red: its neighbours). Scroll to zoom, drag to pan. "
+        "it the query (amber star: the query, red rings: its neighbours). Scroll to zoom, drag to pan. "
         "Without a mouse, Search and Browse reach the same tracks."
     )
 
@@ -94,7 +94,7 @@ def figure(points: browse.MapPoints, point_colours: list[str], query_id: int | N
             y=points.y,
             mode="markers",
             marker={"size": size, "color": point_colours, "opacity": 0.85},
-            customdata=points.ids,
+            customdata=_compact(points.ids),
             hovertext=points.labels,
             hoverinfo="text",
             name="tracks",
@@ -117,7 +117,7 @@ def figure(points: browse.MapPoints, point_colours: list[str], query_id: int | N
                     "symbol": [m[3] for m in marked],
                     "line": {"width": 2, "color": [m[1] for m in marked]},
                 },
-                customdata=points.ids[at],
+                customdata=_compact(points.ids[at]),
                 hovertext=[points.labels[r] for r in at.tolist()],
                 hoverinfo="text",
                 name="query and neighbours",
@@ -134,6 +134,11 @@ def figure(points: browse.MapPoints, point_colours: list[str], query_id: int | N
         yaxis={"visible": False, "scaleanchor": "x"},
     )
     return fig
+
+
+def _compact(ids: np.ndarray) -> np.ndarray:
+    """Ids as plotly.js reads typed arrays (it has no 64-bit integers)."""
+    return ids.astype(np.int32) if len(ids) and int(ids.max()) < 2**31 else ids.astype(np.float64)
 
 
 def legend_html(legend: list[tuple[str, str, int]], colour_by: str) -> str:

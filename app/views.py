@@ -12,7 +12,7 @@ import streamlit as st
 from app.errors import AudioUnavailableError
 from app.explain import compare_styles
 from app.landing import cover_html
-from app.listening import query_peaks, waveform_svg
+from app.listening import query_peaks, waveform_html
 from app.media import browser_media_type, catalog_file
 from app.playlists import path_button
 from app.queries import Query, Upload
@@ -237,7 +237,8 @@ def audio_player(catalog: Catalog, track: TrackInfo, start: float | None = None,
     # Direct files preload their header (duration shows); transcodes start only on play.
     preload = "metadata" if browser_media_type(path) else "none"
     source = audio_url(track.id) + (f"#t={start:.1f}" if start is not None else "")
-    title = f' aria-label="{html.escape(label)}" title="{html.escape(label)}"' if label else ""
+    label = label or track.label  # every player says what it plays, to screen readers too
+    title = f' aria-label="{html.escape(label)}" title="{html.escape(label)}"'
     st.html(f'<audio controls preload="{preload}" src="{html.escape(source)}"{title} style="width:100%"></audio>')
 
 
@@ -307,7 +308,7 @@ def show_query(catalog: Catalog, query: Query, region: tuple[float, float] | Non
             st.audio(query.upload.data)
         levels = query_peaks(catalog, query)
         if levels is not None:
-            st.html(waveform_svg(levels, query.duration, region))
+            st.html(waveform_html(levels, query.duration, region))
 
 
 def passage_picker(query: Query) -> tuple[float, float] | None:

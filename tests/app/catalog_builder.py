@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from indexer.build import BuildOptions, build_catalog
-from tests.audio_files import tag, write_audio
+from tests.audio_files import embed_cover, image_bytes, tag, write_audio
 from tests.fake_embedder import FakeEmbedder
+
+# Cover art as people have it: a cover.jpg beside one album, a picture embedded in one file, none elsewhere.
+FOLDER_COVER = ("ana/first/cover.jpg", (230, 160, 40))
+EMBEDDED_COVER = ("bo/tides/03 swell.flac", (40, 120, 230))
 
 # (file, artist, album, title): three artists, two albums of one artist, six formats.
 TRACKS = [
@@ -30,6 +34,8 @@ def build_page_catalog(root: Path, data_dir: Path, embedder: FakeEmbedder | None
     for i, (relative, artist, album, title) in enumerate(TRACKS):
         path = write_audio(root / relative, 4.0 + i % 6, seed=i)
         tag(path, artist=artist, album=album, title=title)
+    (root / FOLDER_COVER[0]).write_bytes(image_bytes(FOLDER_COVER[1], size=500))
+    embed_cover(root / EMBEDDED_COVER[0], image_bytes(EMBEDDED_COVER[1], size=400))
     options = BuildOptions(workers=1, progress=False, timeout=60)
     report = build_catalog(root, data_dir, options, embedder or FakeEmbedder())
     assert report.indexed == len(TRACKS), report.failed

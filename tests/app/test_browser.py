@@ -6,8 +6,11 @@ to $SOUNDALIKE_TEST_ARTIFACTS (default test-artifacts/) for people to look at.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -132,3 +135,144 @@ def test_audio_route_serves_only_catalog_tracks(served):  # type: ignore[no-unty
     morning = catalog.resolve("ana/first/01 morning.flac")
     status, kind, body = get(f"/soundalike/audio/{morning.id}", {"Range": "bytes=0-99"})
     assert status == 206 and kind == "audio/flac" and body[:4] == b"fLaC" and len(body) == 100
+
+
+# Where a track's point is on screen: the map's own axes turn its coordinates into pixels.
+POINT_ON_SCREEN = """(id) => {
+  const gd = document.querySelector('.js-plotly-plot');
+  const trace = gd._fullData[0], layout = gd._fullLayout, box = gd.getBoundingClientRect();
+  const i = Array.from(trace.customdata).indexOf(id);
+  if (i < 0) return null;
+  return [box.left + layout._size.l + layout.xaxis.l2p(trace.x[i]),
+          box.top + layout._size.t + layout.yaxis.l2p(trace.y[i])];
+}"""
+UNLABELLED_CONTROLS = """() => Array.from(document.querySelectorAll(
+    'button, input, select, textarea, [role=slider], [role=combobox], [role=switch], audio'))
+  .filter(el => el.offsetParent !== null && el.type !== 'file')
+  .filter(el => !(el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || el.getAttribute('title')
+                  || (el.labels && el.labels.length) || el.textContent.trim()))
+  .map(el => el.outerHTML.slice(0, 120))"""
+
+
+def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_landing_covers_map_and_listening_tools(served):  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect, sync_playwright
+
+    url, data = served
+    catalog = Catalog.open(data)
+    timings: dict[str, float] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1800})
+        page.goto(url)
+
+        # The landing: the catalog in figures, random picks with their covers, recently added.
+        expect(page.get_by_text("Random picks")).to_be_visible(timeout=30_000)
+        expect(page.locator("[data-testid=stMetricValue]").first).to_have_text(str(len(catalog.all_tracks())))
+        picks = page.locator("[class*='st-key-pick-card-']")
+        expect(picks).to_have_count(6)
+        covers = page.locator("img.cover")
+        expect(covers).to_have_count(12)
+        covers.last.scroll_into_view_if_needed()
+        page.wait_for_function(
+            "() => Array.from(document.querySelectorAll('img.cover')).every(i => i.naturalWidth > 0)"
+        )
+        timings["first_contentful_paint_ms"] = page.evaluate(
+            "() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? -1"
+        )
+        assert page.evaluate(UNLABELLED_CONTROLS) == []
+        shot(page, "landing")
+
+        # Keyboard only: Tab to "Surprise me", Enter: a random track becomes the query.
+        for _ in range(40):
+            page.keyboard.press("Tab")
+            focused = "document.activeElement"
+            if page.evaluate(f"() => {focused}.tagName === 'BUTTON' && {focused}.textContent.includes('Surprise me')"):
+                break
+        else:
+            pytest.fail("Surprise me is not reachable with Tab")
+        page.keyboard.press("Enter")
+        expect(page).to_have_url(re.compile(r"\?track=\d+$"), timeout=30_000)
+        expect(page.locator("[class*='st-key-neighbour-']").first).to_be_visible(timeout=30_000)
+
+        # The map: a WebGL canvas with every track; a click on a point makes it the query.
+        page.get_by_text("Map", exact=True).click()
+        started = time.perf_counter()
+        expect(page.locator(".js-plotly-plot canvas").first).to_be_visible(timeout=30_000)
+        page.wait_for_function("() => document.querySelector('.js-plotly-plot')?._fullLayout?._size")
+        timings["map_render_ms"] = (time.perf_counter() - started) * 1000
+        target = catalog.resolve("cy/solo/04 four.ogg")
+        x, y = page.evaluate(POINT_ON_SCREEN, target.id)
+        page.mouse.click(x, y)
+        expect(page).to_have_url(f"{url}/?track={target.id}", timeout=30_000)
+        expect(page.locator(".st-key-query-card")).to_contain_text("Four")
+        shot(page, "map")
+
+        # Results: covers by id, a passage player that starts at its passage, the results as M3U.
+        rows = page.locator("[class*='st-key-neighbour-']")
+        expect(rows.first).to_be_visible(timeout=30_000)
+        passage = rows.nth(0).locator("audio[src*='#t=']").first
+        start = float(passage.get_attribute("src").split("#t=")[1])
+        position = passage.evaluate(
+            "a => new Promise(done => { a.muted = true; a.onplaying = () => done(a.currentTime);"
+            " a.onerror = () => done(-1); a.play().catch(() => done(-2)); })"
+        )
+        assert start <= position < start + 1.0, (start, position)
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download these results (M3U)").click()
+        lines = Path(download.value.path()).read_text().splitlines()
+        files = [line for line in lines if line and not line.startswith("#")]
+        shown = [int(r.locator("audio:not([src*='#t='])").get_attribute("src").rsplit("/", 1)[1]) for r in rows.all()]
+        assert lines[0] == "#EXTM3U" and files == [str(catalog.track(i).file) for i in [target.id, *shown]]
+        waveform = page.locator("img.query-waveform")
+        expect(waveform).to_have_count(1)
+        assert waveform.evaluate("i => i.complete && i.naturalWidth > 0")
+        assert page.evaluate(UNLABELLED_CONTROLS) == []
+        shot(page, "results")
+
+        # Browse: artist, album, track.
+        page.get_by_text("Browse", exact=True).click()
+        page.get_by_label(re.compile(r"^Artist")).click()
+        page.get_by_role("option", name="Bo Marsh (3)").click()
+        expect(page.locator("[class*='st-key-browse-row-']")).to_have_count(3, timeout=30_000)
+        shot(page, "browse")
+
+        # A phone: one column, nothing wider than the screen.
+        phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        phone.goto(f"{url}/?track={target.id}")
+        expect(phone.locator(".st-key-query-card")).to_contain_text("Four", timeout=30_000)
+        expect(phone.locator("[class*='st-key-neighbour-']").first).to_be_visible(timeout=30_000)
+        phone.wait_for_load_state("networkidle")
+        assert phone.evaluate("() => document.documentElement.scrollWidth") <= 390
+        shot(phone, "phone")
+        browser.close()
+    (ARTIFACTS / "page-timings.json").write_text(json.dumps(timings, indent=1))
+    print("page timings (12 tracks):", timings)
+
+
+def test_cover_art_served_by_id_only(served):  # type: ignore[no-untyped-def]
+    import io
+
+    from PIL import Image
+
+    from tests.app.catalog_builder import EMBEDDED_COVER, FOLDER_COVER
+
+    url, data = served
+    catalog = Catalog.open(data)
+    for relative, colour in (("ana/first/02 noon.mp3", FOLDER_COVER[1]), (EMBEDDED_COVER[0], EMBEDDED_COVER[1])):
+        status, kind, body = http_get(f"{url}/soundalike/cover/{catalog.resolve(relative).id}")
+        assert status == 200 and kind == "image/jpeg", relative
+        with Image.open(io.BytesIO(body)) as image:
+            pixel = image.getpixel((10, 10))
+            assert max(image.size) <= 320 and all(abs(a - b) < 12 for a, b in zip(pixel, colour, strict=True))
+    status, kind, body = http_get(f"{url}/soundalike/cover/{catalog.resolve('cy/solo/01 one.mp3').id}")
+    assert status == 200 and kind.startswith("image/svg+xml") and b"no cover art" in body  # the placeholder
+    status, _, body = http_get(f"{url}/soundalike/cover/999999")
+    assert status == 404 and b"no track" in body
+    for sneaky in ("/soundalike/cover/..%2F..%2Fetc%2Fpasswd", "/soundalike/cover/-1"):
+        status, kind, body = http_get(url + sneaky)
+        assert not kind.startswith("image/") and b"<svg" not in body  # no cover, no placeholder: no track
