@@ -57,8 +57,11 @@ def _pca(vectors: np.ndarray, dims: int) -> tuple[np.ndarray, np.ndarray]:
     sample = np.asarray(vectors[::step], dtype=np.float32)
     mean = sample.mean(axis=0)
     dims = min(dims, sample.shape[1], len(sample) - 1)
-    _, _, vt = np.linalg.svd(sample - mean, full_matrices=False)
-    return mean, np.ascontiguousarray(vt[:dims], dtype=np.float32)
+    centred = sample - mean
+    # The covariance's eigenvectors: a (dim x dim) problem, cheaper than an SVD of the whole sample.
+    values, vectors = np.linalg.eigh((centred.T @ centred).astype(np.float64))
+    top = np.argsort(values)[::-1][:dims]
+    return mean, np.ascontiguousarray(vectors[:, top].T, dtype=np.float32)
 
 
 def _project(vectors: np.ndarray, mean: np.ndarray, axes: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
