@@ -10,6 +10,7 @@ import streamlit as st
 from app.settings import cover_url
 from storage import browse
 from storage.catalog import Catalog, TrackInfo
+from storage.errors import StorageError
 
 PICKS = 6
 RECENT = 6
@@ -22,6 +23,25 @@ def cover_html(track: TrackInfo, pixels: int) -> str:
         f'<img class="cover" src="{cover_url(track.id)}" alt="{alt}" width="{pixels}" height="{pixels}" '
         f'loading="lazy" style="border-radius:6px;object-fit:cover;display:block">'
     )
+
+
+def _build_key(catalog: Catalog) -> tuple[str, str, str]:
+    """Names what the catalog holds now: a new index build (any change of vectors) makes a new key."""
+    try:
+        build = catalog.index().name
+    except StorageError:
+        build = ""
+    return str(catalog.data_dir), catalog.model, build
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _summary(_catalog: Catalog, key: tuple[str, str, str]) -> browse.Summary:
+    return browse.summary(_catalog)  # counts over every track: once per build, not on every rerun
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _artists(_catalog: Catalog, key: tuple[str, str, str]) -> list[tuple[str, int]]:
+    return browse.artists(_catalog)
 
 
 def choose(track_id: int) -> None:
@@ -42,7 +62,7 @@ def show_discover(catalog: Catalog, has_query: bool) -> None:
     already chosen, it folds away so the results stay near the top."""
     box = st.expander("Random picks and recently added", expanded=False) if has_query else st.container()
     with box:
-        facts = browse.summary(catalog)
+        facts = _summary(catalog, _build_key(catalog))
         columns = st.columns(4)
         columns[0].metric("Tracks", f"{facts.tracks:,}")
         columns[1].metric("Artists", f"{facts.artists:,}")
@@ -103,7 +123,7 @@ def track_grid(tracks: list[TrackInfo], prefix: str) -> None:
 
 def show_browse(catalog: Catalog) -> None:
     """Artist, then album, then its tracks, each with a button to make it the query."""
-    artists = browse.artists(catalog)
+    artists = _artists(catalog, _build_key(catalog))
     if not artists:
         st.info("No indexed tracks to browse yet.")
         return

@@ -94,6 +94,8 @@ def figure(points: browse.MapPoints, point_colours: list[str], query_id: int | N
             y=points.y,
             mode="markers",
             marker={"size": size, "color": point_colours, "opacity": 0.85},
+            selected={"marker": {"opacity": 0.85}},  # a click picks a query: it must not dim the rest
+            unselected={"marker": {"opacity": 0.85}},
             customdata=_compact(points.ids),
             hovertext=points.labels,
             hoverinfo="text",
@@ -117,6 +119,8 @@ def figure(points: browse.MapPoints, point_colours: list[str], query_id: int | N
                     "symbol": [m[3] for m in marked],
                     "line": {"width": 2, "color": [m[1] for m in marked]},
                 },
+                selected={"marker": {"opacity": 1.0}},
+                unselected={"marker": {"opacity": 1.0}},
                 customdata=_compact(points.ids[at]),
                 hovertext=[points.labels[r] for r in at.tolist()],
                 hoverinfo="text",
