@@ -23,14 +23,19 @@ PLACEHOLDER = b"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100" 
 <circle cx="50" cy="50" r="8" fill="#8a8fa8"/></svg>"""
 
 
-def cover_response(path: Path | None) -> Response:
-    """The cover of the audio file at `path` (None: the file is gone) as a JPEG, else the placeholder."""
+MAX_PIXELS = 1200  # the most a client may ask for (OpenSubsonic's `size`); covers are never enlarged
+
+
+def cover_response(path: Path | None, pixels: int = THUMBNAIL_PIXELS) -> Response:
+    """The cover of the audio file at `path` (None: the file is gone) as a JPEG of at most `pixels` square,
+    else the placeholder."""
     thumbnail = None
+    pixels = max(16, min(pixels, MAX_PIXELS))
     if path is not None:
         try:
             stat = path.stat()
             folder = path.parent.stat()
-            thumbnail = cached_thumbnail(str(path), stat.st_mtime_ns, stat.st_size, folder.st_mtime_ns)
+            thumbnail = cached_thumbnail(str(path), stat.st_mtime_ns, stat.st_size, folder.st_mtime_ns, pixels)
         except OSError:
             thumbnail = None
     if thumbnail is None:
@@ -40,10 +45,10 @@ def cover_response(path: Path | None) -> Response:
 
 
 @lru_cache(maxsize=CACHE_ENTRIES)
-def cached_thumbnail(path: str, mtime_ns: int, size: int, folder_mtime_ns: int) -> bytes | None:
+def cached_thumbnail(path: str, mtime_ns: int, size: int, folder_mtime_ns: int, pixels: int) -> bytes | None:
     """Keyed by the file's and its folder's versions: a new cover (tag or cover.jpg) is seen at once."""
     data = cover_art(Path(path))
-    return thumbnail(data) if data else None
+    return thumbnail(data, pixels) if data else None
 
 
 def thumbnail(data: bytes, pixels: int = THUMBNAIL_PIXELS) -> bytes | None:

@@ -1,6 +1,7 @@
 """OpenSubsonic's sonic similarity (extension `sonicSimilarity`, version 1), served beside the page:
 `/rest/getSonicSimilarTracks`, `/rest/findSonicPath`, `/rest/getOpenSubsonicExtensions` and `/rest/ping`
-(with or without `.view`; GET, or POST with a form), answered in XML or, with `f=json`, JSON.
+(with or without `.view`; GET, or POST with a form), answered in XML or, with `f=json`, JSON; and
+`/rest/getCoverArt`, the cover each song's `coverArt` names (its track id), as an image.
 
 Song ids are soundalike's track ids. A media server that knows its files by path can send the path
 instead (absolute, or relative to its catalog folder), and read our ids back from the `id` of each entry.
@@ -19,7 +20,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from app.media import catalog_for
+from app.covers import THUMBNAIL_PIXELS, cover_response
+from app.errors import AudioUnavailableError
+from app.media import catalog_file, catalog_for
 from app.subsonic_auth import AuthError, check
 from storage import __version__
 from storage.catalog import Catalog, TrackInfo
@@ -57,6 +60,7 @@ def child(track: TrackInfo) -> dict[str, object]:
         "isVideo": False,
         "type": "music",
         "mediaType": "song",
+        "coverArt": str(track.id),  # getCoverArt serves it (or a placeholder when the track has none)
     }
     return {k: v for k, v in fields.items() if v is not None}
 
@@ -105,6 +109,20 @@ ENDPOINTS: dict[str, Callable[[Catalog, Mapping[str, str]], dict[str, object]]] 
 }
 
 
+def cover_art(catalog: Catalog, params: Mapping[str, str]) -> Response:
+    """The song's cover as an image (`size`: at most that many pixels square)."""
+    track = _song(catalog, params, "id")
+    try:
+        pixels = int(params.get("size", THUMBNAIL_PIXELS))
+    except ValueError:
+        raise SubsonicError(0, "size must be a whole number") from None
+    try:
+        path: Path | None = catalog_file(catalog, track.id)[1]
+    except AudioUnavailableError:
+        path = None  # the file is gone: the placeholder
+    return cover_response(path, pixels)
+
+
 def envelope(status: str, body: dict[str, object]) -> dict[str, object]:
     head = {"status": status, "version": API_VERSION, "type": SERVER, "serverVersion": __version__}
     return {"subsonic-response": head | {"openSubsonic": True} | body}
@@ -144,12 +162,14 @@ async def subsonic(request: Request) -> Response:
         params |= {k: str(v) for k, v in (await request.form()).items()}
     name = request.path_params["endpoint"].removesuffix(".view")
     as_json = params.get("f") == "json"
-    if name not in ENDPOINTS:
+    if name not in ENDPOINTS and name != "getCoverArt":
         return render(envelope("failed", {"error": {"code": 0, "message": f"unknown endpoint {name}"}}), as_json)
     body: dict[str, object]
     try:
         check(params, request.client.host if request.client else None)
         catalog = catalog_for(os.environ.get("SOUNDALIKE_DATA"))
+        if name == "getCoverArt":  # an image, not a response document, unless it fails
+            return await run_in_threadpool(cover_art, catalog, params)
         body, status = await run_in_threadpool(ENDPOINTS[name], catalog, params), "ok"
     except (AuthError, SubsonicError) as exc:
         body, status = {"error": {"code": exc.code, "message": exc.message}}, "failed"

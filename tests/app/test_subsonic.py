@@ -175,3 +175,27 @@ def test_an_id_no_database_integer_holds_is_unknown_not_an_error(built_catalog):
     with pytest.raises(AudioUnavailableError) as info:
         catalog_file(catalog, 99999999999999999999999)
     assert info.value.status == 404
+
+
+def test_cover_art_by_the_id_each_song_names(client, built_catalog):
+    import io
+
+    from PIL import Image
+
+    from tests.app.catalog_builder import EMBEDDED_COVER
+
+    catalog = Catalog.open(built_catalog[1])
+    swell = catalog.resolve(EMBEDDED_COVER[0])
+    reply = client.get("/rest/getSonicSimilarTracks", params=auth(id=swell.id, count=3)).json()
+    entries = reply["subsonic-response"]["sonicMatch"]
+    assert all(m["entry"]["coverArt"] == m["entry"]["id"] for m in entries)
+    image = client.get("/rest/getCoverArt.view", params=auth(id=swell.id, size=64))
+    assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
+    with Image.open(io.BytesIO(image.content)) as picture:
+        assert max(picture.size) == 64 and picture.getpixel((5, 5))[2] > 200
+    plain = client.get("/rest/getCoverArt", params=auth(id=catalog.resolve("cy/solo/01 one.mp3").id))
+    assert plain.headers["content-type"].startswith("image/svg+xml")  # no cover: the placeholder
+    missing = client.get("/rest/getCoverArt", params=auth(id=999999)).json()["subsonic-response"]
+    assert missing["status"] == "failed" and missing["error"]["code"] == 70
+    refused = client.get("/rest/getCoverArt", params=auth(id=swell.id) | {"t": "0" * 32}).json()
+    assert refused["subsonic-response"]["error"]["code"] == 40
