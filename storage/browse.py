@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 import numpy as np
-from sqlalchemy import Select, func, select
+from sqlalchemy import Exists, func, select
 
 from storage.catalog import Catalog, TrackInfo, with_folder
 from storage.errors import EmptyIndexError
@@ -53,7 +53,7 @@ def tagging_catalog(catalog: Catalog) -> Catalog | None:
     return None
 
 
-def _indexed(catalog: Catalog) -> Select:
+def _indexed(catalog: Catalog) -> Exists:
     """The tracks with this model's vector, as a filter."""
     has_vector = select(Embedding.track_id).where(Embedding.track_id == Track.id, Embedding.model == catalog.model)
     return has_vector.exists()
@@ -70,7 +70,7 @@ def summary(catalog: Catalog) -> Summary:
     ).where(_indexed(catalog))
     with catalog.sessions() as s:
         tracks, artists, albums, seconds = s.execute(query).one()
-    return Summary(int(tracks), int(artists), int(albums), float(seconds) / 3600, catalog.models())
+    return Summary(int(tracks), int(artists), int(albums), float(seconds or 0.0) / 3600, catalog.models())
 
 
 def random_tracks(catalog: Catalog, n: int, rng: np.random.Generator | None = None) -> list[TrackInfo]:
@@ -135,7 +135,8 @@ def map_points(catalog: Catalog, styles: Catalog | None = None) -> MapPoints | N
     ids = np.asarray(index.ids)
     rows = _map_rows(catalog)
     top_style = _top_styles(styles) if styles is not None else {}
-    labels, groups = [], {name: [] for name in MAP_COLOURINGS}
+    labels: list[str] = []
+    groups: dict[str, list[str]] = {name: [] for name in MAP_COLOURINGS}
     for track_id in ids.tolist():
         title, artist, album, genre, path = rows.get(track_id, (None, None, None, None, ""))
         labels.append(f"{artist} – {title}" if artist and title else title or PurePosixPath(path).stem)
