@@ -7,8 +7,8 @@ map always shows the vectors of the index in force and is redone whenever they c
   is what a person exploring the map looks for (benchmarks/bench_map.py measures how many of each
   track's 10 nearest neighbours stay among its 10 nearest on the map, against PCA alone).
 - UMAP is fitted on at most FIT_MAX tracks; the others are placed at the distance-weighted mean of
-  their PLACE_NEIGHBOURS nearest fitted tracks (in the PCA space), so time and memory stay bounded
-  at millions of tracks.
+  their PLACE_NEIGHBOURS nearest fitted tracks (in the PCA space; FAISS inverted lists when many are
+  fitted), so time and memory stay bounded at millions of tracks.
 - Below UMAP_MIN tracks the map is the two principal axes: UMAP's neighbourhood graph (15 neighbours)
   says little on so few points, and its compile step alone costs tens of seconds.
 """
@@ -30,6 +30,8 @@ FIT_MAX = 100_000
 PCA_DIMS = 50
 PCA_SAMPLE = 50_000
 PLACE_NEIGHBOURS = 10
+PLACE_IVF_MIN = 20_000  # fitted tracks from which placement searches inverted lists
+PLACE_PROBES = 16
 UMAP_NEIGHBOURS = 15
 CHUNK = 65_536
 
@@ -95,8 +97,7 @@ def _place(
     vectors: np.ndarray, mean: np.ndarray, axes: np.ndarray, rows: np.ndarray, fitted: np.ndarray, xy: np.ndarray
 ) -> np.ndarray:
     """Each row at the distance-weighted mean of its nearest fitted tracks' map positions."""
-    index = faiss.IndexFlatL2(fitted.shape[1])
-    index.add(fitted)
+    index = _neighbour_index(fitted)
     out = np.empty((len(rows), 2), dtype=np.float32)
     for start in range(0, len(rows), CHUNK):
         part = rows[start : start + CHUNK]
@@ -105,6 +106,21 @@ def _place(
         weights /= weights.sum(axis=1, keepdims=True)
         out[start : start + len(part)] = (xy[neighbours] * weights[..., None]).sum(axis=1)
     return out
+
+
+def _neighbour_index(fitted: np.ndarray) -> faiss.Index:
+    """Exact search among few fitted tracks; inverted lists among many, so placing millions of tracks
+    costs seconds, not hours (a track's 10 nearest fitted ones need not be exact to place it)."""
+    dim = fitted.shape[1]
+    if len(fitted) < PLACE_IVF_MIN:
+        index = faiss.IndexFlatL2(dim)
+    else:
+        lists = int(4 * np.sqrt(len(fitted)))
+        index = faiss.IndexIVFFlat(faiss.IndexFlatL2(dim), dim, lists)
+        index.train(fitted)
+        index.nprobe = PLACE_PROBES
+    index.add(fitted)
+    return index
 
 
 def _unit_square(coords: np.ndarray) -> np.ndarray:

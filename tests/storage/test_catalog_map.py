@@ -51,7 +51,9 @@ def test_small_catalogs_get_the_principal_axes():
 
 
 @pytest.mark.filterwarnings("ignore")
-def test_umap_keeps_neighbourhoods_and_places_the_tracks_it_did_not_fit(monkeypatch):
+@pytest.mark.parametrize("place_ivf_min", [10**9, 100], ids=["exact placement", "inverted lists"])
+def test_umap_keeps_neighbourhoods_and_places_the_tracks_it_did_not_fit(monkeypatch, place_ivf_min):
+    monkeypatch.setattr(catalog_map, "PLACE_IVF_MIN", place_ivf_min)
     monkeypatch.setattr(catalog_map, "UMAP_MIN", 300)
     monkeypatch.setattr(catalog_map, "FIT_MAX", 400)  # half the tracks placed from their fitted neighbours
     vectors, labels = labelled(800, 12, seed=3)
