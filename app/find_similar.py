@@ -31,7 +31,7 @@ region = None
 if query is not None:
     query_card = st.container()
     playlists.radio_button(query)
-    region = views.passage_picker(query)  # before the search: the region it searches by
+    region = views.passage_picker(catalog, query)  # before the search: the region it searches by
     try:
         if region is not None:
             results = find_passages(

@@ -130,3 +130,35 @@ def waveform_html(levels: np.ndarray, duration: float, region: tuple[float, floa
         f'<img class="query-waveform" src="{source}" alt="{html.escape(label)}" '
         f'style="width:100%;height:{height}px;display:block">'
     )
+
+
+def waveform_figure(levels: np.ndarray, duration: float, region: tuple[float, float]):  # type: ignore[no-untyped-def]
+    """The query's waveform to drag a region across (seconds on x), the chosen region shaded."""
+    import plotly.graph_objects as go
+
+    seconds = np.linspace(0, duration, len(levels))
+    bars = {"type": "bar", "x": seconds, "y": levels, "marker": {"color": "#8a8fa8"}, "hoverinfo": "skip"}
+    shade = {
+        "type": "rect",
+        "xref": "x",
+        "yref": "paper",
+        "x0": region[0],
+        "x1": region[1],
+        "y0": 0,
+        "y1": 1,
+        "fillcolor": "rgba(255,75,75,0.28)",
+        "line": {"width": 0},
+        "layer": "below",
+    }
+    layout = {
+        "height": 110,
+        "margin": {"l": 0, "r": 0, "t": 0, "b": 24},
+        "bargap": 0,
+        "dragmode": "select",
+        "selectdirection": "h",
+        "showlegend": False,
+        "xaxis": {"range": [0, duration], "fixedrange": True, "ticksuffix": " s"},
+        "yaxis": {"visible": False, "fixedrange": True, "range": [0, 1.05]},
+        "shapes": [shade],
+    }
+    return go.Figure(data=[bars], layout=layout, _validate=False)

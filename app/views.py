@@ -12,7 +12,7 @@ import streamlit as st
 from app.errors import AudioUnavailableError
 from app.explain import compare_styles
 from app.landing import cover_html
-from app.listening import query_peaks, waveform_html
+from app.listening import query_peaks, waveform_figure, waveform_html
 from app.media import browser_media_type, catalog_file
 from app.playlists import path_button
 from app.queries import Query, Upload
@@ -307,12 +307,13 @@ def show_query(catalog: Catalog, query: Query, region: tuple[float, float] | Non
             st.markdown(f"**{tags.title}** (uploaded)  \n{tags.artist or 'unknown artist'} · {seconds / 60:.1f} min")
             st.audio(query.upload.data)
         levels = query_peaks(catalog, query)
-        if levels is not None:
+        if levels is not None and region is None:  # searching by passage, the picker draws it to drag on
             st.html(waveform_html(levels, query.duration, region))
 
 
-def passage_picker(query: Query) -> tuple[float, float] | None:
-    """A region of the query to search by (a range slider over its duration), or None: whole tracks."""
+def passage_picker(catalog: Catalog, query: Query) -> tuple[float, float] | None:
+    """A region of the query to search by, or None: whole tracks. Chosen by dragging across the query's
+    waveform, or with the range slider under it (keyboard)."""
     with st.container(key="passage-search"):
         if not st.toggle(
             "Search by passage",
@@ -321,16 +322,33 @@ def passage_picker(query: Query) -> tuple[float, float] | None:
         ):
             return None
         length = max(1, int(np.ceil(query.duration)))
-        start, end = st.slider(
-            "Region of the query (seconds)",
-            0,
-            length,
-            (0, min(30, length)),
-            step=1,
-            key=f"region-{query.key}",  # a new query starts from its own first 30 s
-        )
-        st.caption(f"searching with {clock(start)}–{clock(end)} of the query")
+        region_key = f"region-{query.key}"  # a new query starts from its own first 30 s
+        st.session_state.setdefault(region_key, (0, min(30, length)))  # the slider's value: set here or by a drag
+        levels = query_peaks(catalog, query)
+        if levels is not None:
+            chosen = st.session_state[region_key]
+            wave_key = f"wave-{query.key}"
+            st.plotly_chart(
+                waveform_figure(levels, query.duration, chosen),
+                key=wave_key,
+                on_select=lambda: region_from_drag(wave_key, region_key, length),
+                selection_mode="box",
+                config={"displayModeBar": False},
+                alt="Waveform of the query: drag across it to choose the region to search with",
+            )
+        start, end = st.slider("Region of the query (seconds)", 0, length, (0, min(30, length)), step=1, key=region_key)
+        st.caption(f"searching with {clock(start)}–{clock(end)} of the query (drag across the waveform to change)")
     return (float(start), float(max(end, start + 1)))
+
+
+def region_from_drag(wave_key: str, region_key: str, length: int) -> None:
+    """A box dragged across the waveform becomes the slider's region (whole seconds, at least one)."""
+    boxes = (st.session_state.get(wave_key) or {}).get("selection", {}).get("box", [])
+    if not boxes or len(boxes[0].get("x", [])) < 2:
+        return
+    low, high = sorted(float(x) for x in boxes[0]["x"][:2])
+    start = int(min(max(round(low), 0), length - 1))
+    st.session_state[region_key] = (start, int(min(max(round(high), start + 1), length)))
 
 
 def show_neighbours(

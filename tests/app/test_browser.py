@@ -146,6 +146,11 @@ POINT_ON_SCREEN = """(id) => {
   return [box.left + layout._size.l + layout.xaxis.l2p(trace.x[i]),
           box.top + layout._size.t + layout.yaxis.l2p(trace.y[i])];
 }"""
+# Where a time (seconds) of the query's waveform is on screen, halfway up the chart.
+SECONDS_ON_SCREEN = """([selector, seconds]) => {
+  const gd = document.querySelector(selector), layout = gd._fullLayout, box = gd.getBoundingClientRect();
+  return [box.left + layout._size.l + layout.xaxis.l2p(seconds), box.top + layout._size.t + layout._size.h / 2];
+}"""
 UNLABELLED_CONTROLS = """() => Array.from(document.querySelectorAll(
     'button, input, select, textarea, [role=slider], [role=combobox], [role=switch], audio'))
   .filter(el => el.offsetParent !== null && el.type !== 'file')
@@ -233,6 +238,21 @@ def test_landing_covers_map_and_listening_tools(served):  # type: ignore[no-unty
         assert waveform.evaluate("i => i.complete && i.naturalWidth > 0")
         assert page.evaluate(UNLABELLED_CONTROLS) == []
         shot(page, "results")
+
+        # Search by passage: drag across the query's waveform from 1 s to 3 s: that region is searched.
+        page.get_by_text("Search by passage").click()
+        wave = ".st-key-passage-search .js-plotly-plot"
+        expect(page.locator(wave)).to_be_visible(timeout=30_000)
+        page.wait_for_function(f"() => document.querySelector('{wave}')?._fullLayout?._size")
+        (x1, y), (x2, _) = (page.evaluate(SECONDS_ON_SCREEN, [wave, t]) for t in (1.0, 3.0))
+        page.mouse.move(x1, y)
+        page.mouse.down()
+        page.mouse.move((x1 + x2) / 2, y, steps=4)
+        page.mouse.move(x2, y, steps=4)
+        page.mouse.up()
+        expect(page.get_by_text("searching with 0:01–0:03 of the query")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text(re.compile(r"nearest passages to 0:01–0:03"))).to_be_visible(timeout=30_000)
+        shot(page, "passage-search")
 
         # Browse: artist, album, track.
         page.get_by_text("Browse", exact=True).click()

@@ -127,12 +127,31 @@ def test_results_come_with_covers_play_all_an_m3u_and_the_waveform(page, built_c
     assert download.proto.label == "Download these results (M3U)"
     expected = m3u_text([Neighbour(catalog.track(i), 0.0) for i in [query, *ids]])
     assert expected.count("#EXTINF") == len(ids) + 1
-    # The query's waveform; searching by passage shades the region it searches with.
+    # The query's waveform; searching by passage, it becomes a chart to drag the region across, shaded.
     waveform = waveform_picture(html_bodies(at))
     assert waveform.count("<rect") > 100 and 'class="region"' not in waveform
     at.toggle(key="by_passage").set_value(True).run()
-    assert 'class="region"' in waveform_picture(html_bodies(at))
-    assert any('alt="waveform of the query, region 0:00 to 0:04 selected"' in b for b in html_bodies(at))
+    query_key = f"track-{query}"
+    chart = next(c for c in at.get("plotly_chart") if c.proto.id and f"wave-{query_key}" in c.proto.id)
+    spec = json.loads(chart.proto.spec)
+    assert spec["layout"]["dragmode"] == "select" and len(spec["data"][0]["y"]["bdata"]) > 0
+    assert (spec["layout"]["shapes"][0]["x0"], spec["layout"]["shapes"][0]["x1"]) == (0, 4)
+    assert not any('class="query-waveform"' in b for b in html_bodies(at))  # one waveform at a time
+
+
+def test_a_drag_across_the_waveform_sets_the_region(monkeypatch):
+    """What the chart reports for a box dragged from 1.2 s to 2.6 s (or backwards, or past either end)."""
+    import app.views as views
+
+    for box, expected in (([1.2, 2.6], (1, 3)), ([6.4, 2.2], (2, 6)), ([-3, 0.1], (0, 1)), ([7.7, 99], (8, 9))):
+        state = {"wave": {"selection": {"box": [{"x": box, "y": [0, 1]}], "points": []}}}
+        monkeypatch.setattr(views.st, "session_state", state)
+        views.region_from_drag("wave", "region", 9)
+        assert state["region"] == expected, box
+    state = {"wave": {"selection": {"box": [], "points": []}}, "region": (0, 4)}
+    monkeypatch.setattr(views.st, "session_state", state)
+    views.region_from_drag("wave", "region", 9)
+    assert state["region"] == (0, 4)  # a click without a drag changes nothing
 
 
 def waveform_picture(bodies: list[str]) -> str:
