@@ -2,7 +2,9 @@
 
 The kernel drops a `flock` when its process dies, however it dies, so a lock left by a killed
 build is simply free: the next build takes it over (and says whose it was). The file itself is
-never deleted (deleting a locked file lets two processes lock two different files).
+never deleted (deleting a locked file lets two processes lock two different files). A forked child
+(a decode worker) closes its copy of the lock at once: a worker outliving a killed build must not
+keep the next build out.
 """
 
 from __future__ import annotations
@@ -22,6 +24,19 @@ from storage.errors import BuildLockedError
 log = logging.getLogger(__name__)
 
 LOCK_FILE = ".build.lock"
+_held: set[int] = set()  # lock fds of this process, closed in forked children
+
+
+def _close_in_child() -> None:
+    for fd in _held:
+        try:
+            os.close(fd)  # the parent's open file (and its flock) is untouched
+        except OSError:
+            pass
+    _held.clear()
+
+
+os.register_at_fork(after_in_child=_close_in_child)
 
 
 def _holder(fd: int) -> dict:
@@ -61,9 +76,11 @@ def build_lock(data_dir: Path, purpose: str = "build") -> Iterator[None]:
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(info).encode(), 0)
         os.fsync(fd)
+        _held.add(fd)
         try:
             yield
         finally:
             os.ftruncate(fd, 0)  # a clean exit leaves no holder behind
+            _held.discard(fd)
     finally:
         os.close(fd)  # closing drops the flock
