@@ -11,7 +11,10 @@ from pathlib import Path
 
 from starlette.responses import Response
 
+from app.errors import AudioUnavailableError
+from app.media import catalog_file
 from indexer.artwork import cover_art
+from storage.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +27,18 @@ PLACEHOLDER = b"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100" 
 
 
 MAX_PIXELS = 1200  # the most a client may ask for (OpenSubsonic's `size`); covers are never enlarged
+
+
+def track_cover(catalog: Catalog, track_id: int, pixels: int = THUMBNAIL_PIXELS) -> Response:
+    """The cover of catalog track `track_id`, found as its audio is (by id only); the placeholder when its
+    file is gone. AudioUnavailableError (404) for a track the catalog does not know."""
+    try:
+        path: Path | None = catalog_file(catalog, track_id)[1]
+    except AudioUnavailableError as exc:
+        if exc.status == 404:
+            raise
+        path = None  # the file is gone: its folder's cover may be too, the placeholder stands in
+    return cover_response(path, pixels)
 
 
 def cover_response(path: Path | None, pixels: int = THUMBNAIL_PIXELS) -> Response:

@@ -48,7 +48,7 @@ def choose(track_id: int) -> None:
     """Make `track_id` the query (a button's callback: it runs before the page does)."""
     st.session_state["query_track"] = track_id
     st.session_state["query_source"] = "track"
-    st.session_state["pick"] = None
+    st.session_state["pick"] = None  # the search pick no longer names the query
 
 
 def surprise(catalog: Catalog) -> None:

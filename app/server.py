@@ -1,9 +1,9 @@
 """`streamlit run app/server.py`: the "Find similar tracks" page plus the route that streams its audio.
 
 Streamlit's ASGI `App` serves the page script and, beside it, `/soundalike/audio/{id}`:
-catalog files by track id (byte ranges), or transcoded to MP3 on the fly; `/soundalike/cover/{id}`: their
-cover art (app/covers.py); and OpenSubsonic's sonic
-similarity endpoints under `/rest/` (app/subsonic.py).
+catalog files by track id (byte ranges), or transcoded to MP3 on the fly; `/soundalike/cover/{id}`:
+their cover art (app/covers.py); and OpenSubsonic's sonic similarity endpoints under `/rest/`
+(app/subsonic.py).
 """
 
 from __future__ import annotations
@@ -19,19 +19,23 @@ from starlette.routing import Mount, Route
 
 from app import subsonic
 from app.api import api
-from app.covers import cover_response
+from app.covers import track_cover
 from app.errors import AudioUnavailableError
 from app.media import audio_response, catalog_file, catalog_for
 from app.settings import AUDIO_ROUTE, COVER_ROUTE
+from storage.catalog import Catalog
 from storage.errors import StorageError
 
 
-def _locate(track_id: int) -> Path:
+def _catalog() -> Catalog:
     try:
-        catalog = catalog_for(os.environ.get("SOUNDALIKE_DATA"))
+        return catalog_for(os.environ.get("SOUNDALIKE_DATA"))
     except StorageError as exc:
         raise AudioUnavailableError(str(exc), 404) from None
-    return catalog_file(catalog, track_id)[1]
+
+
+def _locate(track_id: int) -> Path:
+    return catalog_file(_catalog(), track_id)[1]
 
 
 async def audio(request: Request) -> Response:
@@ -44,12 +48,9 @@ async def audio(request: Request) -> Response:
 
 def _cover(track_id: int) -> Response:
     try:
-        path: Path | None = _locate(track_id)
-    except AudioUnavailableError as exc:
-        if exc.status == 404:  # no such track: refused, as for audio
-            return PlainTextResponse(str(exc), status_code=404)
-        path = None  # the file is gone: its folder's cover may be too, the placeholder stands in
-    return cover_response(path)
+        return track_cover(_catalog(), track_id)
+    except AudioUnavailableError as exc:  # no such track: refused, as for audio
+        return PlainTextResponse(str(exc), status_code=exc.status)
 
 
 async def cover(request: Request) -> Response:

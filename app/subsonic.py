@@ -20,9 +20,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from app.covers import THUMBNAIL_PIXELS, cover_response
+from app.covers import THUMBNAIL_PIXELS, track_cover
 from app.errors import AudioUnavailableError
-from app.media import catalog_file, catalog_for
+from app.media import catalog_for
 from app.subsonic_auth import AuthError, check
 from storage import __version__
 from storage.catalog import Catalog, TrackInfo
@@ -117,10 +117,9 @@ def cover_art(catalog: Catalog, params: Mapping[str, str]) -> Response:
     except ValueError:
         raise SubsonicError(0, "size must be a whole number") from None
     try:
-        path: Path | None = catalog_file(catalog, track.id)[1]
-    except AudioUnavailableError:
-        path = None  # the file is gone: the placeholder
-    return cover_response(path, pixels)
+        return track_cover(catalog, track.id, pixels)
+    except AudioUnavailableError:  # removed since it was resolved
+        raise SubsonicError(70, f"song not found: {params['id']}") from None
 
 
 def envelope(status: str, body: dict[str, object]) -> dict[str, object]:

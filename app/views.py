@@ -11,7 +11,7 @@ import streamlit as st
 
 from app.errors import AudioUnavailableError
 from app.explain import compare_styles
-from app.landing import cover_html
+from app.landing import choose, cover_html
 from app.listening import query_peaks, waveform_figure, waveform_html
 from app.media import browser_media_type, catalog_file
 from app.playlists import path_button
@@ -86,11 +86,6 @@ def _default(models: list[str], preferred: str) -> int:
 def set_query_track(track_id: int) -> None:
     st.session_state["query_track"] = track_id
     st.session_state["query_source"] = "track"
-
-
-def follow_neighbour(track_id: int) -> None:
-    set_query_track(track_id)
-    st.session_state["pick"] = None  # the search pick no longer names the query
 
 
 def current_query(catalog: Catalog) -> Query | None:
@@ -306,8 +301,8 @@ def show_query(catalog: Catalog, query: Query, region: tuple[float, float] | Non
             tags, seconds = query.upload.audio.tags, query.upload.audio.seconds
             st.markdown(f"**{tags.title}** (uploaded)  \n{tags.artist or 'unknown artist'} · {seconds / 60:.1f} min")
             st.audio(query.upload.data)
-        levels = query_peaks(catalog, query)
-        if levels is not None and region is None:  # searching by passage, the picker draws it to drag on
+        levels = query_peaks(catalog, query) if region is None else None  # by passage: the picker draws it
+        if levels is not None:
             st.html(waveform_html(levels, query.duration, region))
 
 
@@ -336,7 +331,7 @@ def passage_picker(catalog: Catalog, query: Query) -> tuple[float, float] | None
                 config={"displayModeBar": False},
                 alt="Waveform of the query: drag across it to choose the region to search with",
             )
-        start, end = st.slider("Region of the query (seconds)", 0, length, (0, min(30, length)), step=1, key=region_key)
+        start, end = st.slider("Region of the query (seconds)", 0, length, step=1, key=region_key)
         st.caption(f"searching with {clock(start)}–{clock(end)} of the query (drag across the waveform to change)")
     return (float(start), float(max(end, start + 1)))
 
@@ -372,7 +367,7 @@ def show_neighbours(
                 info.caption(f"styles: {styles[n.track.id]}")
             with player:
                 audio_player(catalog, n.track)
-            action.button("Find similar", key=f"use-{n.track.id}", on_click=follow_neighbour, args=(n.track.id,))
+            action.button("Find similar", key=f"use-{n.track.id}", on_click=choose, args=(n.track.id,))
             with action:
                 path_button(query, n)
             passage_players(catalog, query, n)

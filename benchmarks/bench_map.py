@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_compressed import anonymous_peak  # noqa: E402
-from bench_search import DIM  # noqa: E402
+from bench_search import DIM, clustered_with_labels  # noqa: E402
 
 import storage.catalog_map as catalog_map  # noqa: E402
 from storage.vectors import VectorIndex, current_build, normalise, write_index  # noqa: E402
@@ -59,18 +59,6 @@ def run_build(source: Path, directory: Path, with_map: bool, method: str) -> tup
     result = queue.get()
     child.join()
     return result
-
-
-def clustered_with_labels(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """bench_search.py's clustered catalog (n / 200 clusters), with each track's cluster."""
-    rng = np.random.default_rng(seed)
-    centres = rng.standard_normal((max(10, n // 200), DIM)).astype(np.float32)
-    labels = rng.integers(0, len(centres), n)
-    out = np.empty((n, DIM), np.float32)
-    for first in range(0, n, 50_000):
-        part = labels[first : first + 50_000]
-        out[first : first + len(part)] = centres[part] + 0.7 * rng.standard_normal((len(part), DIM))
-    return out, labels
 
 
 def neighbourhoods(

@@ -37,13 +37,20 @@ DIM = 1728
 
 
 def clustered(n: int, seed: int = 0) -> np.ndarray:
+    return clustered_with_labels(n, seed)[0]
+
+
+def clustered_with_labels(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """n tracks around n / 200 centres, and each track's centre."""
     rng = np.random.default_rng(seed)
     centres = rng.standard_normal((max(10, n // 200), DIM)).astype(np.float32)
     out = np.empty((n, DIM), np.float32)
+    labels = np.empty(n, np.int64)
     for first in range(0, n, 50_000):
         m = min(50_000, n - first)
-        out[first : first + m] = centres[rng.integers(0, len(centres), m)] + 0.7 * rng.standard_normal((m, DIM))
-    return out
+        labels[first : first + m] = rng.integers(0, len(centres), m)
+        out[first : first + m] = centres[labels[first : first + m]] + 0.7 * rng.standard_normal((m, DIM))
+    return out, labels
 
 
 def latencies(fn, queries: np.ndarray) -> tuple[float, float, list]:
