@@ -6,11 +6,8 @@ from __future__ import annotations
 import hmac
 import os
 
+from app.errors import AccessError
 from app.subsonic_auth import API_KEY_ENV, LOOPBACK
-
-
-class AccessError(Exception):
-    pass
 
 
 def check_access(given_key: str | None, client_host: str | None) -> None:

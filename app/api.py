@@ -8,23 +8,22 @@ from __future__ import annotations
 import os
 from typing import Annotated
 
-import numpy as np
 from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from app.access import AccessError, check_access
-from app.errors import AudioUnavailableError
+from app.access import check_access
+from app.errors import AccessError, AudioUnavailableError
 from app.media import audio_response, catalog_file, catalog_for
-from app.radio import radio
 from app.settings import MAX_K, MAX_UPLOAD_MB, MAX_UPLOAD_MINUTES
 from indexer.models.registry import MODELS
 from storage import __version__
 from storage.caps import Caps
-from storage.catalog import Catalog, Neighbour, TrackInfo
-from storage.errors import StorageError, UnknownTrackError
-from storage.song_path import song_path
+from storage.catalog import Catalog
+from storage.errors import SoundalikeError, UnknownTrackError
+from storage.search import SearchRequest, SearchService
+from storage.tracks import Neighbour, TrackInfo
 
 MAX_COUNT = 500
 MAX_SEEDS = 20
@@ -72,6 +71,13 @@ class NeighbourOut(BaseModel):
         )
 
 
+class AudioResultOut(BaseModel):
+    in_catalog: list[TrackOut] = Field(
+        default_factory=list, description="catalog tracks that are this same recording (left out of the results)"
+    )
+    neighbours: list[NeighbourOut]
+
+
 class StepOut(BaseModel):
     track: TrackOut
     similarity: float = Field(description="cosine similarity to the first track")
@@ -89,7 +95,7 @@ def catalog(
 ) -> Catalog:
     try:
         base = catalog_for(os.environ.get("SOUNDALIKE_DATA"))
-    except StorageError as exc:
+    except SoundalikeError as exc:
         raise HTTPException(503, str(exc)) from None
     if model is None:
         return base
@@ -129,8 +135,8 @@ async def bad_request(request: Request, exc: RequestValidationError) -> JSONResp
     return JSONResponse({"detail": "; ".join(problems)}, status_code=422)
 
 
-@api.exception_handler(StorageError)
-async def storage_error(request: Request, exc: StorageError) -> JSONResponse:
+@api.exception_handler(SoundalikeError)
+async def product_error(request: Request, exc: SoundalikeError) -> JSONResponse:
     status = 404 if isinstance(exc, UnknownTrackError) else 400
     return JSONResponse({"detail": str(exc)}, status_code=status)
 
@@ -158,77 +164,77 @@ def track_by_id(cat: Model, track_id: int) -> TrackOut:
     return TrackOut.of(cat.track(track_id))
 
 
-def _seeds(cat: Catalog, ids: str) -> list[TrackInfo]:
-    """The tracks of a list the IDS pattern has already checked."""
-    return [cat.track(int(part)) for part in ids.split(",")]
+def _seeds(ids: str) -> list[int]:
+    """The track ids of a list the IDS pattern has already checked."""
+    return [int(part) for part in ids.split(",")]
 
 
-@api.get("/v1/similar", response_model=list[NeighbourOut], summary="Tracks similar to one or several tracks")
-def similar(
-    cat: Model,
-    ids: Annotated[str, Query(pattern=IDS, description="1 to 20 seed track ids, comma-separated")],
+def search_request(
     k: K = 10,
     max_per_artist: Annotated[int | None, Query(ge=1, le=MAX_K)] = None,
     max_per_album: Annotated[int | None, Query(ge=1, le=MAX_K)] = None,
     exclude_same_artist: bool = False,
     exclude_same_album: bool = False,
     rerank: Annotated[str | None, Query(pattern="^csls$")] = None,
-) -> list[NeighbourOut]:
-    seeds = _seeds(cat, ids)
+    style: Annotated[
+        list[str] | None,
+        Query(max_length=200, description='keep results tagged so ("Electronic---Techno" or "Electronic"); repeatable'),
+    ] = None,
+) -> SearchRequest:
+    """The options every similarity endpoint takes, as the search service's request."""
     caps = Caps(max_per_artist, max_per_album)
-    if len(seeds) == 1:
-        found = cat.similar(
-            seeds[0],
-            k,
-            exclude_same_artist=exclude_same_artist,
-            exclude_same_album=exclude_same_album,
-            allow_stale=True,
-            caps=caps,
-            rerank=rerank,
-        )
-        return [NeighbourOut.of(n) for n in cat.with_passages(cat.timeline(seeds[0]), found)]
-    vectors = np.stack([cat.vector(s) for s in seeds])
-    centre = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).mean(0)
-    found = cat.similar_to_vector(centre, k, [s.id for s in seeds], allow_stale=True, caps=caps, rerank=rerank)
-    return [NeighbourOut.of(n) for n in found]
+    return SearchRequest(
+        k,
+        exclude_same_artist=exclude_same_artist,
+        exclude_same_album=exclude_same_album,
+        styles=tuple(style or ()),
+        caps=caps,
+        rerank=rerank,
+        allow_stale=True,
+    )
 
 
-@api.post("/v1/similar/audio", response_model=list[NeighbourOut], summary="Tracks similar to an uploaded file")
-async def similar_to_audio(cat: Model, file: Annotated[UploadFile, File()], k: K = 10) -> list[NeighbourOut]:
+Options = Annotated[SearchRequest, Depends(search_request)]
+
+
+@api.get("/v1/similar", response_model=list[NeighbourOut], summary="Tracks similar to one or several tracks")
+def similar(
+    cat: Model,
+    options: Options,
+    ids: Annotated[str, Query(pattern=IDS, description="1 to 20 seed track ids, comma-separated")],
+) -> list[NeighbourOut]:
+    found = SearchService(cat).by_seeds(_seeds(ids), options)
+    return [NeighbourOut.of(n) for n in found.neighbours]
+
+
+@api.post("/v1/similar/audio", response_model=AudioResultOut, summary="Tracks similar to an uploaded file")
+async def similar_to_audio(cat: Model, options: Options, file: Annotated[UploadFile, File()]) -> AudioResultOut:
     data = await file.read(MAX_UPLOAD_MB * 2**20 + 1)
     if len(data) > MAX_UPLOAD_MB * 2**20:
         raise HTTPException(413, f"uploads are limited to {MAX_UPLOAD_MB} MB")
     from starlette.concurrency import run_in_threadpool
 
-    return await run_in_threadpool(_similar_to_bytes, cat, data, file.filename or "upload", k)
+    return await run_in_threadpool(_similar_to_bytes, cat, data, file.filename or "upload", options)
 
 
-def _similar_to_bytes(cat: Catalog, data: bytes, name: str, k: int) -> list[NeighbourOut]:
-    import hashlib
-
+def _similar_to_bytes(cat: Catalog, data: bytes, name: str, options: SearchRequest) -> AudioResultOut:
     from indexer.errors import IndexerError
-    from indexer.models import load_embedder
-    from indexer.query_audio import embed_audio_bytes
+    from indexer.query_audio import catalog_embedder, embed_bytes
 
     try:
-        embedder = load_embedder(cat.model, **cat.embedder_args())
-        audio = embed_audio_bytes(data, name, embedder, MAX_UPLOAD_MINUTES * 60)
+        query = embed_bytes(data, name, catalog_embedder(cat), MAX_UPLOAD_MINUTES * 60)
     except IndexerError as exc:
         raise HTTPException(400, f"{name}: {exc}") from None
-    found = cat.similar_to_vector(
-        audio.embedding.vector,
-        k,
-        revision=embedder.revision,
-        allow_stale=True,
-        duration=audio.seconds,
-        content_hash=hashlib.sha256(data).hexdigest(),
+    found = SearchService(cat).by_vector(query, options)
+    return AudioResultOut(
+        in_catalog=[TrackOut.of(t) for t in found.in_catalog],
+        neighbours=[NeighbourOut.of(n) for n in found.neighbours],
     )
-    return [NeighbourOut.of(n) for n in cat.with_passages(audio.timeline, found)]
 
 
 @api.get("/v1/path", response_model=list[StepOut], summary="A smooth path of tracks from one track to another")
 def path(cat: Model, start: int, end: int, count: Annotated[int, Query(ge=2, le=MAX_COUNT)] = 25) -> list[StepOut]:
-    steps = song_path(cat, cat.track(start), cat.track(end), count)
+    steps = SearchService(cat).path(start, end, count)
     return [StepOut(track=TrackOut.of(t), similarity=s) for t, s in steps]
 
 
@@ -241,7 +247,7 @@ def radio_page(
     artist_window: Annotated[int, Query(ge=0, le=50, description="no artist twice within this many tracks")] = 5,
     variety: Annotated[float, Query(ge=0, le=1, description="0: always the nearest; 1: widest choice")] = 0.3,
 ) -> list[TrackOut]:
-    tracks = radio(cat, _seeds(cat, seeds), offset + count, artist_window, variety)
+    tracks = SearchService(cat).radio(_seeds(seeds), offset + count, artist_window, variety)
     return [TrackOut.of(t) for t in tracks[offset:]]
 
 
@@ -262,13 +268,10 @@ def audio(cat: Model, track_id: int) -> Response:
 @api.get("/v1/passages", response_model=list[NeighbourOut], summary="Catalog passages like a region of a track")
 def passages(
     cat: Model,
+    options: Options,
     id: int,
     start: Annotated[float, Query(ge=0, le=86_400, description="seconds into the track")],
     length: Annotated[float, Query(ge=1, le=3_600, description="seconds")] = 30.0,
-    k: K = 10,
 ) -> list[NeighbourOut]:
-    track = cat.track(id)
-    found = cat.similar_passages(
-        cat.timeline(track), start, start + length, k, exclude_ids=[track.id], allow_stale=True
-    )
-    return [NeighbourOut.of(n) for n in found]
+    found = SearchService(cat).by_passage(id, start, start + length, options)
+    return [NeighbourOut.of(n) for n in found.neighbours]

@@ -1,8 +1,11 @@
-"""The app's exception root; pages and routes turn these into messages and status codes."""
+"""The app's errors, under the product's root (storage.errors.SoundalikeError); pages and routes turn
+them into messages and status codes."""
+
+from storage.errors import SoundalikeError
 
 
-class AppError(Exception):
-    """Root of every error the app raises on purpose."""
+class AppError(SoundalikeError):
+    """Root of the app's own errors (the page, the HTTP API, OpenSubsonic)."""
 
 
 class AudioUnavailableError(AppError):
@@ -11,3 +14,19 @@ class AudioUnavailableError(AppError):
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
+
+
+class AccessError(AppError):
+    """A JSON API request without the API key it needs (401)."""
+
+
+class SubsonicError(AppError):
+    """An OpenSubsonic request that fails with a Subsonic error code (answered with status "failed")."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+class AuthError(SubsonicError):
+    """Subsonic credentials missing or wrong (codes 10, 40, 43, 44)."""

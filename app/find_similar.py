@@ -9,8 +9,10 @@ from __future__ import annotations
 import streamlit as st
 
 from app import landing, listening, map_view, playlists, views
-from app.queries import Results, find_neighbours, find_passages
-from storage.errors import StorageError
+from app.queries import ask
+from storage.display import track_label
+from storage.errors import SoundalikeError
+from storage.search import SearchResult, SearchService
 
 VIEWS = ["Discover", "Browse", "Map"]
 
@@ -26,29 +28,15 @@ view = st.radio("Explore the catalog", VIEWS, horizontal=True, key="view")
 
 explore = st.container(key="explore")  # filled once the results are known: the map marks them
 query = views.current_query(catalog)
-results: Results | None = None
+results: SearchResult | None = None
 region = None
 if query is not None:
     query_card = st.container()
     playlists.radio_button(query)
     region = views.passage_picker(catalog, query)  # before the search: the region it searches by
     try:
-        if region is not None:
-            results = find_passages(
-                catalog, query, region, options.k, options.exclude_same_artist, options.exclude_same_album
-            )
-        else:
-            results = find_neighbours(
-                catalog,
-                query,
-                options.k,
-                options.exclude_same_artist,
-                options.exclude_same_album,
-                options.styles,
-                options.caps,
-                options.rerank,
-            )
-    except StorageError as exc:
+        results = ask(SearchService(catalog), query, options, region)
+    except SoundalikeError as exc:
         st.error(str(exc))
 
 neighbour_ids = [n.track.id for n in results.neighbours] if results else []
@@ -72,7 +60,7 @@ if region is not None and options.styles:
 if results is None:
     st.stop()
 for track in results.in_catalog:
-    st.info(f"This is “{track.label}” in your catalog ({track.path}): it is left out of its own results.")
+    st.info(f"This is “{track_label(track)}” in your catalog ({track.path}): it is left out of its own results.")
 if results.pending_changes:
     st.info(
         f"The index is being updated ({results.pending_changes} change(s) since it was built): "

@@ -9,8 +9,10 @@ import streamlit as st
 
 from app.settings import cover_url
 from storage import browse
-from storage.catalog import Catalog, TrackInfo
-from storage.errors import StorageError
+from storage.catalog import Catalog
+from storage.display import duration_text, track_label
+from storage.errors import SoundalikeError
+from storage.tracks import TrackInfo
 
 PICKS = 6
 RECENT = 6
@@ -18,7 +20,7 @@ RECENT = 6
 
 def cover_html(track: TrackInfo, pixels: int) -> str:
     """The track's cover (or the placeholder) from the cover route, by id; lazily loaded, described."""
-    alt = html.escape(f"Cover of {track.album or track.label}")
+    alt = html.escape(f"Cover of {track.album or track_label(track)}")
     return (
         f'<img class="cover" src="{cover_url(track.id)}" alt="{alt}" width="{pixels}" height="{pixels}" '
         f'loading="lazy" style="border-radius:6px;object-fit:cover;display:block">'
@@ -29,7 +31,7 @@ def _build_key(catalog: Catalog) -> tuple[str, str, str]:
     """Names what the catalog holds now: a new index build (any change of vectors) makes a new key."""
     try:
         build = catalog.index().name
-    except StorageError:
+    except SoundalikeError:
         build = ""
     return str(catalog.data_dir), catalog.model, build
 
@@ -117,7 +119,7 @@ def track_grid(tracks: list[TrackInfo], prefix: str) -> None:
                     key=f"{prefix}-{track.id}",
                     on_click=choose,
                     args=(track.id,),
-                    help=f"Make “{track.label}” the query",
+                    help=f"Make “{track_label(track)}” the query",
                 )
 
 
@@ -153,7 +155,7 @@ def show_browse(catalog: Catalog) -> None:
         with st.container(key=f"browse-row-{track.id}"):
             words, action = st.columns([5, 1.4], vertical_alignment="center")
             number = f"{track.track_number}. " if track.track_number else ""
-            words.markdown(f"{number}**{_md(track.title or track.path)}** · {track.duration_text}")
+            words.markdown(f"{number}**{_md(track.title or track.path)}** · {duration_text(track.duration)}")
             action.button("Find similar", key=f"browse-{track.id}", on_click=choose, args=(track.id,))
 
 

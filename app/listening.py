@@ -14,9 +14,10 @@ from app.queries import Query
 from app.settings import audio_url
 from indexer.errors import IndexerError
 from indexer.waveform import bytes_peaks, file_peaks
-from storage.catalog import Catalog, Neighbour, TrackInfo
+from storage.catalog import Catalog
+from storage.display import m3u_text, track_label
 from storage.passages import clock
-from storage.query import m3u_text
+from storage.tracks import Neighbour, TrackInfo
 
 # One <audio> element that walks the list: the next track starts when one ends (or fails to load).
 PLAYER_SCRIPT = """
@@ -53,7 +54,7 @@ def play_all(tracks: list[TrackInfo], key: str) -> None:
     if not tracks:
         return
     element = f"play-all-{key}"
-    listing = [{"src": audio_url(t.id), "label": t.label} for t in tracks]
+    listing = [{"src": audio_url(t.id), "label": track_label(t)} for t in tracks]
     script = PLAYER_SCRIPT % {"id": json.dumps(element), "tracks": json.dumps(listing)}
     st.html(
         f'<div id="{element}" class="play-all" role="group" aria-label="Play all results">'
@@ -68,7 +69,7 @@ def play_all(tracks: list[TrackInfo], key: str) -> None:
 
 def results_m3u(neighbours: list[Neighbour], query: Query) -> None:
     """The results (after the query track, when it is a catalog track) as an M3U playlist to download."""
-    listed = ([Neighbour(query.track, 1.0)] if query.track is not None else []) + neighbours
+    listed = ([query.track] if query.track is not None else []) + [n.track for n in neighbours]
     st.download_button(
         "Download these results (M3U)",
         m3u_text(listed),

@@ -12,7 +12,7 @@ import streamlit as st
 from app.landing import choose
 from storage import browse
 from storage.catalog import Catalog
-from storage.errors import StorageError
+from storage.errors import SoundalikeError
 
 MAP_KEY = "catalog_map"
 NAMED_GROUPS = 10  # the most common groups get their own colour; the rest share OTHER
@@ -68,7 +68,7 @@ def _first(value):  # type: ignore[no-untyped-def]
 def show_map(catalog: Catalog, query_id: int | None, neighbour_ids: list[int]) -> None:
     try:
         points = cached_points(str(catalog.data_dir), catalog.model, catalog.index().name)
-    except StorageError as exc:
+    except SoundalikeError as exc:
         st.warning(str(exc))
         return
     if points is None:

@@ -16,8 +16,9 @@ from pathlib import Path
 from starlette.responses import FileResponse, Response, StreamingResponse
 
 from app.errors import AudioUnavailableError
-from storage.catalog import Catalog, TrackInfo
-from storage.errors import StorageError
+from storage.catalog import Catalog
+from storage.errors import SoundalikeError
+from storage.tracks import TrackInfo
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def catalog_file(catalog: Catalog, track_id: int) -> tuple[TrackInfo, Path]:
     """The catalog track `track_id` and its file; AudioUnavailableError when either is missing."""
     try:
         track = catalog.track(track_id)
-    except StorageError:
+    except SoundalikeError:
         raise AudioUnavailableError(f"no track {track_id} in the catalog", 404) from None
     root = Path(track.folder)
     path = Path(os.path.normpath(root / track.path))

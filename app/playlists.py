@@ -7,11 +7,11 @@ import html
 import streamlit as st
 
 from app.queries import Query
-from app.radio import radio
-from storage.catalog import Catalog, Neighbour, TrackInfo
-from storage.errors import StorageError
-from storage.query import m3u_text
-from storage.song_path import song_path
+from storage.catalog import Catalog
+from storage.display import duration_text, m3u_text, track_label
+from storage.errors import SoundalikeError
+from storage.search import SearchService
+from storage.tracks import Neighbour, TrackInfo
 
 RADIO_LENGTH = 25
 PATH_LENGTH = 10
@@ -47,17 +47,18 @@ def playlist(catalog: Catalog, query: Query) -> tuple[str, list[TrackInfo]] | No
 
 
 def _build(catalog: Catalog, start: TrackInfo, spec: tuple) -> tuple[str, list[TrackInfo]]:
+    service = SearchService(catalog)
     if spec[0] == "radio":
-        return f"Radio from {start.label}", radio(catalog, [start], RADIO_LENGTH)
+        return f"Radio from {track_label(start)}", service.radio([start], RADIO_LENGTH)
     end = catalog.track(spec[2])
-    steps = song_path(catalog, start, end, PATH_LENGTH)
-    return f"Path from {start.label} to {end.label}", [t for t, _ in steps]
+    steps = service.path(start, end, PATH_LENGTH)
+    return f"Path from {track_label(start)} to {track_label(end)}", [t for t, _ in steps]
 
 
 def show_playlist(catalog: Catalog, query: Query) -> None:
     try:
         chosen = playlist(catalog, query)
-    except StorageError as exc:
+    except SoundalikeError as exc:
         st.warning(str(exc))
         return
     if chosen is None:
@@ -66,13 +67,13 @@ def show_playlist(catalog: Catalog, query: Query) -> None:
     st.subheader(title, anchor=False)
     with st.container(border=True, key="playlist"):
         lines = [
-            f"{i}. {html.escape(t.label)} · {html.escape(t.album or '')} · {t.duration_text}"
+            f"{i}. {html.escape(track_label(t))} · {html.escape(t.album or '')} · {duration_text(t.duration)}"
             for i, t in enumerate(tracks, 1)
         ]
         st.markdown("  \n".join(lines))
         st.download_button(
             "Download M3U",
-            m3u_text([Neighbour(t, 0.0) for t in tracks]),
+            m3u_text(tracks),
             file_name="soundalike.m3u",
             mime="audio/x-mpegurl",
             key="m3u",

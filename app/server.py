@@ -24,13 +24,13 @@ from app.errors import AudioUnavailableError
 from app.media import audio_response, catalog_file, catalog_for
 from app.settings import AUDIO_ROUTE, COVER_ROUTE
 from storage.catalog import Catalog
-from storage.errors import StorageError
+from storage.errors import SoundalikeError
 
 
 def _catalog() -> Catalog:
     try:
         return catalog_for(os.environ.get("SOUNDALIKE_DATA"))
-    except StorageError as exc:
+    except SoundalikeError as exc:
         raise AudioUnavailableError(str(exc), 404) from None
 
 

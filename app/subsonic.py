@@ -21,24 +21,19 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from app.covers import THUMBNAIL_PIXELS, track_cover
-from app.errors import AudioUnavailableError
+from app.errors import AudioUnavailableError, SubsonicError
 from app.media import catalog_for
-from app.subsonic_auth import AuthError, check
+from app.subsonic_auth import check
 from storage import __version__
-from storage.catalog import Catalog, TrackInfo
-from storage.errors import StorageError, UnknownTrackError, UsageError
-from storage.song_path import song_path
+from storage.catalog import Catalog
+from storage.errors import SoundalikeError, UsageError
+from storage.search import SearchRequest, SearchService
+from storage.tracks import TrackInfo
 
 API_VERSION = "1.16.1"
 SERVER = "soundalike"
 EXTENSIONS = [{"name": "sonicSimilarity", "versions": [1]}]
 MAX_COUNT = 500
-
-
-class SubsonicError(Exception):
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
 
 
 def child(track: TrackInfo) -> dict[str, object]:
@@ -74,7 +69,7 @@ def _song(catalog: Catalog, params: Mapping[str, str], name: str) -> TrackInfo:
         raise SubsonicError(10, f"required parameter is missing: {name}")
     try:
         return catalog.resolve(params[name])
-    except (UnknownTrackError, UsageError):
+    except UsageError:  # an unknown id or path, or one in several folders
         raise SubsonicError(70, f"song not found: {params[name]}") from None
 
 
@@ -91,14 +86,16 @@ def _count(params: Mapping[str, str], default: int) -> int:
 def similar_tracks(catalog: Catalog, params: Mapping[str, str]) -> dict[str, object]:
     track = _song(catalog, params, "id")
     count = _count(params, 10)
-    found = catalog.similar(track, count, allow_stale=True) if count else []
-    return {"sonicMatch": matches([(n.track, n.score) for n in found])}
+    if not count:
+        return {"sonicMatch": []}
+    found = SearchService(catalog).by_track(track, SearchRequest(count, allow_stale=True, passages=False))
+    return {"sonicMatch": matches([(n.track, n.score) for n in found.neighbours])}
 
 
 def sonic_path(catalog: Catalog, params: Mapping[str, str]) -> dict[str, object]:
     start, end = _song(catalog, params, "startSongId"), _song(catalog, params, "endSongId")
     count = max(2, _count(params, 25))
-    return {"sonicMatch": matches(song_path(catalog, start, end, count))}
+    return {"sonicMatch": matches(SearchService(catalog).path(start, end, count))}
 
 
 ENDPOINTS: dict[str, Callable[[Catalog, Mapping[str, str]], dict[str, object]]] = {
@@ -170,9 +167,9 @@ async def subsonic(request: Request) -> Response:
         if name == "getCoverArt":  # an image, not a response document, unless it fails
             return await run_in_threadpool(cover_art, catalog, params)
         body, status = await run_in_threadpool(ENDPOINTS[name], catalog, params), "ok"
-    except (AuthError, SubsonicError) as exc:
+    except SubsonicError as exc:  # AuthError among them
         body, status = {"error": {"code": exc.code, "message": exc.message}}, "failed"
-    except StorageError as exc:
+    except SoundalikeError as exc:
         body, status = {"error": {"code": 0, "message": str(exc)}}, "failed"
     return render(envelope(status, body), as_json)
 

@@ -9,18 +9,13 @@ import hashlib
 import hmac
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from app.errors import AuthError
 
 USER_ENV = "SOUNDALIKE_SUBSONIC_USER"
 PASSWORD_ENV = "SOUNDALIKE_SUBSONIC_PASSWORD"
 API_KEY_ENV = "SOUNDALIKE_API_KEY"
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
-
-
-@dataclass(frozen=True)
-class AuthError(Exception):
-    code: int  # Subsonic error code
-    message: str
 
 
 def check(params: Mapping[str, str], client_host: str | None) -> None:

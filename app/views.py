@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,37 +25,24 @@ from app.settings import (
     SEARCH_LIMIT,
     audio_url,
 )
-from indexer.errors import IndexerError, WeightsError
+from indexer.errors import WeightsError
 from indexer.models import LICENCES
+from indexer.query_audio import catalog_embedder, embed_bytes
 from storage.browse import tagging_catalog
 from storage.caps import Caps
-from storage.catalog import Catalog, Neighbour, TrackInfo
-from storage.errors import StorageError
+from storage.catalog import Catalog
+from storage.display import closeness_text, duration_text, track_label
+from storage.errors import SoundalikeError
 from storage.passages import Passage, clock, describe
 from storage.paths import resolve_data_dir
-
-
-@dataclass(frozen=True)
-class Options:
-    k: int
-    exclude_same_artist: bool
-    exclude_same_album: bool
-    styles: list[str]
-    caps: Caps = Caps()
-    rerank: str | None = None
+from storage.search import SearchRequest
+from storage.tracks import Neighbour, TrackInfo
 
 
 @st.cache_resource(show_spinner=False)
 def cached_catalog(data_dir: str, model: str | None = None) -> Catalog:
     # The page lives long: its index goes on a GPU when faiss has one ($SOUNDALIKE_FAISS_GPU=0: never).
     return Catalog.open(data_dir, model, gpu=True)
-
-
-@st.cache_resource(show_spinner="Loading the model for uploads…")
-def cached_embedder(model: str, args: tuple[tuple[str, str | int | float | None], ...]):  # type: ignore[no-untyped-def]
-    from indexer.models import load_embedder
-
-    return load_embedder(model, **dict(args))
 
 
 def open_catalog() -> Catalog:
@@ -69,7 +55,7 @@ def open_catalog() -> Catalog:
             model = st.sidebar.selectbox("Model", models, index=_default(models, catalog.model), key="model")
             catalog = cached_catalog(data_dir, model)
         catalog.index()
-    except StorageError as exc:
+    except SoundalikeError as exc:
         st.error(str(exc))
         st.caption("`indexer build CATALOG_DIR` indexes a folder of audio; `SOUNDALIKE_DATA` picks the data directory.")
         st.stop()
@@ -96,7 +82,7 @@ def current_query(catalog: Catalog) -> Query | None:
         return None
     try:
         track = catalog.track(int(track_id))
-    except StorageError as exc:
+    except SoundalikeError as exc:
         st.warning(str(exc))
         return None
     st.query_params["track"] = str(track.id)  # the address names the query: shareable, reloadable
@@ -111,7 +97,8 @@ def _track_from_url() -> int | None:
 # -- inputs ---------------------------------------------------------------------------------------------
 
 
-def sidebar(catalog: Catalog) -> Options:
+def sidebar(catalog: Catalog) -> SearchRequest:
+    """The sidebar's options as the search request they describe."""
     with st.sidebar:
         st.header("Options")
         k = st.slider("Neighbours", 1, MAX_K, DEFAULT_K, key="k")
@@ -138,7 +125,10 @@ def sidebar(catalog: Catalog) -> Options:
         )
         st.caption(f"{LICENCES.get(catalog.model, catalog.model + ' weights')}. soundalike's code is GPL-3.0.")
     caps = Caps(int(per_artist) or None, int(per_album) or None)
-    return Options(k, artist, album, styles, caps, "csls" if fewer_hubs else None)
+    rerank = "csls" if fewer_hubs else None
+    return SearchRequest(
+        k, exclude_same_artist=artist, exclude_same_album=album, styles=styles, caps=caps, rerank=rerank
+    )
 
 
 def style_filter(catalog: Catalog) -> list[str]:
@@ -164,7 +154,7 @@ def search_box(catalog: Catalog) -> None:
         st.info(f"No indexed track matches “{text}”.")
         return
     more = " (first 50: type more to narrow)" if len(matches) == SEARCH_LIMIT else ""
-    labels = {t.id: f"{t.label} · {t.album or ''} · {t.duration_text}" for t in matches}
+    labels = {t.id: f"{track_label(t)} · {t.album or ''} · {duration_text(t.duration)}" for t in matches}
     st.selectbox(
         f"{len(matches)} match(es){more}",
         list(labels),
@@ -199,20 +189,19 @@ def accept_upload(catalog: Catalog, file) -> tuple[str, str] | None:  # type: ig
     if file.size > MAX_UPLOAD_MB * 1024 * 1024:
         return "error", f"{file.name} is {file.size / 2**20:.0f} MB; uploads are limited to {MAX_UPLOAD_MB} MB."
     try:
-        embedder = cached_embedder(catalog.model, tuple(sorted(catalog.embedder_args().items())))
+        with st.spinner("Loading the model for uploads…"):
+            embedder = catalog_embedder(catalog)  # once per process: the API and the page share it
     except WeightsError as exc:
         return "warning", (
             f"Uploads need the {catalog.model} weights, which could not be loaded: {exc}. "
             "Picking catalog tracks works without them."
         )
-    from indexer.query_audio import embed_audio_bytes
-
     try:
         with st.spinner(f"Embedding {file.name}…"):
-            audio = embed_audio_bytes(file.getvalue(), file.name, embedder, MAX_UPLOAD_MINUTES * 60)
-    except IndexerError as exc:
+            query = embed_bytes(file.getvalue(), file.name, embedder, MAX_UPLOAD_MINUTES * 60)
+    except SoundalikeError as exc:
         return "error", f"{file.name} can't be used: {exc}"
-    st.session_state["upload"] = Upload(file.name, file.getvalue(), audio, embedder.revision)
+    st.session_state["upload"] = Upload(file.name, file.getvalue(), query)
     st.session_state["query_source"] = "upload"
     return None
 
@@ -232,7 +221,7 @@ def audio_player(catalog: Catalog, track: TrackInfo, start: float | None = None,
     # Direct files preload their header (duration shows); transcodes start only on play.
     preload = "metadata" if browser_media_type(path) else "none"
     source = audio_url(track.id) + (f"#t={start:.1f}" if start is not None else "")
-    label = label or track.label  # every player says what it plays, to screen readers too
+    label = label or track_label(track)  # every player says what it plays, to screen readers too
     title = f' aria-label="{html.escape(label)}" title="{html.escape(label)}"'
     st.html(f'<audio controls preload="{preload}" src="{html.escape(source)}"{title} style="width:100%"></audio>')
 
@@ -264,7 +253,9 @@ def passage_players(catalog: Catalog, query: Query, neighbour: Neighbour) -> Non
     here, there = st.columns(2)
     with here:
         st.caption(f"this track from {clock(passage.start)}")
-        audio_player(catalog, neighbour.track, passage.start, f"{neighbour.track.label} from {clock(passage.start)}")
+        audio_player(
+            catalog, neighbour.track, passage.start, f"{track_label(neighbour.track)} from {clock(passage.start)}"
+        )
     with there:
         st.caption(f"the query from {clock(passage.query_start)}")
         if query.track is not None:
@@ -274,7 +265,7 @@ def passage_players(catalog: Catalog, query: Query, neighbour: Neighbour) -> Non
 
 
 def track_details(track: TrackInfo) -> str:
-    parts = [track.artist or "unknown artist", track.album or "", track.duration_text]
+    parts = [track.artist or "unknown artist", track.album or "", duration_text(track.duration)]
     return " · ".join(html.escape(p) for p in parts if p)
 
 
@@ -298,8 +289,10 @@ def show_query(catalog: Catalog, query: Query, region: tuple[float, float] | Non
             audio_player(catalog, query.track)
         else:
             assert query.upload is not None
-            tags, seconds = query.upload.audio.tags, query.upload.audio.seconds
-            st.markdown(f"**{tags.title}** (uploaded)  \n{tags.artist or 'unknown artist'} · {seconds / 60:.1f} min")
+            upload = query.upload.query
+            st.markdown(
+                f"**{upload.title}** (uploaded)  \n{upload.artist or 'unknown artist'} · {query.duration / 60:.1f} min"
+            )
             st.audio(query.upload.data)
         levels = query_peaks(catalog, query) if region is None else None  # by passage: the picker draws it
         if levels is not None:
@@ -360,7 +353,7 @@ def show_neighbours(
             with image:
                 st.html(cover_html(n.track, 80))
             info.markdown(f"{rank}. **{n.track.title or n.track.path}**  \n{track_details(n.track)}")
-            info.caption(n.closeness_text, help=f"cosine similarity {n.score:.4f} ({catalog.model})")
+            info.caption(closeness_text(n), help=f"cosine similarity {n.score:.4f} ({catalog.model})")
             if n.also_in:
                 info.caption("also in: " + ", ".join(Path(p).name for p in n.also_in), help="\n".join(n.also_in))
             if n.track.id in styles:

@@ -8,13 +8,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from indexer.errors import IndexerError, UsageError
-from indexer.models.registry import DEFAULT_MODEL, MODELS, all_options
+from indexer.models.registry import MODELS, all_options
 from storage import __version__
-from storage.console import closed_pipe
-from storage.errors import StorageError
-
-EXIT_INTERRUPTED = 130
+from storage.console import EXIT_INTERRUPTED, run_cli
+from storage.errors import UsageError
+from storage.paths import DEFAULT_MODEL
 
 
 def _model_help() -> str:
@@ -212,6 +210,7 @@ def cmd_tracks(args: argparse.Namespace) -> int:
     import json
 
     from storage.catalog import Catalog
+    from storage.display import duration_text, track_label
 
     catalog = Catalog.open(args.data_dir, args.model)
     for track in catalog.search_tracks(" ".join(args.text), limit=args.limit):
@@ -219,7 +218,9 @@ def cmd_tracks(args: argparse.Namespace) -> int:
             fields = ("id", "path", "title", "artist", "album", "duration")
             print(json.dumps({f: getattr(track, f) for f in fields} | {"folder": track.folder}, ensure_ascii=False))
         else:
-            print(f"{track.id}\t{track.label}\t{track.album or ''}\t{track.duration_text}\t{track.path}")
+            print(
+                f"{track.id}\t{track_label(track)}\t{track.album or ''}\t{duration_text(track.duration)}\t{track.path}"
+            )
     return 0
 
 
@@ -229,7 +230,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from storage.catalog import Catalog
-    from storage.errors import UsageError
     from storage.evaluate import album_keys, catalog_labels, evaluate_model
 
     if args.k < 1 or args.queries < 1:
@@ -301,23 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet = getattr(args, "quiet", False)
     level = logging.DEBUG if args.verbose else logging.ERROR if quiet else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return COMMANDS[args.command](args)
-    except BrokenPipeError:
-        return closed_pipe()
-    except (IndexerError, StorageError) as exc:
-        if args.verbose:
-            raise
-        print(f"error: {exc}", file=sys.stderr)
-        return getattr(exc, "exit_code", 1)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except Exception as exc:  # noqa: BLE001 - the one place unforeseen errors become one line
-        if args.verbose:
-            raise
-        print(f"error: unexpected {type(exc).__name__}: {exc} (run with --verbose for the traceback)", file=sys.stderr)
-        return 1
+    return run_cli(lambda: COMMANDS[args.command](args), args.verbose)
 
 
 if __name__ == "__main__":

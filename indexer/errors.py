@@ -1,19 +1,24 @@
-"""The indexer's exception tree: one root, turned into one-line messages at the CLI edge."""
+"""The indexer's errors, under the product's root (storage.errors): front ends catch SoundalikeError."""
+
+from storage.errors import SoundalikeError, UsageError
+
+__all__ = [
+    "AudioTooLongError",
+    "CheckpointMismatchError",
+    "DeviceError",
+    "EmbeddingInputError",
+    "IndexerError",
+    "UnknownModelError",
+    "UsageError",
+    "WeightsError",
+]
 
 
-class IndexerError(Exception):
-    """Root of every error the indexer raises on purpose."""
-
-    exit_code = 1
+class IndexerError(SoundalikeError):
+    """Root of the indexer's own errors (models, weights, audio)."""
 
 
-class UsageError(IndexerError):
-    """The request itself is wrong (bad usage: exit code 2)."""
-
-    exit_code = 2
-
-
-class UnknownModelError(UsageError):
+class UnknownModelError(UsageError, IndexerError):
     """No model of that name is registered."""
 
 

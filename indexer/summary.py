@@ -8,7 +8,8 @@ import numpy as np
 
 from indexer.build import BuildReport
 from storage.catalog import Catalog
-from storage.errors import StorageError
+from storage.display import track_label
+from storage.errors import SoundalikeError
 from storage.hubs import K
 from storage.timelines import CODED, FIT_SLICES, RAW
 from storage.vectors import VectorIndex
@@ -78,7 +79,7 @@ def _model_lines(catalog: Catalog) -> list[str]:
 def _index_lines(catalog: Catalog) -> list[str]:
     try:
         index = catalog.index()
-    except StorageError as exc:
+    except SoundalikeError as exc:
         return [f"  no index ({exc})"]
     meta = index.meta
     size = sum(p.stat().st_size for p in index.directory.iterdir())
@@ -102,8 +103,8 @@ def _hub_lines(catalog: Catalog, index: VectorIndex) -> list[str]:
     names = []
     for row in top.tolist():
         try:
-            names.append(f"{catalog.track(int(index.ids[row])).label} (in {hubs.occurrence[row]} lists)")
-        except StorageError:  # gone since the build
+            names.append(f"{track_label(catalog.track(int(index.ids[row])))} (in {hubs.occurrence[row]} lists)")
+        except SoundalikeError:  # gone since the build
             continue
     return [
         f"  hubs: {K}-occurrence skewness {hubs.skewness:.2f} ({hubs.csls_skewness:.2f} with --rerank csls); "
@@ -126,6 +127,6 @@ def _timeline_lines(catalog: Catalog) -> list[str]:
     try:
         meta = catalog.segments(allow_stale=True).meta
         lines.append(f"  segment index (search by passage): {meta.kind}, {meta.count} slices")
-    except StorageError as exc:
+    except SoundalikeError as exc:
         lines.append(f"  no segment index ({exc})")
     return lines

@@ -11,9 +11,11 @@ from pathlib import PurePosixPath
 import numpy as np
 from sqlalchemy import Exists, func, select
 
-from storage.catalog import Catalog, TrackInfo, with_folder
+from storage.catalog import Catalog
 from storage.errors import EmptyIndexError
+from storage.reads import with_folder
 from storage.schema import Embedding, Track, TrackStyle
+from storage.tracks import TrackInfo
 
 UNKNOWN_ARTIST = "(unknown artist)"
 UNKNOWN_ALBUM = "(no album)"
@@ -68,7 +70,7 @@ def summary(catalog: Catalog) -> Summary:
         func.count(func.distinct(Track.album)),
         func.coalesce(func.sum(Track.duration), 0.0),
     ).where(_indexed(catalog))
-    with catalog.sessions() as s:
+    with catalog.reading() as s:
         tracks, artists, albums, seconds = s.execute(query).one()
     return Summary(int(tracks), int(artists), int(albums), float(seconds or 0.0) / 3600, catalog.models())
 
@@ -88,7 +90,7 @@ def random_tracks(catalog: Catalog, n: int, rng: np.random.Generator | None = No
 def recent_tracks(catalog: Catalog, n: int) -> list[TrackInfo]:
     """The `n` indexed tracks added last (ids grow as tracks are added)."""
     query = with_folder().where(_indexed(catalog)).order_by(Track.id.desc()).limit(n)
-    with catalog.sessions() as s:
+    with catalog.reading() as s:
         return [TrackInfo.from_row(track, folder) for track, folder in s.execute(query)]
 
 
@@ -96,7 +98,7 @@ def artists(catalog: Catalog) -> list[tuple[str, int]]:
     """Every artist (album artist, else track artist) with their number of indexed tracks, by name."""
     artist = func.coalesce(Track.album_artist, Track.artist)
     query = select(artist, func.count()).where(_indexed(catalog)).group_by(artist)
-    with catalog.sessions() as s:
+    with catalog.reading() as s:
         rows = s.execute(query).all()
     named = [(name or UNKNOWN_ARTIST, int(n)) for name, n in rows]
     return sorted(named, key=lambda row: (row[0] == UNKNOWN_ARTIST, row[0].casefold()))
@@ -110,7 +112,7 @@ def _artist_is(name: str):  # type: ignore[no-untyped-def]
 def albums(catalog: Catalog, artist: str) -> list[tuple[str, int]]:
     """The artist's albums with their number of indexed tracks, by name."""
     query = select(Track.album, func.count()).where(_indexed(catalog), _artist_is(artist)).group_by(Track.album)
-    with catalog.sessions() as s:
+    with catalog.reading() as s:
         rows = s.execute(query).all()
     named = [(name or UNKNOWN_ALBUM, int(n)) for name, n in rows]
     return sorted(named, key=lambda row: (row[0] == UNKNOWN_ALBUM, row[0].casefold()))
@@ -120,7 +122,7 @@ def album_tracks(catalog: Catalog, artist: str, album: str) -> list[TrackInfo]:
     """The album's indexed tracks in album order (track number, then title)."""
     same_album = Track.album.is_(None) if album == UNKNOWN_ALBUM else Track.album == album
     query = with_folder().where(_indexed(catalog), _artist_is(artist), same_album)
-    with catalog.sessions() as s:
+    with catalog.reading() as s:
         tracks = [TrackInfo.from_row(track, folder) for track, folder in s.execute(query)]
     return sorted(tracks, key=lambda t: (t.track_number or 0, t.title or t.path, t.id))
 
@@ -151,7 +153,7 @@ def map_points(catalog: Catalog, styles: Catalog | None = None) -> MapPoints | N
 def _map_rows(catalog: Catalog) -> dict[int, tuple]:
     artist = func.coalesce(Track.album_artist, Track.artist)
     query = select(Track.id, Track.title, artist, Track.album, Track.genre, Track.path).where(_indexed(catalog))
-    with catalog.sessions() as s:
+    with catalog.reading() as s:
         return {row[0]: tuple(row[1:]) for row in s.execute(query)}
 
 
@@ -163,7 +165,7 @@ def _top_styles(catalog: Catalog) -> dict[int, str]:
         .order_by(TrackStyle.track_id, TrackStyle.probability.desc())
     )
     out: dict[int, str] = {}
-    with catalog.sessions() as s:
+    with catalog.reading() as s:
         for track_id, label, _ in s.execute(best):
             out.setdefault(track_id, label.replace("---", " / "))
     return out

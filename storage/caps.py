@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from storage.catalog import Neighbour, TrackInfo
+    from storage.tracks import Neighbour, TrackInfo
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from storage.catalog import Neighbour
+    from storage.tracks import Neighbour
 
 DUPLICATE_SHARE = 0.1
 SAME_SECONDS = 0.5  # encoder padding and priming differ by a fraction of a second
@@ -62,12 +62,12 @@ def same_recording(a: Recording, b: Recording, distance: float) -> bool:
     return 1.0 - float(a.vector @ b.vector) <= distance
 
 
-def group(query: Recording, candidates: list[tuple[Neighbour, Recording]], distance: float) -> list[Neighbour]:
-    """The candidates in order with each recording once: one that is the query's recording goes; one that
-    is an earlier result's joins that result's `also_in`."""
+def group(own: list[Recording], candidates: list[tuple[Neighbour, Recording]], distance: float) -> list[Neighbour]:
+    """The candidates in order with each recording once: one that is a query's own recording (`own`: the
+    query's, or each seed's) goes; one that is an earlier result's joins that result's `also_in`."""
     kept: list[tuple[Neighbour, Recording]] = []
     for neighbour, recording in candidates:
-        if same_recording(query, recording, distance):
+        if any(same_recording(query, recording, distance) for query in own):
             continue
         for i, (earlier, earlier_recording) in enumerate(kept):
             if same_recording(earlier_recording, recording, distance):

@@ -1,19 +1,25 @@
-"""The storage layer's exception tree; the CLI and the page turn these into one-line messages."""
+"""The product's exception tree: one root, one UsageError. Each package adds its own errors under them
+(indexer.errors, app.errors); the CLI, the page and the HTTP API catch `SoundalikeError` and turn it into
+one line (an exit code, a message, a status)."""
 
 
-class StorageError(Exception):
-    """Root of every error the storage layer raises on purpose."""
+class SoundalikeError(Exception):
+    """Root of every error soundalike raises on purpose."""
 
     exit_code = 1
 
 
-class UsageError(StorageError):
-    """The request itself is wrong (unknown id or path, bad option)."""
+class UsageError(SoundalikeError):
+    """The request itself is wrong (unknown id or path, bad option): exit code 2."""
 
     exit_code = 2
 
 
-class UnknownTrackError(UsageError):
+class StorageError(SoundalikeError):
+    """Root of the storage layer's own errors (the data directory, its database and indexes)."""
+
+
+class UnknownTrackError(UsageError, StorageError):
     """No track has that id or path."""
 
 
@@ -41,5 +47,5 @@ class BuildLockedError(StorageError):
     """Another build (or forget) holds the data directory's writer lock."""
 
 
-class FolderError(UsageError):
+class FolderError(UsageError, StorageError):
     """A catalog folder cannot be added, built or forgotten as asked."""

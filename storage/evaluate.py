@@ -1,15 +1,15 @@
 """How well each model finds related tracks in *this* catalog, by labels the catalog already has.
 
-A query is a track with a label; its results are its k nearest tracks by cosine (the model's index), its
-own album left out (tracks on one album are too easy a match). A result is relevant when it has the
-query's label. A query counts when at least one other track outside its album has its label. Metrics,
-averaged over the queries:
+A query is a track with a label; its results are what the search service (storage.search) answers for
+it, k tracks, each recording once, its own album left out (tracks on one album are too easy a match). A
+result is relevant when it has the query's label. A query counts when at least one other track outside
+its album has its label. Metrics, averaged over the queries:
 - precision@k: relevant results / k;
 - average precision@k: sum over relevant results at rank i of precision@i, / min(R, k), R being the
   tracks outside the query's album with its label; their mean is MAP;
 - hit rate: the share of queries with at least one relevant result.
 Every query is used up to `max_queries` (seeded sample above). With `rerank`, the k come from CSLS
-re-ranking of the 4k nearest (storage.hubs).
+re-ranking (storage.hubs), as a user asking for it gets them.
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ import numpy as np
 from sqlalchemy import select
 
 from storage.caps import album_key
-from storage.catalog import Catalog, TrackInfo, csls_rerank
+from storage.catalog import Catalog
 from storage.errors import UsageError
 from storage.schema import TrackStyle
+from storage.search import SearchRequest, SearchService
+from storage.tracks import TrackInfo
 
 LABELS = ("folder", "genre", "artist", "album", "style")
 MAX_QUERIES = 2000
@@ -57,7 +59,7 @@ def catalog_labels(catalog: Catalog, source: str) -> dict[int, str]:
     if source not in LABELS:
         raise UsageError(f"unknown label {source!r}; available: {', '.join(LABELS)}")
     if source == "style":
-        with catalog.sessions() as s:
+        with catalog.reading() as s:
             rows = s.execute(
                 select(TrackStyle.track_id, TrackStyle.label)
                 .where(TrackStyle.model == "maest")
@@ -89,6 +91,7 @@ def evaluate_model(
     """The metrics of one model (with or without re-ranking) on one labelling; `progress(queries)` gives the
     callable to tick after each query."""
     index = catalog.index()
+    service = SearchService(catalog)
     ids = np.asarray(index.ids)
     searchable = set(ids.tolist())
     by_album: dict[tuple[str, str], set[int]] = {}
@@ -111,11 +114,9 @@ def evaluate_model(
     for i in queries:
         left_out = own_album(i)
         relevant = by_label[labels[i]] - left_out
-        vector = np.asarray(index.vectors[index.rows(np.array([i]))[0]])
-        found, scores = index.search(vector, 4 * k if rerank else k, exclude=sorted(left_out))
-        if rerank is not None:
-            found, scores = csls_rerank(index, found, scores)
-        rel = np.array([j in relevant for j in found[:k].tolist()], dtype=np.float64)
+        request = SearchRequest(k, exclude_ids=tuple(sorted(left_out)), rerank=rerank, passages=False)
+        found = [n.track.id for n in service.by_track(i, request).neighbours]
+        rel = np.array([j in relevant for j in found], dtype=np.float64)
         precision.append(rel.sum() / k)
         at_rank = np.cumsum(rel) / np.arange(1, len(rel) + 1) if len(rel) else rel
         average.append(float((at_rank * rel).sum() / min(len(relevant), k)))

@@ -13,9 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import faiss
 import numpy as np
+
+if TYPE_CHECKING:
+    from storage.vectors import VectorIndex
 
 K = 10
 K_CANDIDATES = 50  # neighbours kept per track: CSLS re-ranks among them
@@ -23,6 +27,14 @@ REDUCED_DIMS = 128
 HUBS_MAX = 200_000
 HUBS_FILE = "hubs.npz"
 RERANKINGS = ("csls",)
+
+
+def csls_rerank(index: VectorIndex, ids: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Candidates re-ordered by 2 cos - r (r: each track's neighbourhood density); the cosines are kept."""
+    assert index.hubs is not None
+    density = index.hubs.density[index.rows(ids)]
+    order = np.argsort(-(2 * scores - density), kind="stable")
+    return ids[order], scores[order]
 
 
 @dataclass(frozen=True)

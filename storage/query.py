@@ -7,19 +7,20 @@ to be embedded.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import sys
 from pathlib import Path
 
-from indexer.errors import IndexerError  # a light module: the indexer's exception tree, no torch
 from storage import __version__
 from storage.caps import Caps
-from storage.catalog import Catalog, Neighbour, TrackInfo
-from storage.console import closed_pipe
-from storage.errors import StorageError, UsageError
-from storage.passages import clock, describe
+from storage.catalog import Catalog
+from storage.console import run_cli
+from storage.display import format_table, m3u_text, neighbour_json, track_label
+from storage.errors import UsageError
+from storage.passages import clock
+from storage.search import SearchRequest, SearchResult, SearchService, VectorQuery
+from storage.tracks import TrackInfo
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,11 +31,15 @@ def build_parser() -> argparse.ArgumentParser:
         "  python -m storage.query 42                        # the 10 tracks nearest to track 42\n"
         "  python -m storage.query 'Ana Lune/01 Morning.flac' -k 20 --json\n"
         "  python -m storage.query 42 --passage 1:02-1:32    # passages like that region of track 42\n"
+        "  python -m storage.query 42 57 61                  # tracks near all three\n"
         "  python -m storage.query --audio song.mp3 --m3u -  # an outside file; a playlist to stdout",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
-        "track", nargs="?", metavar="TRACK_ID", help="track id, or its path (absolute, or relative to its folder)"
+        "track",
+        nargs="*",
+        metavar="TRACK_ID",
+        help="track id, or its path (absolute, or relative to its folder); several: tracks near all of them",
     )
     p.add_argument("-k", type=int, default=10, help="number of neighbours (default 10)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -103,79 +108,61 @@ def _seconds(text: str) -> float:
     return value
 
 
-def format_table(query: str, neighbours: list[Neighbour]) -> str:
-    header = ("#", "id", "score", "closer than", "time", "artist", "title", "album", "path", "matched passage")
-    rows = [
-        (
-            str(i),
-            str(n.track.id),
-            f"{n.score:.4f}",
-            f"{n.closeness:.2f}%" if n.closeness is not None else "",
-            n.track.duration_text,
-            n.track.artist or "",
-            n.track.title or "",
-            n.track.album or "",
-            n.track.path,
-            describe(n.passage) if n.passage else "",
-        )
-        for i, n in enumerate(neighbours, 1)
-    ]
-    widths = [min(60, max(len(r[c]) for r in [header, *rows])) for c in range(len(header))]
-    lines = [f"Nearest to {query}:"]
-    for r in [header, *rows]:
-        lines.append("  ".join(cell[:w].ljust(w) for cell, w in zip(r, widths, strict=False)).rstrip())
-    return "\n".join(lines)
-
-
-def m3u_text(neighbours: list[Neighbour]) -> str:
-    lines = ["#EXTM3U"]
-    for n in neighbours:
-        seconds = int(round(n.track.duration)) if n.track.duration else -1
-        lines.append(f"#EXTINF:{seconds},{n.track.label}")
-        lines.append(str(n.track.file))
-    return "\n".join(lines) + "\n"
-
-
-def write_m3u(target: str, neighbours: list[Neighbour]) -> None:
+def write_m3u(target: str, tracks: list[TrackInfo]) -> None:
     """The playlist to `target` ('-': stdout); a path that cannot be written is bad usage."""
     if target == "-":
-        sys.stdout.write(m3u_text(neighbours))
+        sys.stdout.write(m3u_text(tracks))
         return
     try:
-        Path(target).write_text(m3u_text(neighbours), encoding="utf-8")
+        Path(target).write_text(m3u_text(tracks), encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write the playlist {target}: {exc.strerror or exc}") from None
 
 
-def query_audio(catalog: Catalog, args: argparse.Namespace) -> tuple[list[Neighbour], list[TrackInfo]]:
-    """The neighbours of an outside file, and the catalog tracks that are that same recording."""
+def request_from(args: argparse.Namespace) -> SearchRequest:
+    """The search request the flags describe."""
+    for cap in (args.max_per_artist, args.max_per_album):
+        if cap is not None and cap < 1:
+            raise UsageError("--max-per-artist and --max-per-album take a number of at least 1")
+    return SearchRequest(
+        args.k,
+        exclude_same_artist=args.exclude_same_artist,
+        exclude_same_album=args.exclude_same_album,
+        styles=tuple(args.style or ()),
+        caps=Caps(args.max_per_artist, args.max_per_album),
+        rerank=args.rerank,
+        allow_stale=args.allow_stale,
+        include_self=args.include_self,
+    )
+
+
+def outside_query(catalog: Catalog, args: argparse.Namespace) -> VectorQuery:
+    """The --audio file embedded as a query (indexer.query_audio: the model is imported only here)."""
     if not args.audio.is_file():  # said before any model loads
         raise UsageError(f"no such audio file: {args.audio}")
-    from indexer.models import load_embedder
-    from indexer.query_audio import embed_audio_file
+    from indexer.query_audio import catalog_embedder, embed_file
 
-    embedder = load_embedder(catalog.model, device=args.device, **catalog.embedder_args(args.weights))
-    query = embed_audio_file(args.audio, embedder)
-    digest = hashlib.sha256(args.audio.read_bytes()).hexdigest()
-    in_catalog = catalog.same_recordings(query.embedding.vector, query.seconds, digest)
+    return embed_file(args.audio, catalog_embedder(catalog, args.weights, args.device))
+
+
+def ask(service: SearchService, args: argparse.Namespace) -> tuple[str, SearchResult, list[TrackInfo]]:
+    """(how the query reads, the service's answer, the query's tracks) for the parsed flags."""
+    request = request_from(args)
+    catalog = service.catalog
+    if args.audio is not None:
+        query = outside_query(catalog, args)
+        found = service.by_passage(query, *args.passage, request) if args.passage else service.by_vector(query, request)
+        label = str(args.audio)
+        if found.in_catalog:
+            label += f" (in your catalog as [{found.in_catalog[0].id}] {track_label(found.in_catalog[0])})"
+        return label, found, []
+    seeds = [catalog.resolve(ref) for ref in args.track]
+    label = " + ".join(f"[{t.id}] {track_label(t)}" for t in seeds)
     if args.passage:
-        start, end = args.passage
-        passages = catalog.similar_passages(
-            query.timeline, start, end, args.k, revision=embedder.revision, allow_stale=args.allow_stale
-        )
-        return passages, in_catalog
-    neighbours = catalog.similar_to_vector(
-        query.embedding.vector,
-        args.k,
-        revision=embedder.revision,
-        allow_stale=args.allow_stale,
-        styles=args.style,
-        caps=Caps(args.max_per_artist, args.max_per_album),
-        duration=query.seconds,
-        content_hash=digest,
-        rerank=args.rerank,
-    )
-    return catalog.with_passages(query.timeline, neighbours), in_catalog
+        if len(seeds) > 1:
+            raise UsageError("--passage takes one track (or --audio), not several seeds")
+        return label, service.by_passage(seeds[0], *args.passage, request), seeds
+    return label, service.by_seeds(seeds, request), seeds
 
 
 def run(args: argparse.Namespace) -> int:
@@ -188,93 +175,51 @@ def run(args: argparse.Namespace) -> int:
             info = store.rebuild_index(catalog.model)
         print(f"rebuilt the {info.model} index: {info.count} vectors, {info.kind}, {info.build_seconds:.1f} s")
         return 0
-    if (args.track is None) == (args.audio is None):
-        raise UsageError("give a TRACK_ID or --audio FILE (one of the two)")
+    if bool(args.track) == (args.audio is not None):
+        raise UsageError("give a TRACK_ID (or several) or --audio FILE (one of the two)")
     if args.m3u == "-" and args.json:
         raise UsageError("--m3u - and --json would both write to stdout; give --m3u a file")
-    catalog = Catalog.open(args.data_dir, args.model)
-    for cap in (args.max_per_artist, args.max_per_album):
-        if cap is not None and cap < 1:
-            raise UsageError("--max-per-artist and --max-per-album take a number of at least 1")
-    if args.passage and args.style:
-        raise UsageError("--passage does not combine with --style yet")
-    if args.style and not catalog.tags_styles():
-        raise UsageError(f"the {catalog.model} vectors carry no style tags; --style needs a tagging model (maest)")
-    track: TrackInfo | None = None
-    in_catalog: list[TrackInfo] = []
-    if args.audio is not None:
-        neighbours, in_catalog = query_audio(catalog, args)
-        label = str(args.audio)
-        if in_catalog:
-            label += f" (in your catalog as [{in_catalog[0].id}] {in_catalog[0].label})"
-    else:
-        track = catalog.resolve(args.track)
-        label = f"[{track.id}] {track.label}"
-    if track is not None and args.passage:
-        start, end = args.passage
-        shared = catalog.ids_sharing(
-            track.artist if args.exclude_same_artist else None, track.album if args.exclude_same_album else None
-        )
-        exclude = sorted(shared | (set() if args.include_self else {track.id}))
-        neighbours = catalog.similar_passages(
-            catalog.timeline(track), start, end, args.k, exclude_ids=exclude, allow_stale=args.allow_stale
-        )
-    elif track is not None:
-        neighbours = catalog.similar(
-            track,
-            args.k,
-            exclude_same_artist=args.exclude_same_artist,
-            exclude_same_album=args.exclude_same_album,
-            allow_stale=args.allow_stale,
-            styles=args.style,
-            caps=Caps(args.max_per_artist, args.max_per_album),
-            rerank=args.rerank,
-        )
-        neighbours = catalog.with_passages(catalog.timeline(track), neighbours)
+    service = SearchService(Catalog.open(args.data_dir, args.model))
+    label, found, seeds = ask(service, args)
     if args.passage:
         label += f", passage {clock(args.passage[0])}–{clock(args.passage[1])}"
     if args.m3u:
-        write_m3u(args.m3u, neighbours)
+        write_m3u(args.m3u, [n.track for n in found.neighbours])
     if args.m3u == "-":
         return 0
     if args.json:
-        query: dict[str, object] = {"id": track.id, "path": track.path} if track else {"audio": str(args.audio)}
-        if args.passage:
-            query["passage"] = {"start": args.passage[0], "end": args.passage[1]}
-        if args.audio is not None:
-            query["in_catalog"] = [{"id": t.id, "path": t.path, "folder": t.folder} for t in in_catalog]
-        if track and catalog.tags_styles():
-            query["styles"] = catalog.styles([track.id])[track.id]
-        payload = {
-            "query": query,
-            "model": catalog.model,
-            "rerank": args.rerank,
-            "neighbours": [n.as_dict() for n in neighbours],
-        }
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        print(json.dumps(payload(service, args, found, seeds), ensure_ascii=False, indent=2))
     else:
-        print(format_table(label, neighbours))
+        print(format_table(label, found.neighbours))
     return 0
 
 
+def payload(service: SearchService, args: argparse.Namespace, found: SearchResult, seeds: list[TrackInfo]) -> dict:
+    """What --json prints: the query, the model, the re-ranking and the neighbours."""
+    query: dict[str, object]
+    if seeds:
+        query = {"id": seeds[0].id, "path": seeds[0].path}
+        if len(seeds) > 1:
+            query["seeds"] = [{"id": t.id, "path": t.path} for t in seeds]
+    else:
+        query = {"audio": str(args.audio)}
+        query["in_catalog"] = [{"id": t.id, "path": t.path, "folder": t.folder} for t in found.in_catalog]
+    if args.passage:
+        query["passage"] = {"start": args.passage[0], "end": args.passage[1]}
+    if len(seeds) == 1 and service.catalog.tags_styles():
+        query["styles"] = service.catalog.styles([seeds[0].id])[seeds[0].id]
+    return {
+        "query": query,
+        "model": found.model,
+        "rerank": args.rerank,
+        "neighbours": [neighbour_json(n) for n in found.neighbours],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    try:
-        return run(args)
-    except BrokenPipeError:
-        return closed_pipe()
-    except (StorageError, IndexerError) as exc:  # the indexer's, for --audio
-        if args.verbose:
-            raise
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except Exception as exc:  # noqa: BLE001 - anything unforeseen becomes one line
-        if args.verbose:
-            raise
-        print(f"error: unexpected {type(exc).__name__}: {exc} (run with --verbose for the traceback)", file=sys.stderr)
-        return 1
+    return run_cli(lambda: run(args), args.verbose)
 
 
 if __name__ == "__main__":

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from storage.catalog import Catalog, TrackInfo
+from storage.catalog import Catalog
 from storage.errors import UsageError
+from storage.tracks import TrackInfo
 from storage.vectors import VectorIndex, normalise
 
 

@@ -21,11 +21,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import sync, timelines
-from storage.catalog import folder_rows, load_codec
 from storage.db import open_database
 from storage.errors import CorruptIndexError, EmptyIndexError, FolderError, ModelMismatchError
 from storage.lock import build_lock
 from storage.paths import INDEX_DIR, database_url, resolve_data_dir
+from storage.reads import folder_rows, load_codec
 from storage.schema import Embedding, Failure, Folder, Model, Track, TrackStyle
 from storage.schema import TimelineCodec as CodecRow
 from storage.segment_rows import basis_key, count_segments, segment_chunks
@@ -70,6 +70,10 @@ class Store:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.sessions: sessionmaker[Session] = open_database(url or database_url(self.data_dir), create=True)
         self._codecs: dict[str, TimelineCodec | None] = {}
+
+    def close(self) -> None:
+        """Close the database connections (the store can be opened again afterwards)."""
+        self.sessions.kw["bind"].dispose()
 
     def lock(self, purpose: str = "build") -> AbstractContextManager[None]:
         """The data directory's writer lock: one build (or forget) at a time."""

@@ -36,6 +36,16 @@ def mule_embedder(mule_checkpoint: Path):
     return MuleEmbedder.from_weights(str(mule_checkpoint), device="cpu", batch_size=8)
 
 
+@pytest.fixture(autouse=True)
+def fresh_shared_embedders():
+    """Each test loads its own outside-audio model (tests swap `load_embedder` for fakes)."""
+    yield
+    import sys
+
+    if "indexer.query_audio" in sys.modules:
+        sys.modules["indexer.query_audio"].forget_shared_embedders()
+
+
 PG_URL = os.environ.get("SOUNDALIKE_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.errors import WeightsError
-from storage.paths import WEIGHTS_ENV
+from storage.paths import WEIGHTS_ENV, chosen_weights
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,8 @@ class WeightsFiles:
 
 
 def weights_spec(explicit: str | None, default_repo: str) -> str:
-    """The weights the user asked for: flag, then $SOUNDALIKE_WEIGHTS, then the default repo."""
-    return explicit or os.environ.get(WEIGHTS_ENV) or default_repo
+    """The weights the user asked for (storage.paths.chosen_weights), else the model's default repo."""
+    return chosen_weights(explicit) or default_repo
 
 
 def _how_to_provide(spec: str, filenames: list[str]) -> str:

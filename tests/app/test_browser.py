@@ -19,6 +19,7 @@ from app.settings import DEFAULT_PER_ALBUM, DEFAULT_PER_ARTIST
 from storage.caps import Caps
 from storage.catalog import Catalog
 from tests.app.server_process import ROOT, http_get, serve_page
+from tests.search_helpers import similar
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("SOUNDALIKE_TEST_ARTIFACTS", ROOT / "test-artifacts"))
@@ -67,7 +68,7 @@ def test_search_pick_listen_and_wander(served):  # type: ignore[no-untyped-def]
 
         # The page's default caps (3 per artist, 2 per album) on a catalog of 3 artists.
         caps = Caps(DEFAULT_PER_ARTIST, DEFAULT_PER_ALBUM)
-        shown = len(catalog.similar(catalog.resolve("bo/tides/01 ebb.aiff"), 10, caps=caps))
+        shown = len(similar(catalog, catalog.resolve("bo/tides/01 ebb.aiff"), 10, caps=caps))
         rows = page.locator("[class*='st-key-neighbour-']")
         expect(rows).to_have_count(shown, timeout=30_000)
         expect(page.locator(".st-key-query-card")).to_contain_text("Ebb")
@@ -114,7 +115,7 @@ def test_search_pick_listen_and_wander(served):  # type: ignore[no-untyped-def]
         first.get_by_role("button", name="Find similar").click()
         expect(page.locator(".st-key-query-card")).to_contain_text(catalog.track(first_id).title, timeout=30_000)
         expect(page).to_have_url(f"{url}/?track={first_id}")
-        expect(rows).to_have_count(len(catalog.similar(first_id, 10, caps=caps)))
+        expect(rows).to_have_count(len(similar(catalog, first_id, 10, caps=caps)))
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "find-similar.png"), full_page=True)
         browser.close()

@@ -16,6 +16,7 @@ from tests.app.conftest import PAGE
 from tests.app.test_page import neighbour_ids, pick
 from tests.audio_files import tag, write_audio
 from tests.fake_embedder import FakeEmbedder
+from tests.search_helpers import similar
 
 pytestmark = pytest.mark.parametrize("cli_database", ["postgresql"], indirect=True)
 
@@ -41,8 +42,8 @@ def test_api_answers_from_postgresql(pg_catalog, monkeypatch):
     client = TestClient(api, headers={"X-API-Key": "test-key"})
     found = client.get("/v1/tracks", params={"q": "song 7"}).json()
     assert [t["id"] for t in found] == [t.id for t in pg_catalog.search_tracks("song 7")] and found
-    similar = client.get("/v1/similar", params={"ids": str(found[0]["id"]), "k": 5}).json()
-    assert [n["track"]["id"] for n in similar] == [n.track.id for n in pg_catalog.similar(found[0]["id"], 5)]
+    answer = client.get("/v1/similar", params={"ids": str(found[0]["id"]), "k": 5}).json()
+    assert [n["track"]["id"] for n in answer] == [n.track.id for n in similar(pg_catalog, found[0]["id"], 5)]
     assert client.get(f"/v1/audio/{found[0]['id']}").content[:4] == b"fLaC"
 
 
@@ -53,4 +54,4 @@ def test_page_answers_from_postgresql(pg_catalog):
         widget.set_value(0)
     at = pick(at.run(), "song 3")
     song = pg_catalog.search_tracks("song 3")[0]
-    assert neighbour_ids(at) == [n.track.id for n in pg_catalog.similar(song, 10)]
+    assert neighbour_ids(at) == [n.track.id for n in similar(pg_catalog, song, 10)]

@@ -10,11 +10,13 @@ import pytest
 import soundfile as sf
 
 from storage.catalog import Catalog
+from storage.display import track_label
 from storage.passages import describe
 from storage.store import Store
 from tests.app.catalog_builder import TRACKS
 from tests.conftest import tone_mix
 from tests.fake_embedder import FakeEmbedder
+from tests.search_helpers import passages, similar
 
 
 @pytest.fixture
@@ -67,7 +69,7 @@ def test_pick_a_track_and_hear_its_neighbours(page, built_catalog):
     ]
     catalog = Catalog.open(data)
     morning = catalog.resolve("ana/first/01 morning.flac")
-    expected = [n.track.id for n in catalog.similar(morning, 10)]
+    expected = [n.track.id for n in similar(catalog, morning, 10)]
     assert neighbour_ids(at) == expected and len(expected) == 10
     assert morning.id not in neighbour_ids(at)
     # The query's player first, then one per neighbour, each from the audio route by id.
@@ -79,7 +81,7 @@ def test_pick_a_track_and_hear_its_neighbours(page, built_catalog):
     assert len(shares) == 10 and shares == sorted(shares, reverse=True) and 0 <= shares[-1] <= shares[0] <= 100
     assert said_close[0].help.startswith("cosine similarity 0.")
     # Each result: its matched passage in words, a similarity strip, and a player at each side of it.
-    first = catalog.with_passages(catalog.timelines([morning.id])[morning.id], catalog.similar(morning, 1))[0]
+    first = similar(catalog, morning, 1)[0]
     said = [c.value for c in at.caption if c.value.startswith("matched passage")]
     assert len(said) == 10 and describe(first.passage) in said[0]
     assert sum('class="similarity-strip"' in h.proto.body for h in at.html) == 10
@@ -103,10 +105,10 @@ def test_caps_are_on_by_default_and_shown(page, built_catalog):
     assert caps == {"max_per_artist": 3, "max_per_album": 2}
     catalog = Catalog.open(data)
     morning = catalog.resolve("ana/first/01 morning.flac")
-    expected = catalog.similar(morning, 10, caps=Caps(3, 2))
+    expected = similar(catalog, morning, 10, caps=Caps(3, 2))
     assert neighbour_ids(at) == [n.track.id for n in expected] and len(expected) == 7  # 3 artists, 4 albums
     at = at.number_input(key="max_per_album").set_value(0).run()
-    assert neighbour_ids(at) == [n.track.id for n in catalog.similar(morning, 10, caps=Caps(3, None))]
+    assert neighbour_ids(at) == [n.track.id for n in similar(catalog, morning, 10, caps=Caps(3, None))]
 
 
 def test_fewer_hubs_reranks(page, built_catalog):
@@ -115,7 +117,7 @@ def test_fewer_hubs_reranks(page, built_catalog):
     catalog = Catalog.open(data)
     morning = catalog.resolve("ana/first/01 morning.flac")
     at = at.toggle(key="rerank").set_value(True).run()
-    assert neighbour_ids(at) == [n.track.id for n in catalog.similar(morning, 10, rerank="csls")]
+    assert neighbour_ids(at) == [n.track.id for n in similar(catalog, morning, 10, rerank="csls")]
 
 
 def test_search_by_passage(page, built_catalog):
@@ -129,13 +131,13 @@ def test_search_by_passage(page, built_catalog):
     assert (region.min, region.max, region.value) == (0, 4, (0, 4))  # a 4-s track: all of it
     at = region.set_value((2, 4)).run()
     assert not at.exception
-    expected = catalog.similar_passages(catalog.timeline(morning), 2.0, 4.0, 10, exclude_ids=[morning.id])
+    expected = passages(catalog, morning, 2.0, 4.0, 10)
     assert neighbour_ids(at) == [n.track.id for n in expected] and len(expected) == 10
     assert "10 nearest passages to 0:02–0:04" in [h.value for h in at.subheader]
     said = [c.value for c in at.caption if c.value.startswith("matched passage")]
     assert describe(expected[0].passage) in said[0] and "0:02–0:04 in the query" in said[0]
     at = at.toggle(key="by_passage").set_value(False).run()  # back to whole tracks
-    assert neighbour_ids(at) == [n.track.id for n in catalog.similar(morning, 10)]
+    assert neighbour_ids(at) == [n.track.id for n in similar(catalog, morning, 10)]
 
 
 def test_k_and_exclusions(page, built_catalog):
@@ -144,7 +146,7 @@ def test_k_and_exclusions(page, built_catalog):
     catalog = Catalog.open(data)
     one = catalog.resolve("cy/solo/01 one.mp3")
     at.slider(key="k").set_value(3).run()
-    assert neighbour_ids(at) == [n.track.id for n in catalog.similar(one, 3)]
+    assert neighbour_ids(at) == [n.track.id for n in similar(catalog, one, 3)]
     at.slider(key="k").set_value(20).run()
     assert len(neighbour_ids(at)) == len(TRACKS) - 1  # everything but the query
     at.checkbox(key="exclude_artist").check().run()
@@ -163,7 +165,7 @@ def test_a_neighbour_becomes_the_query(page, built_catalog):
     assert at.session_state["query_track"] == first
     assert at.query_params["track"] == str(first)
     assert first not in neighbour_ids(at)
-    assert neighbour_ids(at) == [n.track.id for n in Catalog.open(data).similar(first, 10)]
+    assert neighbour_ids(at) == [n.track.id for n in similar(Catalog.open(data), first, 10)]
 
 
 def test_the_address_names_the_query(page, built_catalog):
@@ -331,7 +333,7 @@ def test_several_models_side_by_side(page, page_catalog, tmp_path):
     at.selectbox(key="model").set_value("mert-95m").run()
     at = pick(at, "flow")
     flow = Catalog.open(data, "mert-95m").resolve("bo/tides/02 flow.m4a")
-    assert neighbour_ids(at) == [n.track.id for n in Catalog.open(data, "mert-95m").similar(flow, 10)]
+    assert neighbour_ids(at) == [n.track.id for n in similar(Catalog.open(data, "mert-95m"), flow, 10)]
     assert "mert-95m" in " ".join(c.value for c in at.sidebar.caption)
 
 
@@ -431,7 +433,7 @@ def test_radio_and_path_with_an_m3u(page, built_catalog):
     first = neighbour_ids(at)[0]
     at = at.button(key=f"path-{first}").click().run()
     heading = [h.value for h in at.subheader if h.value.startswith("Path from")]
-    assert heading == [f"Path from Ana Lune – Morning to {catalog.track(first).label}"]
+    assert heading == [f"Path from Ana Lune – Morning to {track_label(catalog.track(first))}"]
     listing = next(m.value for m in at.markdown if m.value.startswith("1. "))
-    assert listing.startswith("1. Ana Lune – Morning") and catalog.track(first).label in listing.splitlines()[-1]
+    assert listing.startswith("1. Ana Lune – Morning") and track_label(catalog.track(first)) in listing.splitlines()[-1]
     assert morning.id not in neighbour_ids(at)

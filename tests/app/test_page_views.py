@@ -10,7 +10,7 @@ import re
 from app.map_view import MAP_KEY
 from storage import browse
 from storage.catalog import Catalog
-from storage.query import m3u_text
+from storage.display import m3u_text
 from tests.app.catalog_builder import TRACKS
 from tests.app.test_page import neighbour_ids, pick
 
@@ -121,11 +121,10 @@ def test_results_come_with_covers_play_all_an_m3u_and_the_waveform(page, built_c
     assert 'aria-label="Play all results"' in player
     # The results as M3U: the query first, then each result, in order.
     catalog = Catalog.open(data)
-    from storage.catalog import Neighbour
 
     download = next(d for d in at.get("download_button") if d.proto.id and "results_m3u" in d.proto.id)
     assert download.proto.label == "Download these results (M3U)"
-    expected = m3u_text([Neighbour(catalog.track(i), 0.0) for i in [query, *ids]])
+    expected = m3u_text([catalog.track(i) for i in [query, *ids]])
     assert expected.count("#EXTINF") == len(ids) + 1
     # The query's waveform; searching by passage, it becomes a chart to drag the region across, shaded.
     waveform = waveform_picture(html_bodies(at))

@@ -20,6 +20,7 @@ from starlette.testclient import TestClient
 from app import subsonic
 from app.media import catalog_for
 from storage.catalog import Catalog
+from tests.search_helpers import similar
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "fixtures" / "opensubsonic" / "openapi"
 USER, PASSWORD = "listener", "s3cret"
@@ -67,7 +68,7 @@ def test_similar_tracks_are_valid_and_equal_the_library(client, built_catalog):
     validate(payload, SCHEMAS / "endpoints/getSonicSimilarTracks/GetSonicSimilarTracksResponse.json")
     body = payload["subsonic-response"]
     assert body["status"] == "ok" and body["openSubsonic"] is True
-    expected = catalog.similar(morning, 5)
+    expected = similar(catalog, morning, 5)
     assert [m["entry"]["id"] for m in body["sonicMatch"]] == [str(n.track.id) for n in expected]
     assert [m["similarity"] for m in body["sonicMatch"]] == pytest.approx([n.score for n in expected], abs=1e-6)
     by_path = client.post("/rest/getSonicSimilarTracks", data=auth(id="ana/first/01 morning.flac", count=5))
@@ -156,8 +157,8 @@ def test_a_real_client_library_reads_them(client, built_catalog):
         connection = libopensonic.Connection("http://127.0.0.1", USER, PASSWORD, port=port)
         catalog = Catalog.open(built_catalog[1])
         morning = catalog.resolve("ana/first/01 morning.flac")
-        similar = connection.get_sonic_similar_tracks(str(morning.id), 4)
-        assert [m.entry.id for m in similar] == [str(n.track.id) for n in catalog.similar(morning, 4)]
+        matched = connection.get_sonic_similar_tracks(str(morning.id), 4)
+        assert [m.entry.id for m in matched] == [str(n.track.id) for n in similar(catalog, morning, 4)]
         five = catalog.resolve("cy/solo/05 five.flac")
         path = connection.find_sonic_path(str(morning.id), str(five.id), 5)
         assert [path[0].entry.id, path[-1].entry.id] == [str(morning.id), str(five.id)] and len(path) == 5

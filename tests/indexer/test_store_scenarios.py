@@ -16,6 +16,7 @@ from indexer.cli import main as indexer
 from storage.catalog import Catalog
 from tests.audio_files import write_audio
 from tests.fake_embedder import fake_loader
+from tests.search_helpers import similar
 
 ROOT = Path(__file__).resolve().parents[2]
 N = 4
@@ -114,7 +115,7 @@ def test_second_model_killed_midway_hides_nothing_and_resumes(env, capsys):
     assert mert["indexed"] >= 2 and mert["pending"] == 2 * N - mert["indexed"]
     assert mule_ids(env) == all_ids  # every track still in the mule search box
     mule = Catalog.open(env / "data", "mule")
-    assert len(mule.similar(min(all_ids), k=2 * N)) == 2 * N - 1  # and answered by the mule index
+    assert len(similar(mule, min(all_ids), k=2 * N)) == 2 * N - 1  # and answered by the mule index
     # The stale lock of the killed build is taken over; the remembered weights are used.
     assert build(env, "--model", "mert-95m") == 0
     assert f"mert-95m: indexed {2 * N - mert['indexed']} " in capsys.readouterr().out
@@ -153,7 +154,7 @@ def test_two_folders_forget_and_a_missing_one(env, capsys, monkeypatch):
     remaining = mule_ids(env)
     assert remaining == mule_ids(env) and not remaining & ids_a and len(remaining) == N
     catalog = Catalog.open(env / "data")
-    assert {n.track.id for n in catalog.similar(min(remaining), k=10)} == remaining - {min(remaining)}
+    assert {n.track.id for n in similar(catalog, min(remaining), k=10)} == remaining - {min(remaining)}
 
 
 def test_weights_and_options_are_remembered(env, capsys):
@@ -202,12 +203,12 @@ def test_a_failure_in_model_b_leaves_model_a_alone(env, capsys, monkeypatch):
     mert = Catalog.open(env / "data", "mert-95m")
     assert mert.count_tracks() == {"indexed": N - 1, "failed": 1}
     assert [(t.id, reason) for t, reason in mert.failed_tracks()] == [(victim, "RuntimeError: resampler gave up")]
-    assert victim in {n.track.id for n in mule.similar(mule.resolve("a song 0.flac"), k=N)}  # mule untouched
+    assert victim in {n.track.id for n in similar(mule, mule.resolve("a song 0.flac"), k=N)}  # mule untouched
     assert victim not in set(mert.index().ids.tolist())
     assert mule.stale_by(mule.index()) == 0
     # Model A losing a vector (its own failure) bumps A's version: even A's stale index stops showing it.
     from storage.store import Store
 
     Store(env / "data").record_failure(victim, "mule", "gone bad")
-    assert victim not in {n.track.id for n in mule.similar(mule.resolve("a song 0.flac"), k=N, allow_stale=True)}
+    assert victim not in {n.track.id for n in similar(mule, mule.resolve("a song 0.flac"), k=N, allow_stale=True)}
     assert victim not in mule_ids(env) and mert.count_tracks() == {"indexed": N - 1, "failed": 1}

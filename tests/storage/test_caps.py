@@ -11,6 +11,7 @@ from storage.caps import Caps, album_key, apply_caps, artist_key
 from storage.catalog import Catalog
 from storage.query import main as query
 from tests.app.catalog_builder import build_page_catalog
+from tests.search_helpers import similar
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +23,8 @@ def data(tmp_path_factory):
 def test_caps_fill_k_from_further_down(data):
     catalog = Catalog.open(data)
     morning = catalog.resolve("ana/first/01 morning.flac")
-    plain = catalog.similar(morning, 11)  # every other track, nearest first
-    capped = catalog.similar(morning, 3, caps=Caps(per_artist=1))
+    plain = similar(catalog, morning, 11)  # every other track, nearest first
+    capped = similar(catalog, morning, 3, caps=Caps(per_artist=1))
     assert len(capped) == 3 and len({n.track.artist for n in capped}) == 3
     expected, seen = [], set()
     for n in plain:  # the first track of each artist, in the plain order
@@ -31,9 +32,9 @@ def test_caps_fill_k_from_further_down(data):
             seen.add(n.track.artist)
             expected.append(n.track.id)
     assert [n.track.id for n in capped] == expected
-    by_album = catalog.similar(morning, 6, caps=Caps(per_album=1))
+    by_album = similar(catalog, morning, 6, caps=Caps(per_album=1))
     assert max(Counter(album_key(n.track) for n in by_album).values()) == 1
-    assert len(catalog.similar(morning, 10, caps=Caps(per_artist=1))) == 3  # only three artists: fewer is all
+    assert len(similar(catalog, morning, 10, caps=Caps(per_artist=1))) == 3  # only three artists: fewer is all
 
 
 def test_caps_through_the_cli(data, capsys):
@@ -55,7 +56,7 @@ def test_keys_ignore_case_and_keep_unknowns_uncapped(data):
     assert artist_key(shouted) == artist_key(track) and album_key(shouted) == album_key(track)
     nobody = replace(track, artist=None, album_artist=None, album=None)
     assert artist_key(nobody) is None and album_key(nobody) is None
-    from storage.catalog import Neighbour
+    from storage.tracks import Neighbour
 
     many = [Neighbour(replace(nobody, id=i), 0.9) for i in range(5)]
     assert len(apply_caps(many, 5, Caps(per_artist=1, per_album=1))) == 5

@@ -66,7 +66,7 @@ def test_an_outside_copy_is_recognised(data, tmp_path, capsys, monkeypatch):
 
 
 def test_the_rule_same_hash_or_nearly_the_same_vector_and_length():
-    from storage.catalog import Neighbour, TrackInfo
+    from storage.tracks import Neighbour, TrackInfo
 
     unit = np.array([1.0, 0.0], np.float32)
     near = np.array([np.cos(0.01), np.sin(0.01)], np.float32)
@@ -77,7 +77,7 @@ def test_the_rule_same_hash_or_nearly_the_same_vector_and_length():
     assert not same_recording(Recording(unit, 60.0), Recording(far, 60.0), 1e-3)
     tracks = [TrackInfo(i, "/m", f"{i}.flac", None, None, None, None, None, None, None, 60.0) for i in range(3)]
     grouped = group(
-        Recording(far, 60.0),
+        [Recording(far, 60.0)],
         [(Neighbour(t, 0.5), Recording(v, 60.0)) for t, v in zip(tracks, (unit, near, far), strict=True)],
         1e-3,
     )

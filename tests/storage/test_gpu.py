@@ -17,6 +17,7 @@ import pytest
 import storage.gpu
 from storage.catalog import Catalog
 from storage.vectors import VectorIndex, normalise, write_index
+from tests.search_helpers import similar
 from tests.storage.conftest import clustered_vectors, fill_store
 
 META = {"model": "m", "revision": "r", "vectors_version": 1}
@@ -139,8 +140,8 @@ def test_catalog_with_gpu_keeps_one_shot_readers_on_the_cpu(tmp_path, stand_in):
     assert Catalog.open(tmp_path / "data").index().gpu is None
     catalog = Catalog.open(tmp_path / "data", gpu=True)
     assert catalog.index().gpu is not None
-    assert [n.track.id for n in catalog.similar(3, k=5)] == [
-        n.track.id for n in Catalog.open(tmp_path / "data").similar(3, k=5)
+    assert [n.track.id for n in similar(catalog, 3, k=5)] == [
+        n.track.id for n in similar(Catalog.open(tmp_path / "data"), 3, k=5)
     ]
 
 

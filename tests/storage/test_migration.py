@@ -19,6 +19,7 @@ from storage.store import Store
 from storage.timelines import CODED, RAW
 from tests.audio_files import write_audio
 from tests.fake_embedder import FakeEmbedder
+from tests.search_helpers import similar
 
 DUMP = Path(__file__).with_name("fixtures") / "v2.sql"
 
@@ -112,15 +113,14 @@ def test_v2_to_v4_keeps_everything(tmp_path, backend, monkeypatch):
 
     # The v2 float16 timelines become compact without re-embedding; passages read the same.
     before = Catalog.open(data)
-    query = before.timeline(before.track(2))
-    passages = before.with_passages(query, before.similar(2, k=3))
+    passages = similar(before, 2, k=3)
     monkeypatch.setattr("storage.timelines.FIT_SLICES", 8)
     assert Store(data).compact_timelines("mule") == 6
     with store.sessions() as s:
         formats = dict(s.execute(select(Embedding.model, Embedding.timeline_format).distinct()).all())
     assert formats == {"mule": CODED, "maest": RAW}  # another model's timelines are its own
     after = Catalog.open(data)
-    again = after.with_passages(after.timeline(after.track(2)), after.similar(2, k=3))
+    again = similar(after, 2, k=3)
     assert [n.track.id for n in again] == [n.track.id for n in passages]
     for old_n, new_n in zip(passages, again, strict=True):
         assert abs(old_n.passage.start - new_n.passage.start) <= 2

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from storage.query import main
+from storage.search import SearchService, VectorQuery
 from tests.storage.conftest import clustered_vectors, fill_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,7 +122,7 @@ def test_empty_index_exit_1(tmp_path, capsys, monkeypatch):
     from storage.errors import EmptyIndexError
 
     with pytest.raises(EmptyIndexError, match="indexer build"):
-        Catalog.open(tmp_path / "d").similar_to_vector(np.ones(24, np.float32))
+        SearchService(Catalog.open(tmp_path / "d")).by_vector(VectorQuery(np.ones(24, np.float32)))
 
 
 def test_stale_index_says_how_to_rebuild(data_dir, capsys):
@@ -142,11 +143,11 @@ def test_model_mismatch(data_dir, capsys):
     from storage.catalog import Catalog
     from storage.errors import ModelMismatchError
 
-    catalog = Catalog.open(data_dir)
+    service = SearchService(Catalog.open(data_dir))
     with pytest.raises(ModelMismatchError, match="weights"):
-        catalog.similar_to_vector(np.ones(24, np.float32), revision="other-rev")
+        service.by_vector(VectorQuery(np.ones(24, np.float32), revision="other-rev"))
     with pytest.raises(ModelMismatchError, match="dims"):
-        catalog.similar_to_vector(np.ones(7, np.float32))
+        service.by_vector(VectorQuery(np.ones(7, np.float32)))
     expect_error(["1", "--model", "maest"], 2, "has no maest vector", capsys)
 
 
@@ -159,7 +160,7 @@ def test_corrupt_index_file(data_dir, capsys):
 
 
 def test_bad_usage_exit_2(data_dir, capsys):
-    expect_error([], 2, "give a TRACK_ID or --audio FILE", capsys)
+    expect_error([], 2, "give a TRACK_ID (or several) or --audio FILE", capsys)
     with pytest.raises(SystemExit) as info:
         main(["1", "-k", "x"])
     assert info.value.code == 2

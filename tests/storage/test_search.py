@@ -9,6 +9,7 @@ from storage import sync
 from storage.catalog import Catalog
 from storage.errors import StaleIndexError
 from storage.vectors import VectorIndex, normalise, write_index
+from tests.search_helpers import similar
 from tests.storage.conftest import clustered_vectors, fill_store
 
 
@@ -30,7 +31,7 @@ def test_exact_search_equals_numpy_brute_force(tmp_path, backend, shards, monkey
     index = catalog.index()
     assert len(index.shards) == shards and index.meta.params == {"shards": shards}
     for track_id in (1, 57, 150, 151, 300):  # both sides of the shard boundary
-        got = catalog.similar(track_id, k=10)
+        got = similar(catalog, track_id, k=10)
         ids, scores = brute_force(vectors, vectors[track_id - 1], 10, exclude={track_id})
         assert [n.track.id for n in got] == ids
         np.testing.assert_allclose([n.score for n in got], scores, atol=1e-5)
@@ -42,9 +43,9 @@ def test_exclusions_leave_out_artist_and_album(tmp_path, backend):
     fill_store(tmp_path / "data", vectors)
     catalog = Catalog.open(tmp_path / "data")
     query = catalog.track(5)
-    by_artist = catalog.similar(query, k=20, exclude_same_artist=True)
+    by_artist = similar(catalog, query, k=20, exclude_same_artist=True)
     assert len(by_artist) == 20 and all(n.track.artist != query.artist for n in by_artist)
-    by_album = catalog.similar(query, k=20, exclude_same_album=True)
+    by_album = similar(catalog, query, k=20, exclude_same_album=True)
     assert len(by_album) == 20 and all(n.track.album != query.album for n in by_album)
     assert any(n.track.artist == query.artist for n in by_album)
 
@@ -78,16 +79,16 @@ def test_add_remove_rebuild_keep_ids_and_results_consistent(tmp_path, backend):
     vectors = clustered_vectors(100, 32, seed=4)
     writer = fill_store(tmp_path / "data", vectors)
     catalog = Catalog.open(tmp_path / "data")
-    before = [n.track.id for n in catalog.similar(10, k=5)]
+    before = [n.track.id for n in similar(catalog, 10, k=5)]
     with writer.sessions.begin() as s:
         sync.delete_tracks(s, [before[0]])
     with pytest.raises(StaleIndexError, match="older than the database"):
-        catalog.similar(10, k=5)
+        similar(catalog, 10, k=5)
     # An old index still answers when asked to, and never returns the removed track.
-    stale = [n.track.id for n in catalog.similar(10, k=5, allow_stale=True)]
+    stale = [n.track.id for n in similar(catalog, 10, k=5, allow_stale=True)]
     assert before[0] not in stale
     writer.rebuild_index("mule")
-    after = [n.track.id for n in catalog.similar(10, k=5)]
+    after = [n.track.id for n in similar(catalog, 10, k=5)]
     assert after == brute_force(vectors, vectors[9], 5, exclude={10, before[0]})[0]
     assert after[:4] == before[1:5]
     assert catalog.index().meta.count == 99 and catalog.track(10).id == 10

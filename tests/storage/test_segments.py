@@ -10,7 +10,9 @@ from storage.catalog import Catalog
 from storage.errors import StaleIndexError, UsageError
 from storage.passage_search import exhaustive
 from storage.passages import Timeline
+from storage.search import VectorQuery
 from storage.store import Store
+from tests.search_helpers import passages
 from tests.storage.test_timelines import stored, synthetic_catalog
 
 
@@ -29,7 +31,7 @@ def test_exact_and_ivf_find_the_planted_passage(tmp_path, exact_max):
     assert meta.count == 24 * 40
     catalog = Catalog.open(store.data_dir)
     query = catalog.timeline(catalog.track(1))
-    found = catalog.similar_passages(query, 10.0, 30.0, 5, exclude_ids=[1])
+    found = passages(catalog, 1, 10.0, 30.0, 5)
     assert found[0].track.id == 9 and abs(found[0].passage.start - 40.0) <= 2
     assert (found[0].passage.query_start, found[0].passage.query_end) == (10.0, 30.0)
     everything = catalog.timelines(list(range(1, 25)))
@@ -46,10 +48,10 @@ def test_the_segment_index_follows_the_vectors_and_the_basis(tmp_path):
         catalog.segments()
     store.refresh_index("mule")  # the track index is fresh; the segments are rebuilt alone
     assert catalog.segments().meta.basis != "" and catalog.segments().meta.dim == 129
-    found = catalog.similar_passages(catalog.timeline(catalog.track(1)), 10.0, 30.0, 3, exclude_ids=[1])
+    found = passages(catalog, 1, 10.0, 30.0, 3)
     assert found[0].track.id == 9
     outside = Timeline(planted()[0], np.arange(40) * 2.0, 80.0)  # full precision, as an upload's
-    assert catalog.similar_passages(outside, 10.0, 30.0, 3)[0].track.id in (1, 9)
+    assert passages(catalog, VectorQuery(outside.vectors.mean(0), outside), 10.0, 30.0, 3)[0].track.id in (1, 9)
 
 
 def test_silent_regions_and_bad_ranges_are_bad_usage(tmp_path):
@@ -58,9 +60,9 @@ def test_silent_regions_and_bad_ranges_are_bad_usage(tmp_path):
     query = catalog.timeline(catalog.track(1))
     silent = Timeline(query.vectors, query.starts, 80.0, np.full(40, -90.0, np.float32))
     with pytest.raises(UsageError, match="silent"):
-        catalog.similar_passages(silent, 10.0, 30.0)
+        passages(catalog, VectorQuery(silent.vectors.mean(0), silent), 10.0, 30.0)
     with pytest.raises(UsageError, match="end after it starts"):
-        catalog.similar_passages(query, 30.0, 10.0)
+        passages(catalog, 1, 30.0, 10.0)
 
 
 def test_no_vectors_left_no_segment_index(tmp_path):

@@ -13,6 +13,7 @@ from storage.schema import Embedding
 from storage.store import Store
 from storage.sync import FileState, FolderChanges
 from storage.timelines import CODED, RAW, fit_codec
+from tests.search_helpers import similar
 
 DIM = 512
 
@@ -102,7 +103,7 @@ def test_compaction_learns_the_basis_once_and_later_tracks_arrive_compact(tmp_pa
         Catalog.open(store.data_dir)
     )
     plain = Catalog.open(store.data_dir)
-    before = plain.with_passages(plain.timeline(plain.track(1)), plain.similar(1, k=5, allow_stale=True))
+    before = similar(plain, 1, k=5, allow_stale=True)
     assert store.compact_timelines("mule", fit_slices=200) == 6
     assert set(formats(store).values()) == {CODED}
     folder = store.folders()[0]
@@ -115,7 +116,7 @@ def test_compaction_learns_the_basis_once_and_later_tracks_arrive_compact(tmp_pa
         "timelines: 7 compact (128-d int8)" in status and "segment index (search by passage): exact-sq8, 280" in status
     )
     catalog = Catalog.open(store.data_dir)
-    after = catalog.with_passages(catalog.timeline(catalog.track(1)), catalog.similar(1, k=5, allow_stale=True)[:5])
+    after = similar(catalog, 1, k=5, allow_stale=True)
     common = {n.track.id: n.passage for n in before}
     for n in after:
         if n.track.id in common:

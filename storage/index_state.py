@@ -1,0 +1,90 @@
+"""The indexes a reader searches: one model's track index, segment index and timeline basis, loaded
+once, reloaded when a newer build is swapped in, and checked against the database for staleness."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from storage.errors import EmptyIndexError, StaleIndexError
+from storage.paths import INDEX_DIR
+from storage.reads import codec_stamp, load_codec
+from storage.segment_rows import basis_key
+from storage.segments import SEGMENTS_DIR, SegmentIndex
+from storage.timelines import TimelineCodec
+from storage.vectors import VectorIndex, current_build
+from storage.versions import vectors_version
+
+
+class LoadedIndexes:
+    """One model's derived files in a data directory, as a long-lived reader holds them. `gpu`: search
+    on a GPU when faiss has one (the page; a one-shot lookup stays on the CPU)."""
+
+    def __init__(self, data_dir: Path, model: str, gpu: bool = False) -> None:
+        self.data_dir, self.model, self.gpu = data_dir, model, gpu
+        self._index: VectorIndex | None = None
+        self._segments: SegmentIndex | None = None
+        self._codec: TimelineCodec | None = None
+        self._codec_stamp: object = None
+        self._lock = threading.Lock()  # the page and the API search from several threads
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / INDEX_DIR / self.model
+
+    def index(self) -> VectorIndex:
+        """The index in force, reloaded when a newer build has been swapped in."""
+        name = current_build(self.index_dir)
+        if name is None:
+            raise EmptyIndexError(
+                f"no {self.model} index in {self.data_dir}; build it with `indexer build CATALOG_DIR`"
+            )
+        with self._lock:
+            if self._index is None or self._index.name != name:
+                self._index = VectorIndex(self.index_dir / name, self.gpu)
+            return self._index
+
+    def stale_by(self, session: Session, index: VectorIndex) -> int:
+        """How many vector changes the database has that the index lacks (0: fresh)."""
+        return max(0, vectors_version(session, self.model) - index.meta.vectors_version)
+
+    def checked_index(self, session: Session, allow_stale: bool) -> VectorIndex:
+        """The index in force; StaleIndexError when it lags the database and that is not allowed."""
+        index = self.index()
+        behind = self.stale_by(session, index)
+        if behind and not allow_stale:
+            raise StaleIndexError(
+                f"the {self.model} index is older than the database ({behind} change(s) since it was built); "
+                "run `indexer build CATALOG_DIR` or `python -m storage.query --rebuild-index`, or pass --allow-stale"
+            )
+        return index
+
+    def codec(self, session: Session) -> TimelineCodec | None:
+        """The model's timeline basis (storage.timelines), reloaded when it changes (None: none yet)."""
+        stamp = codec_stamp(session, self.model)
+        with self._lock:
+            if stamp != self._codec_stamp:
+                self._codec, self._codec_stamp = load_codec(session, self.model), stamp
+            return self._codec
+
+    def segments(self, session: Session, allow_stale: bool = False) -> SegmentIndex:
+        """The segment index in force (search by passage), reloaded when a newer one is swapped in."""
+        directory = self.data_dir / SEGMENTS_DIR / self.model
+        name = current_build(directory)
+        if name is None:
+            raise EmptyIndexError(f"no {self.model} segment index in {self.data_dir}; run `indexer build`")
+        with self._lock:
+            if self._segments is None or self._segments.name != name:
+                self._segments = SegmentIndex(directory / name)
+            segments = self._segments
+        if basis_key(session, self.model) != segments.meta.basis:  # another space: its scores would mean nothing
+            raise StaleIndexError(f"the {self.model} segment index predates its timeline basis; run `indexer build`")
+        behind = vectors_version(session, self.model) - segments.meta.vectors_version
+        if behind > 0 and not allow_stale:
+            raise StaleIndexError(
+                f"the {self.model} segment index is older than the database ({behind} change(s)); "
+                "run `indexer build`, or pass --allow-stale"
+            )
+        return segments

@@ -1,0 +1,325 @@
+"""The search service: every question a front end asks of a catalog, answered in one place.
+
+The page, the JSON API, OpenSubsonic, `storage.query` and radio/path all call `SearchService`, with one
+request type (`SearchRequest`) and one entry per kind of question: by track, by vector (an outside file
+with its timeline, duration and content hash, or a bare point), by several seeds, by passage. The search
+policy lives here and nowhere else: exclusions, style filters, widening the search until k results
+survive duplicates and caps, CSLS re-ranking, matched passages, the query's own copies. Each question
+runs in one database session (storage.catalog's `reading()`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from storage import reads
+from storage.caps import Caps, apply_caps
+from storage.catalog import Catalog
+from storage.duplicates import Recording, duplicate_distance, group, same_recording
+from storage.errors import ModelMismatchError, UsageError
+from storage.hubs import HUBS_MAX, RERANKINGS, csls_rerank
+from storage.passage_search import search_passages
+from storage.passages import Timeline, best_passage, clock
+from storage.tracks import Neighbour, TrackInfo
+from storage.vectors import VectorIndex, normalise
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """What a front end asks besides the query itself. Filters narrow the candidates before ranking
+    (styles today; a new filter is a field here and a clause in `SearchService._allowed`)."""
+
+    k: int = 10
+    exclude_ids: tuple[int, ...] = ()
+    exclude_same_artist: bool = False
+    exclude_same_album: bool = False
+    styles: tuple[str, ...] = ()  # keep tracks tagged so ("Genre---Style" or a genre): tagging models
+    caps: Caps = field(default_factory=Caps)  # at most N per artist / album, filled from further down
+    rerank: str | None = None  # "csls": tracks near everything stop crowding every list
+    allow_stale: bool = False  # answer from an index older than the database (long-lived readers)
+    passages: bool = True  # attach each result's matched passage with the query (when it has a timeline)
+    include_self: bool = False  # by passage: the query's own track may be a result
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "exclude_ids", tuple(self.exclude_ids))
+        object.__setattr__(self, "styles", tuple(self.styles))
+        if self.k < 1:
+            raise UsageError("k must be at least 1")
+        for cap in (self.caps.per_artist, self.caps.per_album):
+            if cap is not None and cap < 0:
+                raise UsageError("artist and album caps take a number of at least 1 (0: no cap)")
+        if self.rerank is not None and self.rerank not in RERANKINGS:
+            raise UsageError(f"unknown re-ranking {self.rerank!r}; available: {', '.join(RERANKINGS)}")
+
+
+@dataclass(frozen=True)
+class VectorQuery:
+    """A query by vector: an outside file (with its timeline, duration, content hash, the weights that
+    embedded it and its tags) or a bare point of the model's space (radio's drifting centre)."""
+
+    vector: np.ndarray
+    timeline: Timeline | None = None
+    duration: float | None = None
+    content_hash: str | None = None  # sha256 of the file: the same file in the catalog is the same recording
+    revision: str | None = None  # the weights that embedded it: must be the index's
+    title: str | None = None
+    artist: str | None = None
+    album: str | None = None
+
+    @property
+    def recording(self) -> Recording:
+        return Recording(normalise(self.vector[None])[0], self.duration, self.content_hash)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    neighbours: list[Neighbour]
+    model: str
+    pending_changes: int = 0  # vector changes the index in use lacks (a build is running or unfinished)
+    in_catalog: tuple[TrackInfo, ...] = ()  # an outside file already in the catalog: those tracks
+    steps: tuple[str, ...] = ()  # what shaped the list, in words ("passage 0:02–0:04", "re-ranked: csls")
+
+
+def seed_centre(vectors: np.ndarray) -> np.ndarray:
+    """The point several seeds share: the normalised mean of their normalised vectors."""
+    return normalise(normalise(np.asarray(vectors, np.float32)).mean(0)[None])[0]
+
+
+class SearchService:
+    """Answers one model's questions for a catalog (storage.catalog)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    @property
+    def model(self) -> str:
+        return self.catalog.model
+
+    # -- the questions ---------------------------------------------------------------------------------
+
+    def by_track(self, track: TrackInfo | int | str, request: SearchRequest = SearchRequest()) -> SearchResult:
+        """The k tracks nearest to a catalog track (never the track itself, nor its other copies)."""
+        with self.catalog.reading() as s:
+            info = track if isinstance(track, TrackInfo) else reads.resolve(s, track, self.catalog.data_dir)
+            vector = reads.vector(s, self.model, info.id)
+            query = VectorQuery(vector, duration=info.duration, content_hash=info.content_hash)
+            timeline = self._stored_timeline(s, info.id) if request.passages else None
+            return self._answer(s, replace(query, timeline=timeline), [info], request)
+
+    def by_vector(self, query: VectorQuery, request: SearchRequest = SearchRequest()) -> SearchResult:
+        """The k tracks nearest to a vector of this model; an outside file already in the catalog (by content
+        hash, or by vector and duration) is said so in `in_catalog` and its copies left out."""
+        with self.catalog.reading() as s:
+            return self._answer(s, query, [], request)
+
+    def by_seeds(self, seeds: Sequence[TrackInfo | int], request: SearchRequest = SearchRequest()) -> SearchResult:
+        """The k tracks nearest to several seeds' centre (storage.search.seed_centre); the exclusions
+        leave out every seed's artist and album, and no seed (nor a copy of one) is listed."""
+        if not seeds:
+            raise UsageError("give at least one seed track")
+        with self.catalog.reading() as s:
+            infos = [t if isinstance(t, TrackInfo) else reads.track(s, t) for t in seeds]
+            if len(infos) == 1:
+                return self.by_track(infos[0], request)
+            found = reads.vectors(s, self.model, [t.id for t in infos])
+            vectors = np.stack([found[t.id] if t.id in found else reads.vector(s, self.model, t.id) for t in infos])
+            return self._answer(s, VectorQuery(seed_centre(vectors)), infos, request)
+
+    def by_passage(
+        self, query: TrackInfo | int | VectorQuery, start: float, end: float, request: SearchRequest = SearchRequest()
+    ) -> SearchResult:
+        """The k catalog passages nearest to the query's region [start, end), one per track, each with its
+        passage (`score`: the passage's mean cosine)."""
+        if end <= start:
+            raise UsageError(f"the passage must end after it starts ({clock(start)}–{clock(end)})")
+        if request.styles:
+            raise UsageError("search by passage does not combine with a style filter yet")
+        with self.catalog.reading() as s:
+            indexes = self.catalog.indexes
+            segments = indexes.segments(s, request.allow_stale)
+            if isinstance(query, VectorQuery):
+                seeds: list[TrackInfo] = []
+                _check_revision(self.model, query.revision, segments.meta.revision, "segment index")
+                if query.timeline is None:
+                    raise UsageError("a query by passage needs the query's timeline")
+                timeline = self.catalog.comparable(query.timeline)
+                artists, albums = [query.artist or ""], [query.album or ""]
+            else:
+                info = query if isinstance(query, TrackInfo) else reads.track(s, query)
+                seeds, timeline = [info], self._stored_timeline(s, info.id)
+                artists, albums = [info.artist or ""], [info.album or ""]
+            excluded = self._excluded(s, request, artists, albums, [] if request.include_self else seeds)
+            wanted = 4 * request.k if request.caps.active else request.k
+            codec = indexes.codec(s)
+            found = search_passages(
+                segments,
+                lambda ids: reads.timelines(s, self.model, ids, codec),
+                timeline,
+                start,
+                end,
+                wanted,
+                excluded,
+            )
+            passages = dict(found)
+            ids = np.array([i for i, _ in found], np.int64)
+            scores = np.array([p.score for _, p in found], np.float32)
+            listed = [replace(n, passage=passages[n.track.id]) for n in self._neighbours(s, ids, scores)]
+            kept = apply_caps(listed, request.k, request.caps) if request.caps.active else listed[: request.k]
+            index = indexes.index()
+            steps = (f"passage {clock(start)}–{clock(end)}",)
+            return SearchResult(kept, self.model, indexes.stale_by(s, index), steps=steps)
+
+    def radio(
+        self, seeds: Sequence[TrackInfo | int], length: int, artist_window: int = 5, variety: float = 0.3
+    ) -> list[TrackInfo]:
+        """The first `length` tracks of the seeds' endless radio (storage.radio)."""
+        from storage.radio import radio
+
+        with self.catalog.reading() as s:
+            infos = [t if isinstance(t, TrackInfo) else reads.track(s, t) for t in seeds]
+            return radio(self, infos, length, artist_window, variety)
+
+    def path(self, start: TrackInfo | int, end: TrackInfo | int, count: int = 25) -> list[tuple[TrackInfo, float]]:
+        """(track, cosine to the start) leading from `start` to `end` smoothly (storage.song_path)."""
+        from storage.song_path import song_path
+
+        with self.catalog.reading() as s:
+            first, last = (t if isinstance(t, TrackInfo) else reads.track(s, t) for t in (start, end))
+            return song_path(self.catalog, first, last, count)
+
+    def copies(self, track: TrackInfo) -> list[TrackInfo]:
+        """The catalog's other files of `track`'s recording (storage.duplicates)."""
+        with self.catalog.reading() as s:
+            query = VectorQuery(reads.vector(s, self.model, track.id), None, track.duration, track.content_hash)
+            return [t for t in self._same_recordings(s, self.catalog.index(), query) if t.id != track.id]
+
+    # -- the policy --------------------------------------------------------------------------------------
+
+    def _answer(self, s: Session, query: VectorQuery, seeds: list[TrackInfo], request: SearchRequest) -> SearchResult:
+        indexes = self.catalog.indexes
+        index = indexes.checked_index(s, request.allow_stale)
+        _check_revision(self.model, query.revision, index.meta.revision, "index")
+        if query.vector.shape != (index.meta.dim,):
+            raise ModelMismatchError(
+                f"query vector has {query.vector.shape} dims, the {self.model} index {index.meta.dim}"
+            )
+        in_catalog = self._same_recordings(s, index, query) if query.content_hash and not seeds else []
+        artists = [t.artist or "" for t in seeds] or [query.artist or ""]
+        albums = [t.album or "" for t in seeds] or [query.album or ""]
+        excluded = self._excluded(s, request, artists, albums, seeds)
+        own = [query.recording] if len(seeds) < 2 else self._recordings(s, index, seeds)
+        neighbours = self._nearest(s, index, query.vector, own, request, excluded)
+        if request.passages and query.timeline is not None and neighbours:
+            neighbours = self._with_passages(s, query.timeline, neighbours)
+        steps = ("re-ranked: csls",) if request.rerank else ()
+        return SearchResult(neighbours, self.model, indexes.stale_by(s, index), tuple(in_catalog), steps)
+
+    def _excluded(
+        self, s: Session, request: SearchRequest, artists: list[str], albums: list[str], seeds: list[TrackInfo]
+    ) -> set[int]:
+        shared = reads.ids_sharing(
+            s, artists if request.exclude_same_artist else [], albums if request.exclude_same_album else []
+        )
+        return set(request.exclude_ids) | {t.id for t in seeds} | shared
+
+    def _allowed(self, s: Session, request: SearchRequest) -> list[int] | None:
+        """The only tracks the filters let through (None: every track)."""
+        if not request.styles:
+            return None
+        if not reads.tags_styles(s, self.model):
+            raise UsageError(f"the {self.model} vectors carry no style tags; a style filter needs a tagging model")
+        return sorted(reads.tracks_with_styles(s, self.model, list(request.styles)))
+
+    def _nearest(
+        self,
+        s: Session,
+        index: VectorIndex,
+        vector: np.ndarray,
+        own: list[Recording],
+        request: SearchRequest,
+        excluded: set[int],
+    ) -> list[Neighbour]:
+        """The k nearest that survive duplicates (each recording once, never the query's own) and caps; the
+        search widens until it has them or the catalog has no more."""
+        include = self._allowed(s, request)
+        if include is not None and not include:
+            return []
+        if request.rerank is not None and index.hubs is None:
+            raise UsageError(
+                f"re-ranking needs the {self.model} index's hub statistics: rebuild it "
+                f"(`python -m storage.query --rebuild-index`; kept for catalogs up to {HUBS_MAX:,} tracks)"
+            )
+        k, capped = request.k, request.caps.active
+        rows = 4 * k if capped else k + 8  # candidates read from the database
+        fetch = max(rows, 4 * k) if request.rerank else rows  # candidates searched (CSLS re-orders a wider set)
+        while True:
+            ids, scores = index.search(vector, fetch, exclude=sorted(excluded), include=include)
+            found = len(ids)
+            if request.rerank is not None:
+                ids, scores = csls_rerank(index, ids, scores)
+            ids, scores = ids[:rows], scores[:rows]
+            neighbours = self._grouped(s, index, own, self._neighbours(s, ids, scores, index.closeness(scores)))
+            kept = apply_caps(neighbours, k, request.caps) if capped else neighbours[:k]
+            if len(kept) == k or found < fetch or fetch >= index.meta.count:
+                return kept
+            fetch, rows = fetch * 4, rows * 4
+
+    def _neighbours(
+        self, s: Session, ids: np.ndarray, scores: np.ndarray, closeness: np.ndarray | None = None
+    ) -> list[Neighbour]:
+        rows = reads.indexed_tracks(s, self.model, ids.tolist())
+        tagged = reads.styles(s, self.model, list(rows)) if rows and reads.tags_styles(s, self.model) else {}
+        closer = [None] * len(ids) if closeness is None else [float(c) for c in closeness]
+        return [
+            Neighbour(rows[i], float(score), tagged.get(i), closeness=near)
+            for i, score, near in zip(ids.tolist(), scores, closer, strict=False)
+            if i in rows
+        ]
+
+    def _recordings(self, s: Session, index: VectorIndex, tracks: list[TrackInfo]) -> list[Recording]:
+        rows = index.rows(np.array([t.id for t in tracks], np.int64)).tolist()
+        return [
+            Recording(np.asarray(index.vectors[row], np.float32), t.duration, t.content_hash)
+            if row >= 0
+            else Recording(normalise(reads.vector(s, self.model, t.id)[None])[0], t.duration, t.content_hash)
+            for t, row in zip(tracks, rows, strict=True)
+        ]
+
+    def _grouped(
+        self, s: Session, index: VectorIndex, own: list[Recording], neighbours: list[Neighbour]
+    ) -> list[Neighbour]:
+        recordings = self._recordings(s, index, [n.track for n in neighbours])
+        distance = duplicate_distance(index.pairs, [*own, *recordings])
+        return group(own, list(zip(neighbours, recordings, strict=True)), distance)
+
+    def _same_recordings(self, s: Session, index: VectorIndex, query: VectorQuery, k: int = 10) -> list[TrackInfo]:
+        """Catalog tracks that are the same recording as the query (an upload already in the catalog)."""
+        neighbours = self._neighbours(s, *index.search(query.vector, k))
+        mine = query.recording
+        recordings = self._recordings(s, index, [n.track for n in neighbours])
+        distance = duplicate_distance(index.pairs, [mine, *recordings])
+        return [n.track for n, r in zip(neighbours, recordings, strict=True) if same_recording(mine, r, distance)]
+
+    def _stored_timeline(self, s: Session, track_id: int) -> Timeline | None:
+        return reads.timelines(s, self.model, [track_id], self.catalog.indexes.codec(s)).get(track_id)
+
+    def _with_passages(self, s: Session, query: Timeline, neighbours: list[Neighbour]) -> list[Neighbour]:
+        """The neighbours, each with its best-matching pair of passages with `query`."""
+        stored = reads.timelines(s, self.model, [n.track.id for n in neighbours], self.catalog.indexes.codec(s))
+        mine = self.catalog.comparable(query)
+        return [
+            replace(n, passage=best_passage(mine, stored[n.track.id])) if n.track.id in stored else n
+            for n in neighbours
+        ]
+
+
+def _check_revision(model: str, query: str | None, built: str, what: str) -> None:
+    if query is not None and query != built:
+        raise ModelMismatchError(
+            f"the query comes from {model} weights {query}, the {what} from {built}; "
+            "use the same --weights as the build, or rebuild with `indexer build --rebuild`"
+        )
