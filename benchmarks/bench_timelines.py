@@ -81,7 +81,7 @@ def fill(data: Path, timelines: list[np.ndarray], compact: bool) -> Store:
                 DIM,
                 {"model": "mule", "revision": "bench", "vectors_version": 0},
             )
-    store.sessions.kw["bind"].dispose()
+    store.close()
     with sqlite3.connect(data / "soundalike.db") as db:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return store

@@ -1,6 +1,8 @@
-"""`indexer build`: lock -> scan -> plan -> (load model) -> apply -> decode -> embed -> save -> index.
+"""`indexer build`: lock -> scan -> plan -> (load model) -> apply -> engine (decode, embed) -> save -> index.
 
-Nothing is written until the model has loaded (an unknown model or missing weights change
+The builder plans, applies, saves and indexes; an engine only turns tracks into results (the local
+process pool, indexer.local_engine, or a Ray cluster, indexer.ray_engine), both through the same steps
+(indexer.steps). Nothing is written until the model has loaded (an unknown model or missing weights change
 nothing), and only the folders being built and the model being built are touched. Each embedded
 track is committed with its vector in one transaction, so a crash loses at most the batch in
 flight; the next run finds the tracks still lacking this model's vector and finishes them. The
@@ -9,28 +11,29 @@ FAISS index is rebuilt from the database at the end and swapped in atomically.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import logging
 import os
 import shutil
 import signal
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from indexer import models
-from indexer.audio import DecodeError, decode, second_levels, slice_loudness
-from indexer.errors import EmbeddingInputError, IndexerError, UsageError
+from indexer.errors import IndexerError, UsageError
+from indexer.local_engine import LocalEngine
 from indexer.models import check_options
-from indexer.models.base import Embedder, TrackEmbedding, check_waveform
+from indexer.models.base import Embedder, TrackEmbedding
 from indexer.plan import plan_folder
 from indexer.scan import scan
-from indexer.tags import Tags, read_tags
+from indexer.steps import EmbedJob, TrackOutcome, commit_track, server_database
+from indexer.tags import Tags
 from storage.lock import LOCK_FILE
-from storage.paths import DB_FILE, WEIGHTS_ENV, resolve_data_dir
+from storage.paths import DB_FILE, DEFAULT_MODEL, chosen_weights, resolve_data_dir
 from storage.store import FolderInfo, Store
 from storage.sync import FolderChanges
 from storage.vectors import IndexMeta
@@ -44,7 +47,7 @@ DEFAULT_TIMEOUT = 300.0  # seconds to decode one file before it is declared hung
 
 @dataclass
 class BuildOptions:
-    model: str = "mule"
+    model: str = DEFAULT_MODEL
     weights: str | None = None  # None: $SOUNDALIKE_WEIGHTS, else what this model's last build used, else its repo
     model_options: dict[str, str] = field(default_factory=dict)  # the model's own options (registry), as given
     device: str = "auto"
@@ -54,13 +57,13 @@ class BuildOptions:
     timeout: float = DEFAULT_TIMEOUT
     rebuild: bool = False
     progress: bool = True
-    engine: str = "local"  # "ray": decode and embed on a Ray cluster (indexer/ray_build.py)
+    engine: str = "local"  # "ray": decode and embed on a Ray cluster (indexer/ray_engine.py)
     ray_address: str | None = None  # None: a local Ray started for the build
 
 
 @dataclass
 class BuildReport:
-    model: str = "mule"
+    model: str = DEFAULT_MODEL
     folders: list[str] = field(default_factory=list)  # built
     missing: list[tuple[str, int]] = field(default_factory=list)  # (folder, tracks kept) missing or unmounted
     indexed: int = 0
@@ -83,52 +86,23 @@ class _FolderPlan:
     changes: FolderChanges
 
 
-def commit_track(
-    store: Store, model: str, revision: str, track_id: int, tags: Tags, result: TrackEmbedding, loudness: np.ndarray
-) -> bool:
-    """One track's tags, vector, timeline and loudness in one transaction (either engine, any process)."""
-    return store.save_embedding(
-        track_id,
-        model,
-        revision,
-        tags.as_dict(),
-        result.vector,
-        result.timeline,
-        result.starts,
-        result.styles,
-        loudness,
-    )
+class Engine(Protocol):
+    """Turns tracks into outcomes (indexer.steps.TrackOutcome), in any order, as they are done."""
 
-
-def load_track(path: str, sample_rate: int) -> tuple[np.ndarray, Tags]:
-    """Worker-process job: decoded mono audio and tags of one file."""
-    wave = decode(path, sample_rate)
-    check_waveform(wave)
-    return wave, read_tags(Path(path))
-
-
-def _failure_reason(exc: BaseException, timeout: float) -> str:
-    from pebble import ProcessExpired
-
-    if isinstance(exc, cf.TimeoutError | TimeoutError):
-        return f"decoder timed out after {timeout:.0f} s"
-    if isinstance(exc, ProcessExpired):
-        return f"decoder crashed (exit code {exc.exitcode})"
-    if isinstance(exc, DecodeError | EmbeddingInputError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"
-
-
-def _weights_spec(weights: str | None) -> str | None:
-    """A weights folder is remembered as an absolute path; a Hub id as given."""
-    return str(Path(weights).expanduser().resolve()) if weights and Path(weights).expanduser().is_dir() else weights
+    def run(self, tracks: list[tuple[int, Path]], job: EmbedJob, embedder: Embedder) -> Iterator[TrackOutcome]: ...
 
 
 class Builder:
     def __init__(
-        self, store: Store, folders: list[Path], options: BuildOptions, embedder: Embedder | None = None
+        self,
+        store: Store,
+        folders: list[Path],
+        options: BuildOptions,
+        embedder: Embedder | None = None,
+        engine: Engine | None = None,
     ) -> None:
         self.store = store
+        self.engine = engine or LocalEngine()
         self.targets = folders  # empty: every registered folder
         self.options = options
         self._embedder = embedder
@@ -218,10 +192,11 @@ class Builder:
     # -- the model --------------------------------------------------------------------------------
 
     def _settings(self) -> tuple[str | None, dict[str, str]]:
-        """Weights and options for this build: flags, then $SOUNDALIKE_WEIGHTS, then the last build's."""
+        """Weights and options for this build: the one weights rule (flag, $SOUNDALIKE_WEIGHTS, the last
+        build's: storage.paths.chosen_weights), options given over those remembered."""
         o = self.options
         remembered = self.store.model_settings(o.model)
-        weights = _weights_spec(o.weights or os.environ.get(WEIGHTS_ENV)) or (remembered and remembered.weights)
+        weights = chosen_weights(o.weights, remembered.weights if remembered else None)
         return weights, {**(remembered.options if remembered else {}), **o.model_options}
 
     def embedder(self) -> Embedder:
@@ -244,51 +219,40 @@ class Builder:
 
     # -- embedding --------------------------------------------------------------------------------
 
-    def _decoded(
-        self, pool, tracks: list[tuple[int, Path]], tags: dict[int, Tags], levels: dict[int, np.ndarray]
-    ) -> Iterator[tuple[int, np.ndarray]]:  # type: ignore[no-untyped-def]
-        """Decoded tracks as workers finish them (their tags and per-second levels kept on the way);
-        failures recorded on the way."""
-        paths = dict(tracks)
-        queue = [track_id for track_id, _ in reversed(tracks)]
-        window = 2 * self.options.workers + 2  # bounded in flight: memory does not grow with the catalog
-        running: dict[cf.Future, int] = {}
-        rate = self.embedder().sample_rate
-        while queue or running:
-            while queue and len(running) < window:
-                track_id = queue.pop()
-                future = pool.schedule(load_track, (str(paths[track_id]), rate), timeout=self.options.timeout)
-                running[future] = track_id
-            done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
-            for future in done:
-                track_id = running.pop(future)
-                try:
-                    wave, found_tags = future.result()
-                except Exception as exc:  # noqa: BLE001 - any decoder failure is this file's failure
-                    self._fail(track_id, paths[track_id], _failure_reason(exc, self.options.timeout))
-                    continue
-                tags[track_id] = replace(found_tags, duration=wave.size / rate)  # decoded length is exact
-                levels[track_id] = second_levels(wave, rate)
-                yield track_id, wave
+    def _job(self) -> EmbedJob:
+        o, embedder = self.options, self.embedder()
+        weights, options = self._settings()
+        return EmbedJob(
+            o.model,
+            weights,
+            options,
+            o.device,
+            o.precision,
+            o.batch_size,
+            embedder.revision,
+            embedder.sample_rate,
+            o.timeout,
+            o.workers,
+            server_database(self.store),
+        )
 
     def _embed(self, tracks: list[tuple[int, Path]]) -> None:
-        from pebble import ProcessPool
-
         from indexer.progress import Progress
 
-        embedder = self.embedder()
-        tags: dict[int, Tags] = {}
-        levels: dict[int, np.ndarray] = {}
+        paths = dict(tracks)
         progress = Progress(len(tracks), enabled=self.options.progress)
-        pool = ProcessPool(max_workers=self.options.workers)
         try:
-            for track_id, result in embedder.embed_stream(self._decoded(pool, tracks, tags, levels)):
-                track_tags = tags.pop(track_id)
-                self._save(track_id, track_tags, result, slice_loudness(levels.pop(track_id), result.starts))
-                progress.advance(track_tags.duration or 0.0)
+            for outcome in self.engine.run(tracks, self._job(), self.embedder()):
+                if outcome.error is not None or outcome.tags is None:
+                    self._fail(outcome.track_id, paths[outcome.track_id], outcome.error or "no result")
+                    continue
+                if outcome.committed is None:
+                    assert outcome.embedding is not None and outcome.loudness is not None
+                    self._save(outcome.track_id, outcome.tags, outcome.embedding, outcome.loudness)
+                else:
+                    self._saved(outcome.tags, outcome.committed)  # committed by the engine
+                progress.advance(outcome.tags.duration or 0.0)
         finally:
-            pool.stop()
-            pool.join()
             progress.close()
 
     def _save(self, track_id: int, tags: Tags, result: TrackEmbedding, loudness: np.ndarray) -> None:
@@ -348,22 +312,25 @@ def build_catalog(
     new = _missing_paths(target)
     store = Store(target)
     try:
-        return _builder(store, folders, options, embedder).run()
+        return Builder(store, folders, options, embedder, engine_for(options)).run()
     except BaseException:
         if new and not store.folders():  # failed before writing anything: leave no new files behind
-            store.sessions.kw["bind"].dispose()
+            store.close()
             _remove(new)
         raise
+    finally:
+        store.close()
 
 
-def _builder(store: Store, folders: list[Path], options: BuildOptions, embedder: Embedder | None) -> Builder:
+def engine_for(options: BuildOptions) -> Engine:
+    """The engine the options name: local (this machine's process pool) or ray."""
     if options.engine == "ray":
-        from indexer.ray_build import RayBuilder  # Ray itself is imported only once there is work for it
+        from indexer.ray_engine import RayEngine  # Ray itself is imported only once there is work for it
 
-        return RayBuilder(store, folders, options, embedder, address=options.ray_address)
+        return RayEngine(options.ray_address)
     if options.engine != "local":
         raise UsageError(f"unknown engine {options.engine!r}; use local or ray")
-    return Builder(store, folders, options, embedder)
+    return LocalEngine()
 
 
 def _missing_paths(data_dir: Path) -> list[Path]:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from indexer import build as build_module
+from indexer import local_engine as build_module
 from indexer import plan as plan_module
 from indexer.build import BuildOptions, build_catalog
 from indexer.cli import main as indexer_main

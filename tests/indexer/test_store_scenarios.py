@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer import build as build_module
+from indexer import local_engine as build_module
 from indexer.cli import main as indexer
 from storage.catalog import Catalog
 from tests.audio_files import write_audio

@@ -1,7 +1,8 @@
-"""`indexer build --engine ray`: the same build, its decode and embed steps as a Ray Data pipeline.
+"""`indexer build --engine ray`: the engine that runs a build's decode and embed steps as a Ray Data pipeline.
 
-Planning, the writer lock, failures and the index stay in the driver, and every write goes through the
-same store API as the in-process build; Ray runs the steps in between:
+Planning, the writer lock, failures and the index stay with the builder in the driver (indexer.build),
+and every write goes through the same store API and the same steps (indexer.steps) as the in-process
+engine; Ray runs the steps in between:
 
     tracks -> decode (CPU tasks; each file in a child process, with the same timeout and crash handling)
            -> embed (an actor pool: the model loaded once per GPU, or once per node without GPUs)
@@ -19,16 +20,16 @@ import pickle
 import tempfile
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from indexer.audio import second_levels, slice_loudness
-from indexer.build import Builder, _failure_reason, commit_track, load_track
 from indexer.errors import IndexerError, UsageError
-from storage.paths import database_url
+from indexer.models.base import Embedder
+from indexer.steps import EmbedJob, TrackOutcome, commit_track, failure_reason, load_track
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -36,26 +37,6 @@ log = logging.getLogger(__name__)
 TRACKS_PER_BLOCK = 4  # tracks per decode task: small, so a retry redoes little
 TRACKS_PER_CALL = 16  # tracks per embedding call: the model's batches stay full across tracks
 DECODE_MEMORY = 512 * 2**20  # reserved per decode task: a 60-minute track decodes to 230 MB, plus the decoder
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """What an actor needs to load the driver's model (plain values: shipped to other machines)."""
-
-    model: str
-    weights: str | None
-    device: str
-    precision: str
-    batch_size: int | None
-    options: dict[str, str]
-    revision: str
-
-
-def server_database(store: Store) -> str | None:
-    """The database URL when actors can write to it themselves (a server: PostgreSQL), else None (SQLite: a
-    file on the driver's machine, one writer: the driver commits every track)."""
-    url = database_url(store.data_dir)
-    return None if url.startswith("sqlite") else url
 
 
 def ray_module() -> Any:
@@ -78,7 +59,7 @@ def _decode_rows(batch: dict[str, np.ndarray], sample_rate: int, timeout: float)
             tags = replace(tags, duration=wave.size / sample_rate)
             item: tuple = (None, wave, tags, second_levels(wave, sample_rate))
         except Exception as exc:  # noqa: BLE001 - any decoder failure is this file's failure
-            item = (_failure_reason(exc, timeout), None, None, None)
+            item = (failure_reason(exc, timeout), None, None, None)
         out["id"].append(int(track_id))
         out["payload"].append(pickle.dumps(item, protocol=5))
     return out
@@ -87,21 +68,22 @@ def _decode_rows(batch: dict[str, np.ndarray], sample_rate: int, timeout: float)
 class EmbedActor:
     """Holds the model once; embeds decoded tracks a block at a time."""
 
-    def __init__(self, spec: ModelSpec, threads: int, database: str | None = None) -> None:
+    def __init__(self, job: EmbedJob, threads: int) -> None:
         import torch
 
         from indexer import models
 
         # A server database (PostgreSQL): this actor commits its own tracks, several writing at once.
-        self.store = Store(Path(tempfile.gettempdir()) / "soundalike-ray-writer", database) if database else None
-        self.spec = spec
+        where = Path(tempfile.gettempdir()) / "soundalike-ray-writer"
+        self.store = Store(where, job.database) if job.database else None
+        self.job = job
 
         torch.set_num_threads(threads)  # Ray sets one thread per CPU it reserved; decoding shares the node
         self.embedder = models.load_embedder(
-            spec.model, spec.weights, spec.device, spec.precision, spec.batch_size, **spec.options
+            job.model, job.weights, job.device, job.precision, job.batch_size, **job.options
         )
-        if self.embedder.revision != spec.revision:
-            raise IndexerError(f"a Ray worker loaded weights {self.embedder.revision}, the driver {spec.revision}")
+        if self.embedder.revision != job.revision:
+            raise IndexerError(f"a Ray worker loaded weights {self.embedder.revision}, the driver {job.revision}")
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
         items = {int(i): pickle.loads(p) for i, p in zip(batch["id"], batch["payload"], strict=True)}
@@ -121,9 +103,7 @@ class EmbedActor:
             loudness = slice_loudness(levels, result.starts) if result is not None else None
             written = None
             if result is not None and self.store is not None:
-                written = commit_track(
-                    self.store, self.spec.model, self.spec.revision, track_id, tags, result, loudness
-                )
+                written = commit_track(self.store, self.job.model, self.job.revision, track_id, tags, result, loudness)
                 result = loudness = None  # committed: only the outcome goes back
             out["id"].append(track_id)
             out["payload"].append(pickle.dumps((error, tags, result, loudness, written), protocol=5))
@@ -141,35 +121,22 @@ class EmbedActor:
         return results
 
 
-class RayBuilder(Builder):
-    """A Builder whose decode and embed steps run on a Ray cluster (`address`: None starts a local one)."""
+class RayEngine:
+    """Turns tracks into outcomes on a Ray cluster (`address`: None starts a local one for the build)."""
 
-    def __init__(self, *args: Any, address: str | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, address: str | None = None) -> None:
         self.address = address
 
-    def _embed(self, tracks: list[tuple[int, Path]]) -> None:
-        from indexer.progress import Progress
-
+    def run(self, tracks: list[tuple[int, Path]], job: EmbedJob, embedder: Embedder) -> Iterator[TrackOutcome]:
         ray = ray_module()
         started_here = not ray.is_initialized()
         if started_here:
             self._connect(ray)
-        paths = dict(tracks)
-        progress = Progress(len(tracks), enabled=self.options.progress)
         try:
-            for track_id, payload in self._pipeline(ray, tracks):
+            for track_id, payload in self._pipeline(ray, tracks, job):
                 error, tags, result, loudness, written = pickle.loads(payload)
-                if error is not None:
-                    self._fail(track_id, paths[track_id], error)
-                    continue
-                if written is None:
-                    self._save(track_id, tags, result, loudness)
-                else:
-                    self._saved(tags, written)  # committed by the actor
-                progress.advance(tags.duration or 0.0)
+                yield TrackOutcome(track_id, tags, result, loudness, error, written)
         finally:
-            progress.close()
             if started_here:
                 ray.shutdown()
 
@@ -186,7 +153,7 @@ class RayBuilder(Builder):
         except ConnectionError as exc:
             raise IndexerError(f"cannot reach the Ray cluster at {address}: {str(exc).splitlines()[0]}") from exc
 
-    def _pipeline(self, ray: Any, tracks: list[tuple[int, Path]]) -> Iterator[tuple[int, bytes]]:
+    def _pipeline(self, ray: Any, tracks: list[tuple[int, Path]], job: EmbedJob) -> Iterator[tuple[int, bytes]]:
         import ray.data
 
         if not log.isEnabledFor(logging.DEBUG):  # Ray Data's own chatter, as the decoders' (indexer/quiet.py)
@@ -195,10 +162,6 @@ class RayBuilder(Builder):
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False
         context.print_on_execution_start = False
-        embedder = self.embedder()
-        weights, options = self._settings()
-        o = self.options
-        spec = ModelSpec(o.model, weights, o.device, o.precision, o.batch_size, options, embedder.revision)
         gpus = int(ray.cluster_resources().get("GPU", 0))
         nodes = max(1, len([n for n in ray.nodes() if n["Alive"]]))
         actors = gpus or nodes
@@ -210,14 +173,14 @@ class RayBuilder(Builder):
         ds = ray.data.from_items(items, override_num_blocks=len(items))  # a block a track: results stream
         ds = ds.map_batches(
             _decode_rows,
-            fn_kwargs={"sample_rate": embedder.sample_rate, "timeout": o.timeout},
+            fn_kwargs={"sample_rate": job.sample_rate, "timeout": job.timeout},
             batch_size=TRACKS_PER_BLOCK,
             num_cpus=1,
             memory=DECODE_MEMORY,  # also keeps decoding its own step: Ray fuses steps asking the same resources
         )
         ds = ds.map_batches(
             EmbedActor,
-            fn_constructor_kwargs={"spec": spec, "threads": node_cpus, "database": server_database(self.store)},
+            fn_constructor_kwargs={"job": job, "threads": node_cpus},
             batch_size=TRACKS_PER_CALL,
             concurrency=actors,
             num_gpus=1 if gpus else 0,

@@ -1,0 +1,76 @@
+"""The in-process engine: decoding in worker processes (pebble: a hung or crashing decoder takes only
+its file), embedding in this process with slices batched across tracks."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from indexer.audio import second_levels, slice_loudness
+from indexer.models.base import Embedder
+from indexer.steps import EmbedJob, TrackOutcome, failure_reason, load_track
+from indexer.tags import Tags
+
+
+class LocalEngine:
+    """Turns tracks into outcomes on this machine."""
+
+    def run(self, tracks: list[tuple[int, Path]], job: EmbedJob, embedder: Embedder) -> Iterator[TrackOutcome]:
+        from pebble import ProcessPool
+
+        tags: dict[int, Tags] = {}
+        levels: dict[int, np.ndarray] = {}
+        failed: list[TrackOutcome] = []
+        pool = ProcessPool(max_workers=job.workers)
+        try:
+            decoded = _decoded(pool, tracks, job, tags, levels, failed)
+            for track_id, result in embedder.embed_stream(decoded):
+                yield from _drain(failed)
+                loudness = slice_loudness(levels.pop(track_id), result.starts)
+                yield TrackOutcome(track_id, tags.pop(track_id), result, loudness)
+            yield from _drain(failed)
+        finally:
+            pool.stop()
+            pool.join()
+
+
+def _drain(failed: list[TrackOutcome]) -> Iterator[TrackOutcome]:
+    while failed:
+        yield failed.pop(0)
+
+
+def _decoded(
+    pool: Any,
+    tracks: list[tuple[int, Path]],
+    job: EmbedJob,
+    tags: dict[int, Tags],
+    levels: dict[int, np.ndarray],
+    failed: list[TrackOutcome],
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Decoded tracks as workers finish them (their tags and per-second levels kept on the way); failures
+    queued in `failed` on the way."""
+    paths = dict(tracks)
+    queue = [track_id for track_id, _ in reversed(tracks)]
+    window = 2 * job.workers + 2  # bounded in flight: memory does not grow with the catalog
+    running: dict[cf.Future, int] = {}
+    rate = job.sample_rate
+    while queue or running:
+        while queue and len(running) < window:
+            track_id = queue.pop()
+            running[pool.schedule(load_track, (str(paths[track_id]), rate), timeout=job.timeout)] = track_id
+        done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+        for future in done:
+            track_id = running.pop(future)
+            try:
+                wave, found_tags = future.result()
+            except Exception as exc:  # noqa: BLE001 - any decoder failure is this file's failure
+                failed.append(TrackOutcome(track_id, error=failure_reason(exc, job.timeout)))
+                continue
+            tags[track_id] = replace(found_tags, duration=wave.size / rate)  # decoded length is exact
+            levels[track_id] = second_levels(wave, rate)
+            yield track_id, wave
