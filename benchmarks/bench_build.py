@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from indexer.build import BuildOptions, build_catalog  # noqa: E402
 from indexer.models.mule.embedder import MuleEmbedder  # noqa: E402
-from indexer.models.testing import write_random_mule as write_random_checkpoint  # noqa: E402
+from indexer.models.mule.testing import write_random_mule as write_random_checkpoint  # noqa: E402
 from tests.audio_files import SOUNDFILE_FORMATS, write_audio  # noqa: E402
 
 # Formats librosa reads without an ffmpeg binary, so the baseline can load every file.

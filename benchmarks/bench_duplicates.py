@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--weights", help="MULE weights folder (default: random weights)")
     args = parser.parse_args()
     from indexer.models import load_embedder
-    from indexer.models.testing import write_random_mule
+    from indexer.models.mule.testing import write_random_mule
 
     with tempfile.TemporaryDirectory() as tmp:
         weights = args.weights or str(write_random_mule(Path(tmp) / "weights"))

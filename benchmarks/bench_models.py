@@ -26,23 +26,23 @@ sys.path.insert(0, str(ROOT))
 
 def write_checkpoint(model: str, directory: Path) -> Path:
     if model == "mule":
-        from indexer.models.testing import write_random_mule as write_random_checkpoint
+        from indexer.models.mule.testing import write_random_mule as write_random_checkpoint
 
         return write_random_checkpoint(directory, seed=0)
     if model.startswith("mert-"):
         from indexer.models.mert.checkpoint import mert_config
-        from indexer.models.testing import write_random_mert as write_random_checkpoint
+        from indexer.models.mert.testing import write_random_mert as write_random_checkpoint
 
         return write_random_checkpoint(directory, mert_config(model.removeprefix("mert-")))
     if model == "maest":
         from indexer.models.maest.checkpoint import maest_config
-        from indexer.models.testing import write_random_maest as write_random_checkpoint
+        from indexer.models.maest.testing import write_random_maest as write_random_checkpoint
 
         labels = [f"Genre{i // 40}---Style{i}" for i in range(400)]
         return write_random_checkpoint(directory, maest_config(labels), 1876)
     if model.startswith("musicfm-"):
         from indexer.models.musicfm.config import VARIANTS, conformer_config
-        from indexer.models.testing import write_random_musicfm as write_random_checkpoint
+        from indexer.models.musicfm.testing import write_random_musicfm as write_random_checkpoint
 
         files = (VARIANTS[model].weights_file, VARIANTS[model].stats_file)
         return write_random_checkpoint(directory, files, conformer_config())

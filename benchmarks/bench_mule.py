@@ -20,7 +20,7 @@ import torch
 
 from indexer.models.device import cpu_bf16_flags
 from indexer.models.mule.embedder import MuleEmbedder
-from indexer.models.testing import write_random_mule as write_random_checkpoint
+from indexer.models.mule.testing import write_random_mule as write_random_checkpoint
 
 
 def clips(seconds: list[float]) -> list[np.ndarray]:

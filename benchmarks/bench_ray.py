@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench_build import make_catalog  # noqa: E402
 from indexer.build import BuildOptions, build_catalog  # noqa: E402
-from indexer.models.testing import write_random_mule  # noqa: E402
+from indexer.models.mule.testing import write_random_mule  # noqa: E402
 from storage.catalog import Catalog  # noqa: E402
 
 

@@ -24,7 +24,7 @@ def tone_mix(seconds: float, seed: int = 0, sr: int = SR) -> np.ndarray:
 @pytest.fixture(scope="session")
 def mule_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A full-size random MULE checkpoint written by this project's writer."""
-    from indexer.models.testing import write_random_mule as write_random_checkpoint
+    from indexer.models.mule.testing import write_random_mule as write_random_checkpoint
 
     return write_random_checkpoint(tmp_path_factory.mktemp("mule-ckpt"), seed=1)
 

@@ -321,7 +321,7 @@ def test_upload_with_the_real_model(page, tmp_path, mule_checkpoint, mule_embedd
 def test_several_models_side_by_side(page, page_catalog, tmp_path):
     from indexer.build import BuildOptions, build_catalog
     from indexer.models.mert.checkpoint import mert_config
-    from indexer.models.testing import write_random_mert as write_random_checkpoint
+    from indexer.models.mert.testing import write_random_mert as write_random_checkpoint
 
     catalog_dir, data = page_catalog
     weights = write_random_checkpoint(tmp_path / "mert", mert_config("95m", small=True))
@@ -340,7 +340,7 @@ def test_several_models_side_by_side(page, page_catalog, tmp_path):
 def test_styles_shown_and_filtered_with_a_tagging_model(page, page_catalog, tmp_path):
     from indexer.build import BuildOptions, build_catalog
     from indexer.models.maest.checkpoint import maest_config
-    from indexer.models.testing import write_random_maest as write_random_checkpoint
+    from indexer.models.maest.testing import write_random_maest as write_random_checkpoint
 
     catalog_dir, data = page_catalog
     labels = [f"Genre{g}---Style{g}.{s}" for g in range(4) for s in range(10)]
@@ -379,7 +379,7 @@ def test_an_upload_follows_the_model_picker(page, page_catalog, tmp_path, monkey
     import indexer.models
     from indexer.build import BuildOptions, build_catalog
     from indexer.models.mert.checkpoint import mert_config
-    from indexer.models.testing import write_random_mert as write_random_checkpoint
+    from indexer.models.mert.testing import write_random_mert as write_random_checkpoint
 
     catalog_dir, data = page_catalog
     weights = write_random_checkpoint(tmp_path / "mert", mert_config("95m", small=True))

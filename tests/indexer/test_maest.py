@@ -14,7 +14,7 @@ from indexer.models.maest.checkpoint import maest_config
 from indexer.models.maest.config import WEIGHTS_FILE
 from indexer.models.maest.embedder import MaestEmbedder, embed_and_classify, patch_starts
 from indexer.models.maest.frontend import MaestFrontend, frame_count, slaney_mel_filterbank
-from indexer.models.testing import write_random_maest as write_random_checkpoint
+from indexer.models.maest.testing import write_random_maest as write_random_checkpoint
 from tests.conftest import tone_mix
 
 LABELS = [f"Genre{g}---Style{g}.{s}" for g in range(10) for s in range(40)]  # 400, as Discogs-400

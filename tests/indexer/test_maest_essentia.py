@@ -50,7 +50,7 @@ def test_patching_is_essentias_for_every_variant():
 def test_the_model_sees_the_same_patch(tmp_path):
     """Block 7's embedding from our features and from Essentia's, same random weights: equal."""
     from indexer.models.maest.checkpoint import maest_config
-    from indexer.models.testing import write_random_maest
+    from indexer.models.maest.testing import write_random_maest
 
     labels = [f"G{g}---S{s}" for g in range(4) for s in range(10)]
     embedder = MaestEmbedder.from_weights(

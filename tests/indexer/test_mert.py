@@ -13,7 +13,7 @@ from indexer.models.batching import window_starts
 from indexer.models.mert.checkpoint import mert_config
 from indexer.models.mert.config import WEIGHTS_FILE
 from indexer.models.mert.embedder import MertEmbedder, layer_output
-from indexer.models.testing import write_random_mert as write_random_checkpoint
+from indexer.models.mert.testing import write_random_mert as write_random_checkpoint
 from tests.conftest import tone_mix
 
 SR = 24000

@@ -12,7 +12,7 @@ from indexer.models.musicfm.checkpoint import read_state, read_stats
 from indexer.models.musicfm.config import VARIANTS, conformer_config
 from indexer.models.musicfm.embedder import MusicFMEmbedder
 from indexer.models.musicfm.model import LogMel, htk_mel_filterbank
-from indexer.models.testing import write_random_musicfm as write_random_checkpoint
+from indexer.models.musicfm.testing import write_random_musicfm as write_random_checkpoint
 from tests.conftest import tone_mix
 
 SR = 24000
