@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -61,7 +62,7 @@ def on_click() -> None:
         choose(int(_first(points[0]["customdata"])))
 
 
-def _first(value):  # type: ignore[no-untyped-def]
+def _first(value: Any) -> Any:
     return value[0] if isinstance(value, list | tuple) else value
 
 

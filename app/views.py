@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import streamlit as st
@@ -127,7 +128,7 @@ def sidebar(catalog: Catalog) -> SearchRequest:
     caps = Caps(int(per_artist) or None, int(per_album) or None)
     rerank = "csls" if fewer_hubs else None
     return SearchRequest(
-        k, exclude_same_artist=artist, exclude_same_album=album, styles=styles, caps=caps, rerank=rerank
+        k, exclude_same_artist=artist, exclude_same_album=album, styles=tuple(styles), caps=caps, rerank=rerank
     )
 
 
@@ -324,7 +325,10 @@ def passage_picker(catalog: Catalog, query: Query) -> tuple[float, float] | None
                 config={"displayModeBar": False},
                 alt="Waveform of the query: drag across it to choose the region to search with",
             )
-        start, end = st.slider("Region of the query (seconds)", 0, length, step=1, key=region_key)
+        # A range: the value session state holds for this key is a (start, end) pair.
+        start, end = cast(
+            tuple[int, int], st.slider("Region of the query (seconds)", 0, length, step=1, key=region_key)
+        )
         st.caption(f"searching with {clock(start)}–{clock(end)} of the query (drag across the waveform to change)")
     return (float(start), float(max(end, start + 1)))
 

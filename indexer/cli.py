@@ -242,7 +242,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         def start(total: int) -> Callable[[], None]:
             bar = tqdm(total=total, desc=name, unit="query", disable=args.quiet or args.json, leave=False)
             bars.append(bar)
-            return lambda: bar.update(1)
+            return lambda: None if bar.update(1) else None
 
         return start
 

@@ -33,13 +33,13 @@ _loaded: dict[tuple, Embedder] = {}
 _loading = threading.Lock()  # two first uploads at once still load the model once
 
 
-def shared_embedder(model: str, device: str = "auto", **args: str | None) -> Embedder:
+def shared_embedder(model: str, weights: str | None, options: dict[str, str], device: str = "auto") -> Embedder:
     """The process's one embedder for `model` with these weights and options (loaded on first use)."""
-    key = (model, device, tuple(sorted(args.items())))
+    key = (model, weights, device, tuple(sorted(options.items())))
     with _loading:
         if key not in _loaded:
             log.info("loading %s for outside audio", model)
-            _loaded[key] = models.load_embedder(model, device=device, **args)
+            _loaded[key] = models.load_embedder(model, weights, device, "fp32", None, **options)
         return _loaded[key]
 
 
@@ -52,7 +52,7 @@ def forget_shared_embedders() -> None:
 def catalog_embedder(catalog: Catalog, weights: str | None = None, device: str = "auto") -> Embedder:
     """The shared embedder for `catalog`'s model, with the weights and options its build used
     (storage.paths.chosen_weights: the flag, $SOUNDALIKE_WEIGHTS, the build's)."""
-    return shared_embedder(catalog.model, device, **catalog.embedder_args(weights))
+    return shared_embedder(catalog.model, *catalog.model_settings(weights), device)
 
 
 def embed_file(path: str | Path, embedder: Embedder, max_seconds: float | None = None) -> VectorQuery:

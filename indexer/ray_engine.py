@@ -28,7 +28,7 @@ import numpy as np
 
 from indexer.audio import second_levels, slice_loudness
 from indexer.errors import IndexerError, UsageError
-from indexer.models.base import Embedder
+from indexer.models.base import Embedder, TrackEmbedding
 from indexer.steps import EmbedJob, TrackOutcome, commit_track, failure_reason, load_track
 from storage.store import Store
 
@@ -87,24 +87,28 @@ class EmbedActor:
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
         items = {int(i): pickle.loads(p) for i, p in zip(batch["id"], batch["payload"], strict=True)}
-        results = {}
+        results: dict[int, Any] = {}  # an embedding, or the reason it failed
         decoded = ((i, wave) for i, (error, wave, _, _) in items.items() if error is None)
         try:
-            for track_id, result in self.embedder.embed_stream(decoded):
-                results[track_id] = result
+            for track_id, embedded in self.embedder.embed_stream(decoded):
+                results[track_id] = embedded
         except Exception as exc:  # noqa: BLE001 - a bad input fails its block's tracks, one at a time below
             log.warning("embedding a block failed (%s); retrying its tracks one by one", exc)
             results = self._one_by_one(items)
         out: dict[str, list] = {"id": [], "payload": []}
         for track_id, (error, _, tags, levels) in items.items():
-            result = results.get(track_id)
-            if isinstance(result, str):
-                error, result = result, None
+            result: TrackEmbedding | None = None
+            found = results.get(track_id)
+            if isinstance(found, str):
+                error = found
+            else:
+                result = found
             loudness = slice_loudness(levels, result.starts) if result is not None else None
             written = None
             if result is not None and self.store is not None:
+                assert loudness is not None
                 written = commit_track(self.store, self.job.model, self.job.revision, track_id, tags, result, loudness)
-                result = loudness = None  # committed: only the outcome goes back
+                result, loudness = None, None  # committed: only the outcome goes back
             out["id"].append(track_id)
             out["payload"].append(pickle.dumps((error, tags, result, loudness, written), protocol=5))
         return out

@@ -6,6 +6,7 @@ import logging
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ ID3_FRAMES = {
 }
 
 
-def _easy_view(tags):  # type: ignore[no-untyped-def]
+def _easy_view(tags: Any) -> Any:
     """`tags` as easy-style keys; raw ID3 frames are mapped by ID3_FRAMES."""
     from mutagen.id3 import ID3
 
@@ -79,11 +80,11 @@ def read_tags(path: Path) -> Tags:
         year=_leading_int(found.get("date")),
         genre=found.get("genre"),
         track_number=_leading_int(found.get("track")),
-        duration=found.get("duration"),  # type: ignore[arg-type]
+        duration=found.get("duration"),
     )
 
 
-def _mutagen_tags(path: Path) -> dict[str, object]:
+def _mutagen_tags(path: Path) -> dict[str, Any]:
     try:
         import mutagen
 
@@ -119,7 +120,7 @@ FFMPEG_KEYS = {
 }
 
 
-def _ffmpeg_tags(path: Path) -> dict[str, object]:
+def _ffmpeg_tags(path: Path) -> dict[str, Any]:
     try:
         import av
 

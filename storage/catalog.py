@@ -108,12 +108,12 @@ class Catalog:
         with self.reading() as s:
             return [(path, n) for _, path, n in reads.folder_rows(s)]
 
-    def embedder_args(self, weights: str | None = None) -> dict[str, str | None]:
-        """`load_embedder` keywords for outside audio: the build's options, the weights by the one rule
-        (storage.paths.chosen_weights)."""
+    def model_settings(self, weights: str | None = None) -> tuple[str | None, dict[str, str]]:
+        """(weights, options) to embed outside audio as the build did: the build's options, the weights by
+        the one rule (storage.paths.chosen_weights: the flag, $SOUNDALIKE_WEIGHTS, the build's)."""
         with self.reading() as s:
             remembered, options = reads.remembered_settings(s, self.model)
-        return {"weights": chosen_weights(weights, remembered), **json.loads(options)}
+        return chosen_weights(weights, remembered), {str(k): str(v) for k, v in json.loads(options).items()}
 
     # -- tracks ------------------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage import migrate_v3, migrate_v4
 from storage.errors import NoDataError, StorageError
 from storage.fts import create_search
-from storage.schema import Base, Meta, TrackStyle
+from storage.schema import Base, Meta, TrackStyle, table
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ BUSY_TIMEOUT_MS = 30_000
 # version -> upgrade step from version-1. Add new steps at the end; never edit old ones.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: lambda conn: Base.metadata.create_all(conn),
-    2: lambda conn: TrackStyle.__table__.create(conn, checkfirst=True),  # style tags (MAEST)
+    2: lambda conn: table(TrackStyle).create(conn, checkfirst=True),  # style tags (MAEST)
     3: migrate_v3.upgrade,  # folders, per-model state, model settings, text search
     4: migrate_v4.upgrade,  # compact timelines (format per row, per-model basis), slice loudness
 }
@@ -93,8 +93,8 @@ def _upgrade(conn: Connection) -> int:
             log.info("migrating database schema to v%d", version)
             MIGRATIONS[version](conn)
     if found != LATEST:
-        conn.execute(Meta.__table__.delete().where(Meta.key == SCHEMA_VERSION_KEY))
-        conn.execute(Meta.__table__.insert().values(key=SCHEMA_VERSION_KEY, value=str(LATEST)))
+        conn.execute(table(Meta).delete().where(Meta.key == SCHEMA_VERSION_KEY))
+        conn.execute(table(Meta).insert().values(key=SCHEMA_VERSION_KEY, value=str(LATEST)))
     return found
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import ColumnElement, and_, column, func, literal_column, table, text
+from sqlalchemy import ColumnElement, and_, column, func, literal_column, or_, table, text
 from sqlalchemy.engine import Connection
 
 from storage.schema import Track
@@ -65,13 +65,24 @@ def _fts_query(words: list[str]) -> str:
     return " AND ".join('"' + w.replace('"', '""') + '"*' for w in words)
 
 
+def _literal(word: str) -> ColumnElement[bool]:
+    """`word` inside one of the searched columns, character for character (LIKE with its wildcards escaped;
+    case-insensitive for ASCII, as SQLite's LIKE is)."""
+    return or_(*(getattr(Track, name).contains(word, autoescape=True) for name in COLUMNS))
+
+
 def text_match(dialect: str, words: list[str]) -> ColumnElement[bool]:
-    """A condition on `Track` rows: every word of the search occurs in the track's tags or path."""
+    """A condition on `Track` rows: every word of the search occurs in the track's tags or path. Characters
+    that are not letters or digits are matched literally ("100%", "snake_case", "so\"ng"), never as syntax."""
     if dialect == "sqlite":
-        fts = table(FTS_TABLE, column("rowid"))
-        matching = (
-            fts.select().with_only_columns(fts.c.rowid).where(literal_column(FTS_TABLE).op("MATCH")(_fts_query(words)))
-        )
-        return Track.id.in_(matching)
+        # FTS5 finds the words' letters and digits (word prefixes, diacritics folded); its tokenizer drops the
+        # rest, so a word with other characters must also occur literally.
+        conditions = [_literal(w) for w in words if not w.isalnum()]
+        indexed = [w for w in words if any(ch.isalnum() for ch in w)]
+        if indexed:
+            fts = table(FTS_TABLE, column("rowid"))
+            query = literal_column(FTS_TABLE).op("MATCH")(_fts_query(indexed))
+            conditions.append(Track.id.in_(fts.select().with_only_columns(fts.c.rowid).where(query)))
+        return and_(*conditions)
     haystack = func.lower(text(_pg_text("tracks.")))
     return and_(*(haystack.contains(w.lower(), autoescape=True) for w in words))

@@ -76,7 +76,7 @@ def train_ivf(ivf: faiss.IndexIVF, sample: np.ndarray) -> None:
     try:
         ivf.train(sample)
     finally:
-        ivf.clustering_index = None  # type: ignore[assignment]  # the helper dies with this function; the index must not point at it
+        ivf.clustering_index = None  # the helper dies with this function; the index must not point at it
 
 
 def gpu_list_adder(ivf: faiss.IndexIVF) -> Callable[[np.ndarray, np.ndarray], None] | None:

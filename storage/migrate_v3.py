@@ -15,15 +15,15 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from storage.fts import create_search
-from storage.schema import Embedding, Failure, Folder, Model, Track
+from storage.schema import Embedding, Failure, Folder, Model, Track, table
 
 TAG_COLUMNS = "path, content_hash, size, mtime, title, artist, album, album_artist, year, genre, track_number, duration"
 
 
 def upgrade(conn: Connection) -> None:
-    for table in (Folder.__table__, Model.__table__, Failure.__table__):
-        table.create(conn, checkfirst=True)
-    meta = dict(conn.execute(text("SELECT key, value FROM meta")).all())
+    for created in (table(Folder), table(Model), table(Failure)):
+        created.create(conn, checkfirst=True)
+    meta: dict[str, str] = {str(k): str(v) for k, v in conn.execute(text("SELECT key, value FROM meta")).all()}
     folder_id = _first_folder(conn, meta.get("catalog_root"))
     if conn.dialect.name == "sqlite":
         _rebuild_tracks_sqlite(conn, folder_id)
@@ -35,7 +35,9 @@ def upgrade(conn: Connection) -> None:
     for name in sorted(models):
         hint = json.loads(meta.get(f"query_hint:{name}") or "{}")
         conn.execute(
-            Model.__table__.insert().values(
+            table(Model)
+            .insert()
+            .values(
                 name=name,
                 weights=hint.get("weights"),
                 options=json.dumps(hint.get("options") or {}),
@@ -46,7 +48,7 @@ def upgrade(conn: Connection) -> None:
         text("DELETE FROM meta WHERE key = 'catalog_root' OR key LIKE 'query_hint:%' OR key LIKE 'vectors_version:%'")
     )
     conn.exec_driver_sql("DROP TABLE IF EXISTS vector_indexes")  # written, never read
-    for index in Embedding.__table__.indexes:
+    for index in table(Embedding).indexes:
         index.create(conn, checkfirst=True)
     create_search(conn)
 
@@ -54,8 +56,10 @@ def upgrade(conn: Connection) -> None:
 def _first_folder(conn: Connection, root: str | None) -> int | None:
     if conn.execute(text("SELECT count(*) FROM tracks")).scalar() == 0:
         return None
-    result = conn.execute(Folder.__table__.insert().values(path=root or "/unknown-catalog"))
-    return int(result.inserted_primary_key[0])
+    result = conn.execute(table(Folder).insert().values(path=root or "/unknown-catalog"))
+    key = result.inserted_primary_key
+    assert key is not None  # an insert of one row
+    return int(key[0])
 
 
 def _rebuild_tracks_sqlite(conn: Connection, folder_id: int | None) -> None:
@@ -64,7 +68,7 @@ def _rebuild_tracks_sqlite(conn: Connection, folder_id: int | None) -> None:
     conn.exec_driver_sql("ALTER TABLE tracks RENAME TO tracks_v2")
     conn.exec_driver_sql("DROP INDEX IF EXISTS ix_tracks_content_hash")
     conn.exec_driver_sql("DROP INDEX IF EXISTS ix_tracks_state")
-    Track.__table__.create(conn)
+    table(Track).create(conn)
     columns = f"id, {TAG_COLUMNS}, created_at, updated_at"
     conn.execute(
         text(f"INSERT INTO tracks (folder_id, {columns}) SELECT :folder, {columns} FROM tracks_v2"),
@@ -93,7 +97,7 @@ def _move_failures(conn: Connection, models: set[str]) -> None:
     failed = conn.execute(text(f"SELECT id, error FROM {source} WHERE state = 'failed'")).all()
     rows = [{"track_id": i, "model": m, "reason": error or "failed"} for i, error in failed for m in sorted(models)]
     if rows:
-        conn.execute(Failure.__table__.insert(), rows)
+        conn.execute(table(Failure).insert(), rows)
 
 
 def _drop_state_columns(conn: Connection) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-from storage.schema import TimelineCodec
+from storage.schema import TimelineCodec, table
 
 
 def upgrade(conn: Connection) -> None:
@@ -19,4 +19,4 @@ def upgrade(conn: Connection) -> None:
     if "loudness" not in columns:
         blob = "BYTEA" if conn.dialect.name == "postgresql" else "BLOB"
         conn.exec_driver_sql(f"ALTER TABLE embeddings ADD COLUMN loudness {blob}")
-    TimelineCodec.__table__.create(conn, checkfirst=True)
+    table(TimelineCodec).create(conn, checkfirst=True)

@@ -151,7 +151,11 @@ def ask(service: SearchService, args: argparse.Namespace) -> tuple[str, SearchRe
     catalog = service.catalog
     if args.audio is not None:
         query = outside_query(catalog, args)
-        found = service.by_passage(query, *args.passage, request) if args.passage else service.by_vector(query, request)
+        if args.passage:
+            start, end = args.passage
+            found = service.by_passage(query, start, end, request)
+        else:
+            found = service.by_vector(query, request)
         label = str(args.audio)
         if found.in_catalog:
             label += f" (in your catalog as [{found.in_catalog[0].id}] {track_label(found.in_catalog[0])})"
@@ -161,7 +165,8 @@ def ask(service: SearchService, args: argparse.Namespace) -> tuple[str, SearchRe
     if args.passage:
         if len(seeds) > 1:
             raise UsageError("--passage takes one track (or --audio), not several seeds")
-        return label, service.by_passage(seeds[0], *args.passage, request), seeds
+        start, end = args.passage
+        return label, service.by_passage(seeds[0], start, end, request), seeds
     return label, service.by_seeds(seeds, request), seeds
 
 

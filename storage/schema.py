@@ -7,6 +7,7 @@ that model's row in `embeddings`, *failed* when it has one in `failures`, *pendi
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast
 
 from sqlalchemy import (
     BigInteger,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -29,6 +31,11 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     pass
+
+
+def table(model: type[Base]) -> Table:
+    """A model's Table (for DDL and core statements in migrations)."""
+    return cast(Table, model.__table__)
 
 
 class Meta(Base):

@@ -141,6 +141,7 @@ class SearchService:
         with self.catalog.reading() as s:
             indexes = self.catalog.indexes
             segments = indexes.segments(s, request.allow_stale)
+            timeline: Timeline | None
             if isinstance(query, VectorQuery):
                 seeds: list[TrackInfo] = []
                 _check_revision(self.model, query.revision, segments.meta.revision, "segment index")
@@ -152,6 +153,8 @@ class SearchService:
                 info = query if isinstance(query, TrackInfo) else reads.track(s, query)
                 seeds, timeline = [info], self._stored_timeline(s, info.id)
                 artists, albums = [info.artist or ""], [info.album or ""]
+            if timeline is None:
+                raise UsageError("the query track has no timeline for this model: run `indexer build`")
             excluded = self._excluded(s, request, artists, albums, [] if request.include_self else seeds)
             wanted = 4 * request.k if request.caps.active else request.k
             codec = indexes.codec(s)

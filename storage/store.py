@@ -375,7 +375,7 @@ class Store:
             shutil.rmtree(self.segments_dir(model), ignore_errors=True)
             return None
         meta = {"model": model, "revision": revision, "basis": basis, "vectors_version": version}
-        dim = codec.dims + 1 if codec is not None else int(dim)
+        dim = codec.dims + 1 if codec is not None else int(dim or 0)
         chunks = segment_chunks(self.sessions, model, codec)
         return write_segments(self.segments_dir(model), chunks, count, dim, meta, exact_max=exact_max)
 

@@ -7,8 +7,9 @@ and `apply_changes` writes it in the caller's transaction. Only the folder in qu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
 from storage.schema import Embedding, Failure, Track, TrackStyle, utcnow
@@ -100,9 +101,8 @@ def delete_tracks(session: Session, track_ids: list[int]) -> int:
 
 def record_failure(session: Session, track_id: int, model: str, reason: str) -> None:
     """`model` could not embed this track: its vector (if any) goes, other models' stay."""
-    had_vector = session.execute(
-        delete(Embedding).where(Embedding.track_id == track_id, Embedding.model == model)
-    ).rowcount
+    deleted = session.execute(delete(Embedding).where(Embedding.track_id == track_id, Embedding.model == model))
+    had_vector = cast(CursorResult[Any], deleted).rowcount
     session.execute(delete(TrackStyle).where(TrackStyle.track_id == track_id, TrackStyle.model == model))
     session.merge(Failure(track_id=track_id, model=model, reason=reason, failed_at=utcnow()))
     if had_vector:
@@ -118,9 +118,9 @@ def apply_changes(session: Session, folder_id: int, changes: FolderChanges, mode
     for file in changes.new:
         _new_track(session, folder_id, file)
     for problem in changes.unreadable:
-        track_id = problem.track_id
-        if track_id is None:
+        if problem.track_id is None:
             track_id = _new_track(session, folder_id, problem.file)
         else:
+            track_id = problem.track_id
             _set_file(session, track_id, problem.file)
         record_failure(session, track_id, model, problem.reason)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +23,8 @@ ALL_FORMATS = [*SOUNDFILE_FORMATS, *AV_FORMATS]
 def melody(seconds: float, seed: int = 0, sr: int = 44100) -> np.ndarray:
     """Notes of random pitch, timbre, length and decay: every few seconds sound unlike the rest."""
     rng = np.random.default_rng(seed)
-    notes, total = [], int(seconds * sr)
+    notes: list[np.ndarray] = []
+    total = int(seconds * sr)
     while sum(n.size for n in notes) < total:
         t = np.arange(int(rng.uniform(0.3, 1.2) * sr)) / sr
         f0 = 110.0 * 2 ** (rng.integers(0, 36) / 12)
@@ -63,7 +65,7 @@ def _write_av(path: Path, data: np.ndarray, sr: int) -> None:
 
         data = soxr.resample(data, 44100, sr).astype(np.float32)
     with av.open(str(path), "w", format=container_format) as out:
-        stream = out.add_stream(codec, rate=sr, layout="stereo" if data.shape[1] == 2 else "mono")
+        stream: Any = out.add_stream(codec, rate=sr, layout="stereo" if data.shape[1] == 2 else "mono")
         frame_size = 960 if codec == "libopus" else 1024
         planar = np.ascontiguousarray(data.T.astype(np.float32))
         for start in range(0, planar.shape[1], frame_size):

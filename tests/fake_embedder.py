@@ -7,7 +7,7 @@ from collections.abc import Hashable, Iterable, Iterator
 
 import numpy as np
 
-from indexer.models.base import Embedder, TrackEmbedding, check_waveform
+from indexer.models.base import Embedder, K, TrackEmbedding, check_waveform
 
 
 class FakeEmbedder(Embedder):
@@ -30,7 +30,7 @@ class FakeEmbedder(Embedder):
         bands = np.log1p(np.array([b.sum() for b in np.array_split(spectrum, 64)], dtype=np.float32))
         return bands @ self._projection
 
-    def embed_stream(self, tracks: Iterable[tuple[Hashable, np.ndarray]]) -> Iterator[tuple[Hashable, TrackEmbedding]]:
+    def embed_stream(self, tracks: Iterable[tuple[K, np.ndarray]]) -> Iterator[tuple[K, TrackEmbedding]]:
         for key, wave in tracks:
             wave = check_waveform(wave)
             hop = 2 * self.sample_rate
@@ -48,11 +48,11 @@ def install(revision: str = "fake-rev", delay: float = 0.0) -> FakeEmbedder:
     import indexer.models
 
     fake = FakeEmbedder(revision, delay)
-    indexer.models.load_embedder = lambda *args, **kwargs: fake  # type: ignore[assignment]
+    indexer.models.load_embedder = lambda *args, **kwargs: fake
     return fake
 
 
-def fake_loader(delay: float = 0.0):  # type: ignore[no-untyped-def]
+def fake_loader(delay: float = 0.0):
     """A `load_embedder` stand-in that treats weights as the real one does offline: a folder is needed
     (no Hub here) and its name is part of the revision; each model keeps its registered sample rate."""
     from pathlib import Path
@@ -75,4 +75,4 @@ def install_loader(delay: float = 0.0) -> None:
     """Make `indexer.models.load_embedder` the fake loader (for CLI runs, in-process or in a subprocess)."""
     import indexer.models
 
-    indexer.models.load_embedder = fake_loader(delay)  # type: ignore[assignment]
+    indexer.models.load_embedder = fake_loader(delay)

@@ -129,7 +129,7 @@ def test_every_command_has_a_description_examples_and_helped_options():
     from storage.query import build_parser as query_parser
 
     parsers = {"indexer": build_parser(), "storage.query": query_parser()}
-    commands = parsers["indexer"]._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    commands = parsers["indexer"]._subparsers._group_actions[0].choices
     parsers |= {f"indexer {name}": sub for name, sub in commands.items()}
     for name, parser in parsers.items():
         assert parser.description and "examples:" in (parser.epilog or ""), name

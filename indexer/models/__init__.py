@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from indexer.errors import UnknownModelError, UsageError
@@ -22,7 +23,7 @@ def model_spec(model: str) -> ModelSpec:
         raise UnknownModelError(f"unknown model {model!r}; available: {', '.join(MODELS)}") from None
 
 
-def check_options(model: str, options: dict[str, object]) -> ModelSpec:
+def check_options(model: str, options: Mapping[str, object]) -> ModelSpec:
     """The spec of `model`, or UsageError when it is unknown or takes none of some given option."""
     spec = model_spec(model)
     wrong = sorted(set(options) - {o.name for o in spec.options})

@@ -12,12 +12,13 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from indexer.models.base import Embedder, TrackEmbedding
+from indexer.models.base import Embedder, K, TrackEmbedding
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,12 @@ class PieceEmbedder(Embedder):
         """Columns `_run` gives per piece: the embedding, unless the model adds more (MAEST's labels)."""
         return self.dim
 
-    def embed_stream(self, tracks: Iterable[tuple[Hashable, np.ndarray]]) -> Iterator[tuple[Hashable, TrackEmbedding]]:
+    def embed_stream(self, tracks: Iterable[tuple[K, np.ndarray]]) -> Iterator[tuple[K, TrackEmbedding]]:
         pieces = (self._pieces(key, waveform) for key, waveform in tracks)
-        return embed_pieces(pieces, self._run, self.batch_size, self.piece_width)
+        # Each key comes back as given: the pieces carry it through unchanged.
+        return cast(
+            Iterator[tuple[K, TrackEmbedding]], embed_pieces(pieces, self._run, self.batch_size, self.piece_width)
+        )
 
 
 def embed_pieces(

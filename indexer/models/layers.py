@@ -7,6 +7,7 @@ Shared by MERT and MusicFM. Blocks run one by one rather than through the librar
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -26,7 +27,7 @@ def parse_layer(layer: str | int | None, layers: int, default: int) -> int | str
 
 
 def run_layers(
-    blocks: Sequence[Callable[..., Tensor]],
+    blocks: Sequence[Any] | torch.nn.ModuleList,  # transformer blocks: each maps a hidden state to the next
     h: Tensor,
     layer: int | str,
     final_norm: Callable[[Tensor], Tensor] | None = None,

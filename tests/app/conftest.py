@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -36,7 +36,7 @@ def page_catalog(built_catalog: tuple[Path, Path], tmp_path: Path) -> tuple[Path
 
 
 @pytest.fixture
-def page(monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
+def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., AppTest]]:
     """page(data_dir, capped=False) -> a fresh AppTest of the page reading that data directory, already run;
     unless `capped`, with the artist and album caps set to 0 (no limit), so results are the plain nearest."""
     import streamlit as st

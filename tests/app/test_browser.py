@@ -39,7 +39,7 @@ MAGIC = {b"fLaC": "flac", b"ID3": "mp3", b"\xff\xfb": "mp3", b"\xff\xf3": "mp3",
 
 
 @pytest.fixture(scope="module")
-def served(built_catalog, tmp_path_factory):  # type: ignore[no-untyped-def]
+def served(built_catalog, tmp_path_factory):
     """The app served on a free localhost port over the built catalog: yields (base url, data dir)."""
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
@@ -52,7 +52,7 @@ def served(built_catalog, tmp_path_factory):  # type: ignore[no-untyped-def]
         yield url, data
 
 
-def test_search_pick_listen_and_wander(served):  # type: ignore[no-untyped-def]
+def test_search_pick_listen_and_wander(served):
     from playwright.sync_api import expect, sync_playwright
 
     url, data = served
@@ -121,7 +121,7 @@ def test_search_pick_listen_and_wander(served):  # type: ignore[no-untyped-def]
         browser.close()
 
 
-def test_audio_route_serves_only_catalog_tracks(served):  # type: ignore[no-untyped-def]
+def test_audio_route_serves_only_catalog_tracks(served):
     url, data = served
     catalog = Catalog.open(data)
 
@@ -160,12 +160,12 @@ UNLABELLED_CONTROLS = """() => Array.from(document.querySelectorAll(
   .map(el => el.outerHTML.slice(0, 120))"""
 
 
-def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_landing_covers_map_and_listening_tools(served):  # type: ignore[no-untyped-def]
+def test_landing_covers_map_and_listening_tools(served):
     from playwright.sync_api import expect, sync_playwright
 
     url, data = served
@@ -275,7 +275,7 @@ def test_landing_covers_map_and_listening_tools(served):  # type: ignore[no-unty
     print("page timings (12 tracks):", timings)
 
 
-def test_cover_art_served_by_id_only(served):  # type: ignore[no-untyped-def]
+def test_cover_art_served_by_id_only(served):
     import io
 
     from PIL import Image

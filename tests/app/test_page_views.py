@@ -15,11 +15,11 @@ from tests.app.catalog_builder import TRACKS
 from tests.app.test_page import neighbour_ids, pick
 
 
-def buttons(at, prefix: str) -> list[int]:  # type: ignore[no-untyped-def]
+def buttons(at, prefix: str) -> list[int]:
     return [int(b.key.removeprefix(prefix)) for b in at.button if b.key and re.fullmatch(prefix + r"\d+", b.key)]
 
 
-def html_bodies(at) -> list[str]:  # type: ignore[no-untyped-def]
+def html_bodies(at) -> list[str]:
     return [h.proto.body for h in at.html]
 
 
@@ -156,4 +156,6 @@ def test_a_drag_across_the_waveform_sets_the_region(monkeypatch):
 def waveform_picture(bodies: list[str]) -> str:
     """The SVG inside the query's waveform picture."""
     body = next(b for b in bodies if 'class="query-waveform"' in b)
-    return base64.b64decode(re.search(r"base64,([^\"]+)", body).group(1)).decode()
+    found = re.search(r"base64,([^\"]+)", body)
+    assert found is not None
+    return base64.b64decode(found.group(1)).decode()

@@ -171,7 +171,7 @@ def test_mert_beside_mule_in_one_data_directory(tmp_path, capsys):
     assert mule.models() == ["mert-95m", "mule"] and Catalog.open(data).model == "mule"  # several: the default
     assert (mule.index().meta.dim, mert.index().meta.dim) == (32, 64)
     assert mert.index().meta.revision.endswith(";layer=2")
-    assert mert.embedder_args() == {"weights": str(weights.resolve()), "layer": "2"}
+    assert mert.model_settings() == (str(weights.resolve()), {"layer": "2"})
     assert "model mert-95m: 4 indexed" in format_status(mule) and "model mule: 4 indexed" in format_status(mule)
 
     assert query(["t0.flac", "--model", "mert-95m", "--json", "--data-dir", str(data)]) == 0

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -78,7 +79,7 @@ def test_local_ray_equals_the_in_process_build(catalog, mule_checkpoint, referen
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Cluster:
+def cluster() -> Iterator[Cluster]:
     with two_node_cluster() as running:
         yield running
 

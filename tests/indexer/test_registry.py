@@ -11,7 +11,7 @@ from indexer.models import LICENCES, MODELS, load_embedder
 
 
 def test_cli_choices_and_option_flags_come_from_the_specs():
-    build = build_parser()._subparsers._group_actions[0].choices["build"]  # type: ignore[union-attr]
+    build = build_parser()._subparsers._group_actions[0].choices["build"]
     flags = {a.dest: a for a in build._actions}
     assert list(flags["model"].choices) == list(MODELS)
     offered = {name.removeprefix("opt_") for name in flags if name.startswith("opt_")}
@@ -33,4 +33,4 @@ def test_unknown_models_and_options_are_bad_usage_before_any_write(tmp_path):
 def test_the_mule_spec_matches_the_loaded_model(mule_checkpoint):
     embedder = load_embedder("mule", str(mule_checkpoint), device="cpu")
     spec = MODELS["mule"]
-    assert (embedder.sample_rate, embedder.batch_size) == (spec.sample_rate, spec.batch["cpu"])  # type: ignore[attr-defined]
+    assert (embedder.sample_rate, embedder.batch_size) == (spec.sample_rate, spec.batch["cpu"])

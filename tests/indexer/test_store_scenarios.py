@@ -66,7 +66,7 @@ def start(env: Path, delay: float, *args: str) -> subprocess.Popen:
     return subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def wait_until(check, proc: subprocess.Popen, limit: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+def wait_until(check, proc: subprocess.Popen, limit: float = 60.0) -> None:
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         if check():
@@ -164,7 +164,7 @@ def test_weights_and_options_are_remembered(env, capsys):
     assert build(env, "--model", "mert-95m") == 0  # no weights given: the remembered folder, not the Hub
     assert "mert-95m: indexed 1 " in capsys.readouterr().out
     catalog = Catalog.open(env / "data", "mert-95m")
-    assert catalog.embedder_args() == {"weights": str((env / "mert-w").resolve()), "layer": "3"}
+    assert catalog.model_settings() == (str((env / "mert-w").resolve()), {"layer": "3"})
     write_audio(a / "later2.flac", 3.0, seed=31)
     assert build(env, "--model", "mert-95m", "--weights", str(env / "other-w")) == 1  # flags override...
     assert "--rebuild" in capsys.readouterr().err  # ...and other weights still need --rebuild

@@ -4,6 +4,7 @@ PyAV), not our test writer (mutagen). WAV carries RIFF INFO, AIFF its text chunk
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -33,7 +34,7 @@ def write_with_ffmpeg(path: Path, encoder: str, options: dict[str, str], tags: d
     wave = (0.2 * np.sin(np.arange(rate * 2) * 0.05)).astype(np.float32)
     with av.open(str(path), "w", format="aiff" if path.suffix == ".aif" else None, options=options) as out:
         out.metadata.update(tags)
-        stream = out.add_stream(encoder, rate=rate, layout="stereo" if encoder == "vorbis" else "mono")
+        stream: Any = out.add_stream(encoder, rate=rate, layout="stereo" if encoder == "vorbis" else "mono")
         if encoder == "vorbis":
             stream.codec_context.options = {"strict": "experimental"}
         wanted = stream.codec_context.format.name

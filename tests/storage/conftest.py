@@ -30,6 +30,8 @@ def fill_store(data_dir: Path, vectors: np.ndarray, model: str = "mule", revisio
     store.apply_changes(folder, FolderChanges(new=[FileState(p, 1, 0.0, f"h{i}") for i, p in enumerate(paths)]), model)
     for i, v in enumerate(vectors):
         tags = {"title": f"Song {i}", "artist": ARTISTS[i % 4], "album": f"{ARTISTS[i % 4]} album {i % 3}"}
-        store.save_embedding(i + 1, model, revision, tags | {"duration": 30.0 + i}, v, np.stack([v, v]), [0.0, 2.0])
+        store.save_embedding(
+            i + 1, model, revision, tags | {"duration": 30.0 + i}, v, np.stack([v, v]), np.array([0.0, 2.0])
+        )
     store.rebuild_index(model)
     return store

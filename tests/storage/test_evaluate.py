@@ -31,12 +31,12 @@ def numpy_metrics(data_dir, rerank: bool) -> dict[str, float]:
         rows = s.execute(
             select(Embedding.track_id, Embedding.vector, Track.path, Track.album, Track.artist).join(Track)
         ).all()
-    rows.sort()
+    rows = sorted(rows)
     ids = np.array([r[0] for r in rows])
     unit = np.stack([np.frombuffer(r[1], "<f4") for r in rows])
     unit = unit / np.linalg.norm(unit, axis=1, keepdims=True)
     folder = np.array([r[2].rsplit("/", 2)[-2] for r in rows])
-    album = np.array([f"{r[4].casefold()}|{r[3].casefold()}" for r in rows])
+    album = np.array([f"{(r[4] or '').casefold()}|{(r[3] or '').casefold()}" for r in rows])
     sims = unit @ unit.T
     own = sims.copy()
     np.fill_diagonal(own, -np.inf)

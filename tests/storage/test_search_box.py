@@ -30,9 +30,34 @@ def test_every_word_must_match_title_artist_album_or_path(catalog):
     assert [(t.artist, t.album) for t in ordered] == sorted((t.artist, t.album) for t in ordered)
 
 
-@pytest.mark.parametrize("text", ['so"ng', "song AND", "NOT song", "(song", "song*", "a:b", "'", "%", "_"])
-def test_search_syntax_in_user_text_is_just_text(catalog, text):
-    catalog.search_tracks(text)  # never a syntax error
+LITERAL_TITLES = ["100% Pure", "1000 Days", "snake_case", "snake case", 'So"ng', "Rock AND Roll", "NOT Me",
+                  "(Live)", "star*", "a:b", "Don't", "Song"]  # fmt: skip
+
+
+@pytest.fixture
+def literal_catalog(catalog: Catalog, tmp_path) -> Catalog:
+    """The catalog with tracks whose titles hold search syntax (SQL wildcards, quotes, FTS operators)."""
+    store = Store(tmp_path / "data")
+    vector = np.ones(8, np.float32)
+    for track_id, title in enumerate(LITERAL_TITLES, 1):
+        store.save_embedding(track_id, "mule", "rev1", {"title": title, "artist": "X"}, vector, vector[None], [0.0])
+    return catalog
+
+
+@pytest.mark.parametrize(
+    "text", ['so"ng', "song AND", "NOT song", "(song", "song*", "a:b", "'", "%", "_", "100%", "snake_case", "(live)"]
+)
+def test_search_syntax_in_user_text_is_just_text(literal_catalog, text):
+    """`%`, `_`, quotes and FTS operators match only tracks that hold them literally: never a wildcard, an
+    operator or a syntax error."""
+    found = literal_catalog.search_tracks(text)
+    for track in found:
+        haystack = " ".join(filter(None, [track.title, track.artist, track.album, track.path])).casefold()
+        assert all(word.casefold() in haystack for word in text.split()), (text, track.title)
+    if text in {"100%", "snake_case", "(live)"}:
+        assert [t.title for t in found] == [{"100%": "100% Pure", "snake_case": "snake_case"}.get(text, "(Live)")]
+    if text in {"%", "_", "'"}:  # a single character that a LIKE or FTS query would have read as syntax
+        assert {t.title for t in found} == {t for t in LITERAL_TITLES if text in t}
 
 
 def test_tag_changes_are_searchable_and_only_tracks_with_vectors_show(catalog, tmp_path):

@@ -11,7 +11,7 @@ import torch
 from torch import Tensor
 
 from indexer.errors import IndexerError
-from indexer.models.base import TrackEmbedding, check_waveform
+from indexer.models.base import K, TrackEmbedding, check_waveform
 from indexer.models.batching import PieceEmbedder, Pieces
 from indexer.models.device import autocast, check_precision, pick_device
 from indexer.models.maest.checkpoint import build_model, load_published, read_state
@@ -138,7 +138,7 @@ class MaestEmbedder(PieceEmbedder):
     def piece_width(self) -> int:
         return self.dim + len(self.labels)  # the embedding, then the label probabilities
 
-    def embed_stream(self, tracks: Iterable[tuple[Hashable, np.ndarray]]) -> Iterator[tuple[Hashable, TrackEmbedding]]:
+    def embed_stream(self, tracks: Iterable[tuple[K, np.ndarray]]) -> Iterator[tuple[K, TrackEmbedding]]:
         for key, both in super().embed_stream(tracks):
             timeline = both.timeline[:, : self.dim]
             probabilities = both.timeline[:, self.dim :].mean(axis=0)

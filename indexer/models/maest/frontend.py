@@ -13,7 +13,7 @@ from torch import Tensor
 from indexer.models.maest.config import F_MAX, HOP, MEL_MEAN, MEL_STD, N_FFT, N_MELS, SAMPLE_RATE
 
 
-def _hz_to_slaney_mel(hz: np.ndarray) -> np.ndarray:
+def _hz_to_slaney_mel(hz: np.ndarray | float) -> np.ndarray:
     """Slaney's scale: linear below 1 kHz (3 mel per 200 Hz), logarithmic above."""
     hz = np.asarray(hz, dtype=np.float64)
     linear = hz / (200.0 / 3.0)
@@ -50,6 +50,9 @@ def frame_count(samples: int) -> int:
 
 class MaestFrontend(torch.nn.Module):
     """Mono 16 kHz audio -> (frames, 96) normalised log-mel, frame k centred on sample k * 256."""
+
+    window: Tensor  # buffers
+    mel_fb: Tensor
 
     def __init__(self) -> None:
         super().__init__()

@@ -6,6 +6,8 @@ Module paths mirror the published checkpoint's key layout (e.g.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
@@ -20,7 +22,9 @@ def _act(x: Tensor, kind: str) -> Tensor:
 
 
 class Stem(nn.Module):
-    def __init__(self, channels, kernels, strides, act: str):
+    def __init__(
+        self, channels: Sequence[int], kernels: Sequence[tuple[int, int]], strides: Sequence[tuple[int, int]], act: str
+    ) -> None:
         super().__init__()
         cins = (1,) + tuple(channels[:-1])
         self.convs = nn.ModuleList(
@@ -38,7 +42,16 @@ class Block(nn.Module):
     """NFNet bottleneck: 1x1 -> 1x3 (grouped, freq-strided) -> 3x1 (grouped) -> 1x1, squeeze-excite,
     residual scaled by alpha · skip_gain; transition blocks project the skip path."""
 
-    def __init__(self, cin: int, cout: int, kernels, freq_down: int, group_size: int, transition: bool, act: str):
+    def __init__(
+        self,
+        cin: int,
+        cout: int,
+        kernels: Sequence[tuple[int, int]],
+        freq_down: int,
+        group_size: int,
+        transition: bool,
+        act: str,
+    ) -> None:
         super().__init__()
         mid = cout // 2
         groups = mid // group_size
@@ -70,7 +83,16 @@ class Block(nn.Module):
 
 
 class Stage(nn.Module):
-    def __init__(self, cin: int, cout: int, depth: int, kernels, freq_down: int, group_size: int, act: str):
+    def __init__(
+        self,
+        cin: int,
+        cout: int,
+        depth: int,
+        kernels: Sequence[tuple[int, int]],
+        freq_down: int,
+        group_size: int,
+        act: str,
+    ) -> None:
         super().__init__()
         self.blocks = nn.ModuleList(
             Block(cin if i == 0 else cout, cout, kernels, freq_down if i == 0 else 1, group_size, i == 0, act)

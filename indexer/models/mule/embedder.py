@@ -49,7 +49,8 @@ class MuleEmbedder(PieceEmbedder):
         self.batch_size = batch_size or DEFAULT_BATCH[self.device.type]
         backbone = MuleBackbone(cfg)
         mel_fb = load_into(backbone, state, cfg)
-        self.backbone = backbone.eval().to(self.device, memory_format=torch.channels_last)
+        # torch's stubs omit memory_format from Module.to
+        self.backbone = backbone.eval().to(self.device, memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.log_mel = LogMel(cfg, mel_fb.to(self.device))
 
     @classmethod

@@ -70,6 +70,8 @@ class SqueezeExcite(nn.Module):
     """Channel gate 2·sigmoid(fc2(relu(fc1(mean)))), here pre-multiplied by the block's
     residual scale (alpha · skip_gain) so the block's tail is one fused multiply-add."""
 
+    scale: Tensor  # a buffer
+
     def __init__(self, channels: int):
         super().__init__()
         self.fc1 = nn.Linear(channels, channels // 2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 REPO = "minzwon/MusicFM"
 SAMPLE_RATE = 24000
@@ -35,12 +36,13 @@ VARIANTS = {
 }
 
 
-def conformer_config(hidden: int = HIDDEN, layers: int = LAYERS, heads: int = 16, ffn: int = 4096):  # type: ignore[no-untyped-def]
+def conformer_config(hidden: int = HIDDEN, layers: int = LAYERS, heads: int = 16, ffn: int = 4096) -> Any:
     """The conformer MusicFM was trained with (facebook/wav2vec2-conformer-rope-large-960h-ft at depth 12),
     written out here so nothing is fetched at run time."""
     from transformers import Wav2Vec2ConformerConfig
 
-    return Wav2Vec2ConformerConfig(
+    # attn_implementation: a PretrainedConfig keyword that this subclass's typed signature omits
+    return Wav2Vec2ConformerConfig(  # type: ignore[call-arg]
         hidden_size=hidden,
         num_hidden_layers=layers,
         num_attention_heads=heads,

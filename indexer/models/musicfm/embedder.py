@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Hashable
+from typing import Any
 
 import numpy as np
 import torch
@@ -47,7 +48,7 @@ class MusicFMEmbedder(PieceEmbedder):
         device: str = "auto",
         precision: str = "fp32",
         batch_size: int | None = None,
-        config=None,  # type: ignore[no-untyped-def]
+        config: Any = None,  # a Wav2Vec2ConformerConfig (config.conformer_config)
         window_seconds: float = WINDOW_SECONDS,
         hop_seconds: float = HOP_SECONDS,
     ) -> None:

@@ -27,6 +27,9 @@ def htk_mel_filterbank(
 class LogMel(nn.Module):
     """Audio (batch, samples) -> (batch, 128, frames) in dB, the last frame dropped (as MusicFM does)."""
 
+    window: Tensor  # buffers
+    fb: Tensor
+
     def __init__(self, fb: Tensor | None = None) -> None:
         super().__init__()
         self.register_buffer("window", torch.hann_window(N_FFT, periodic=True), persistent=False)

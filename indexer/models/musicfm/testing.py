@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 
 def write_random_musicfm(
-    directory: Path, variant_files: tuple[str, str], conformer_config, seed: int = 0, channels: int = 512
-) -> Path:  # type: ignore[no-untyped-def]
+    directory: Path, variant_files: tuple[str, str], conformer_config: Any, seed: int = 0, channels: int = 512
+) -> Path:
     """A checkpoint in the published layout from random weights: `model.` prefixes, the training-only
     tensors, the filterbank and window buffers, and a stats file. For tests and benchmarks."""
     import torch
@@ -22,6 +23,7 @@ def write_random_musicfm(
     encoder = MusicFMEncoder(conformer_config, channels)
     for module in encoder.modules():  # BatchNorm statistics as after training, not the identity
         if isinstance(module, torch.nn.BatchNorm2d):
+            assert module.running_mean is not None and module.running_var is not None
             module.running_mean.normal_(0, 0.1)
             module.running_var.uniform_(0.5, 1.5)
     state = {f"model.{published_key(k)}": v.contiguous() for k, v in encoder.state_dict().items()}
