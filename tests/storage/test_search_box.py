@@ -40,7 +40,9 @@ def literal_catalog(catalog: Catalog, tmp_path) -> Catalog:
     store = Store(tmp_path / "data")
     vector = np.ones(8, np.float32)
     for track_id, title in enumerate(LITERAL_TITLES, 1):
-        store.save_embedding(track_id, "mule", "rev1", {"title": title, "artist": "X"}, vector, vector[None], [0.0])
+        store.save_embedding(
+            track_id, "mule", "rev1", {"title": title, "artist": "X"}, vector, vector[None], np.zeros(1)
+        )
     return catalog
 
 
