@@ -10,6 +10,7 @@ import streamlit as st
 
 from app import landing, listening, map_view, playlists, views
 from app.queries import ask
+from storage.catalog import Catalog
 from storage.display import track_label
 from storage.errors import SoundalikeError
 from storage.search import SearchResult, SearchService
@@ -19,54 +20,61 @@ VIEWS = ["Discover", "Browse", "Map"]
 st.set_page_config(page_title="Find similar tracks", page_icon="🎧", layout="wide")
 st.title("Find similar tracks", anchor=False)
 
+
+def show_page(catalog: Catalog) -> None:
+    """The page for one model's catalog: inputs, the catalog's views, the query, its results."""
+    options = views.sidebar(catalog)
+    views.search_box(catalog)
+    with st.expander("Or upload a file", expanded=st.session_state.get("query_source") == "upload"):
+        views.upload_box(catalog)
+    view = st.radio("Explore the catalog", VIEWS, horizontal=True, key="view")
+
+    explore = st.container(key="explore")  # filled once the results are known: the map marks them
+    query = views.current_query(catalog)
+    results: SearchResult | None = None
+    region = None
+    if query is not None:
+        query_card = st.container()
+        playlists.radio_button(query)
+        region = views.passage_picker(catalog, query)  # before the search: the region it searches by
+        try:
+            results = ask(SearchService(catalog), query, options, region)
+        except SoundalikeError as exc:
+            st.error(str(exc))
+
+    neighbour_ids = [n.track.id for n in results.neighbours] if results else []
+    with explore:
+        if view == "Browse":
+            landing.show_browse(catalog)
+        elif view == "Map":
+            map_view.show_map(catalog, query.track.id if query and query.track else None, neighbour_ids)
+        else:
+            landing.show_discover(catalog, has_query=query is not None)
+
+    if query is None:
+        st.caption("Search, browse, pick from the map or upload a file: its nearest neighbours appear here.")
+        return
+
+    with query_card:
+        views.show_query(catalog, query, region)
+    playlists.show_playlist(catalog, query)
+    if region is not None and options.styles:
+        st.caption("The style filter applies to whole-track search; passages come from every style.")
+    if results is None:
+        return
+    for track in results.in_catalog:
+        st.info(f"This is “{track_label(track)}” in your catalog ({track.path}): it is left out of its own results.")
+    if results.pending_changes:
+        st.info(
+            f"The index is being updated ({results.pending_changes} change(s) since it was built): "
+            "results come from the previous index until `indexer build` finishes."
+        )
+    with st.container(key="listening-tools"):
+        listening.play_all([n.track for n in results.neighbours], "results")
+        listening.results_m3u(results.neighbours, query)
+    views.show_neighbours(catalog, query, results.neighbours, region)
+
+
 catalog = views.open_catalog()
-options = views.sidebar(catalog)
-views.search_box(catalog)
-with st.expander("Or upload a file", expanded=st.session_state.get("query_source") == "upload"):
-    views.upload_box(catalog)
-view = st.radio("Explore the catalog", VIEWS, horizontal=True, key="view")
-
-explore = st.container(key="explore")  # filled once the results are known: the map marks them
-query = views.current_query(catalog)
-results: SearchResult | None = None
-region = None
-if query is not None:
-    query_card = st.container()
-    playlists.radio_button(query)
-    region = views.passage_picker(catalog, query)  # before the search: the region it searches by
-    try:
-        results = ask(SearchService(catalog), query, options, region)
-    except SoundalikeError as exc:
-        st.error(str(exc))
-
-neighbour_ids = [n.track.id for n in results.neighbours] if results else []
-with explore:
-    if view == "Browse":
-        landing.show_browse(catalog)
-    elif view == "Map":
-        map_view.show_map(catalog, query.track.id if query and query.track else None, neighbour_ids)
-    else:
-        landing.show_discover(catalog, has_query=query is not None)
-
-if query is None:
-    st.caption("Search, browse, pick from the map or upload a file: its nearest neighbours appear here.")
-    st.stop()
-
-with query_card:
-    views.show_query(catalog, query, region)
-playlists.show_playlist(catalog, query)
-if region is not None and options.styles:
-    st.caption("The style filter applies to whole-track search; passages come from every style.")
-if results is None:
-    st.stop()
-for track in results.in_catalog:
-    st.info(f"This is “{track_label(track)}” in your catalog ({track.path}): it is left out of its own results.")
-if results.pending_changes:
-    st.info(
-        f"The index is being updated ({results.pending_changes} change(s) since it was built): "
-        "results come from the previous index until `indexer build` finishes."
-    )
-with st.container(key="listening-tools"):
-    listening.play_all([n.track for n in results.neighbours], "results")
-    listening.results_m3u(results.neighbours, query)
-views.show_neighbours(catalog, query, results.neighbours, region)
+with catalog.reading():  # one database session for the whole run (storage.catalog)
+    show_page(catalog)

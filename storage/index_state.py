@@ -4,7 +4,9 @@ once, reloaded when a newer build is swapped in, and checked against the databas
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -16,6 +18,14 @@ from storage.segments import SEGMENTS_DIR, SegmentIndex
 from storage.timelines import TimelineCodec
 from storage.vectors import VectorIndex, current_build
 from storage.versions import vectors_version
+
+
+def _once(session: Session, key: tuple[str, str], read: Callable[[], Any]) -> Any:
+    """`read()` once per session (a question reads the version and the basis stamp once, however many
+    steps ask)."""
+    if key not in session.info:
+        session.info[key] = read()
+    return session.info[key]
 
 
 class LoadedIndexes:
@@ -48,7 +58,10 @@ class LoadedIndexes:
 
     def stale_by(self, session: Session, index: VectorIndex) -> int:
         """How many vector changes the database has that the index lacks (0: fresh)."""
-        return max(0, vectors_version(session, self.model) - index.meta.vectors_version)
+        return max(0, self._version(session) - index.meta.vectors_version)
+
+    def _version(self, session: Session) -> int:
+        return int(_once(session, ("vectors_version", self.model), lambda: vectors_version(session, self.model)))
 
     def checked_index(self, session: Session, allow_stale: bool) -> VectorIndex:
         """The index in force; StaleIndexError when it lags the database and that is not allowed."""
@@ -63,7 +76,7 @@ class LoadedIndexes:
 
     def codec(self, session: Session) -> TimelineCodec | None:
         """The model's timeline basis (storage.timelines), reloaded when it changes (None: none yet)."""
-        stamp = codec_stamp(session, self.model)
+        stamp = _once(session, ("codec_stamp", self.model), lambda: codec_stamp(session, self.model))
         with self._lock:
             if stamp != self._codec_stamp:
                 self._codec, self._codec_stamp = load_codec(session, self.model), stamp
@@ -81,7 +94,7 @@ class LoadedIndexes:
             segments = self._segments
         if basis_key(session, self.model) != segments.meta.basis:  # another space: its scores would mean nothing
             raise StaleIndexError(f"the {self.model} segment index predates its timeline basis; run `indexer build`")
-        behind = vectors_version(session, self.model) - segments.meta.vectors_version
+        behind = self._version(session) - segments.meta.vectors_version
         if behind > 0 and not allow_stale:
             raise StaleIndexError(
                 f"the {self.model} segment index is older than the database ({behind} change(s)); "

@@ -403,7 +403,7 @@ def test_an_upload_follows_the_model_picker(page, page_catalog, tmp_path, monkey
     real = indexer.models.load_embedder
     fake = FakeEmbedder()
     monkeypatch.setattr(
-        indexer.models, "load_embedder", lambda model, **kw: fake if model == "mule" else real(model, **kw)
+        indexer.models, "load_embedder", lambda model, *a, **kw: fake if model == "mule" else real(model, *a, **kw)
     )
     at = page(data)
     night = (catalog_dir / "ana/second/02 night.wav").read_bytes()
