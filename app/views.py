@@ -137,10 +137,10 @@ def style_filter(catalog: Catalog) -> list[str]:
     counts = catalog.style_counts()
     if not counts:
         return []
-    genres = sorted({label.split("---")[0] for label, _ in counts})
+    genres = sorted({label.split("---")[0] for label, _ in counts if "---" in label})
     return st.multiselect(
         "Only these genres or styles",
-        genres + [label for label, _ in counts],
+        list(dict.fromkeys(genres + [label for label, _ in counts])),
         key="styles",
         help="A genre keeps all of its styles. Styles are the model's top labels per track.",
     )

@@ -111,12 +111,14 @@ def main() -> None:
     parser.add_argument("--tracks", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--baseline", default="55eb678", help="the commit to compare with (before the service)")
+    parser.add_argument("--keep", type=Path, help="keep the filled data directory here (reused when it exists)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="soundalike-redesign-") as tmp:
-        data = Path(tmp) / "data"
-        vectors = clustered(args.tracks)
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        fill_store(data, vectors)
+        data = args.keep or Path(tmp) / "data"
+        if not (data / "soundalike.db").exists():
+            vectors = clustered(args.tracks)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            fill_store(data, vectors)
         before = worktree(args.baseline, Path(tmp) / "before")
         try:
             rows = {}

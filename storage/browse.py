@@ -44,14 +44,18 @@ class MapPoints:
     groups: dict[str, list[str]]  # colouring -> each point's group ("" when unknown)
 
 
+TAGGING_MODELS = ("maest", "musicnn")  # models whose tracks carry labels, in the order they are preferred
+
+
 def tagging_catalog(catalog: Catalog) -> Catalog | None:
-    """The catalog whose style tags describe tracks: this model's when it tags (MAEST), else MAEST's when
-    it is built beside it; None when no model tags."""
+    """The catalog whose labels describe tracks: this model's when it tags (MAEST's styles, MusiCNN's tags),
+    else the first tagging model built beside it; None when no model tags."""
     if catalog.tags_styles():
         return catalog
-    if catalog.model != "maest" and "maest" in catalog.models():
-        maest = catalog.for_model("maest")
-        return maest if maest.tags_styles() else None
+    built = catalog.models()
+    for model in TAGGING_MODELS:
+        if model != catalog.model and model in built and catalog.for_model(model).tags_styles():
+            return catalog.for_model(model)
     return None
 
 

@@ -63,8 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--style",
         action="append",
         metavar="STYLE",
-        help='keep neighbours tagged with this style ("Electronic---Techno") or genre ("Electronic"); '
-        "repeatable; needs a tagging model (maest)",
+        help='keep neighbours tagged with this style ("Electronic---Techno"), genre ("Electronic") or tag '
+        '("piano"); repeatable; needs a tagging model (maest, musicnn)',
     )
     p.add_argument("--audio", type=Path, metavar="FILE", help="query with an outside audio file instead of a track")
     p.add_argument(

@@ -234,7 +234,9 @@ class SearchService:
         if not request.styles:
             return None
         if not reads.tags_styles(s, self.model):
-            raise UsageError(f"the {self.model} vectors carry no style tags; a style filter needs a tagging model")
+            raise UsageError(
+                f"the {self.model} vectors carry no style tags; a style filter needs a tagging model (maest, musicnn)"
+            )
         return sorted(reads.tracks_with_styles(s, self.model, list(request.styles)))
 
     def _nearest(

@@ -12,6 +12,10 @@ if TYPE_CHECKING:
 
 Loader = Callable[..., "Embedder"]  # (name, weights, device, precision, batch_size, **options)
 CC_BY_NC = "CC BY-NC 4.0: non-commercial use only"
+VARIANT_HELP = (
+    "the published variant: maest 30s-pw-129e, 20s-pw-129e, 10s-pw-129e, 5s-pw-129e, ...; "
+    "musicnn msd (Million Song Dataset tags) or mtt (MagnaTagATune)"
+)
 
 
 @dataclass(frozen=True)

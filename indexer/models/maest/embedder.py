@@ -31,6 +31,7 @@ from indexer.models.maest.config import (
 from indexer.models.maest.frontend import MaestFrontend
 from indexer.models.registry import MODELS
 from indexer.models.strict import read_json
+from indexer.models.tagging import top_labels as top_styles
 from indexer.models.weights import resolve_weights, weights_spec
 
 log = logging.getLogger(__name__)
@@ -44,11 +45,6 @@ def patch_starts(frames: int, size: int, hop: int) -> list[int]:
     if frames <= size:
         return [0]
     return list(range(0, frames - size + 1, hop))
-
-
-def top_styles(probabilities: np.ndarray, labels: list[str], top: int, minimum: float) -> dict[str, float]:
-    order = np.argsort(-probabilities, kind="stable")[:top]
-    return {labels[i]: round(float(probabilities[i]), 4) for i in order if probabilities[i] >= minimum}
 
 
 @torch.inference_mode()

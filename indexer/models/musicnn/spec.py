@@ -1,0 +1,46 @@
+"""MusiCNN's entry in the model registry."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from indexer.models.spec import VARIANT_HELP, ModelSpec, Option
+
+if TYPE_CHECKING:
+    from indexer.models.base import Embedder
+
+
+def load(
+    name: str,
+    weights: str | None,
+    device: str,
+    precision: str,
+    batch_size: int | None,
+    variant: str | None = None,
+    tags_top: str | int | None = None,
+    tags_min: str | float | None = None,
+) -> Embedder:
+    from indexer.models.musicnn.config import TAGS_MIN, TAGS_TOP
+    from indexer.models.musicnn.embedder import MusicnnEmbedder
+
+    top = TAGS_TOP if tags_top is None else int(tags_top)
+    least = TAGS_MIN if tags_min is None else float(tags_min)
+    return MusicnnEmbedder.from_weights(weights, variant, device, precision, batch_size, top, least)
+
+
+OPTIONS = (
+    Option("variant", str, VARIANT_HELP, "msd"),
+    Option("tags_top", int, "tags kept per track", "5"),
+    Option("tags_min", float, "least probability of a kept tag", "0.1"),
+)
+SPECS = (
+    ModelSpec(
+        "musicnn",
+        "MTG MusiCNN (MSD or MTT), 200-d, 50 tags; weights from the musicnn wheel, no Hub needed",
+        "MusiCNN weights (MTG-UPF, Jordi Pons), ISC licence: free to use, commercial use included",
+        16000,
+        {"cpu": 32, "cuda": 512},
+        load,
+        OPTIONS,
+    ),
+)
