@@ -145,7 +145,7 @@ class Builder:
         if to_embed:
             self._embed(to_embed)
         self.store.compact_timelines(model)  # also what a migrated data directory needs: no re-embedding
-        self.report.index = self.store.refresh_index(model)
+        self.report.index = self.store.refresh_index(model, centre=models.model_spec(model).centred)
 
     # -- planning: read-only ----------------------------------------------------------------------
 

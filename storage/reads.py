@@ -186,9 +186,7 @@ def style_counts(session: Session, model: str) -> list[tuple[str, int]]:
 def tracks_with_styles(session: Session, model: str, wanted: list[str]) -> set[int]:
     """Tracks tagged with any of `wanted`: a label as stored (MusiCNN's "piano", MAEST's "Genre---Style"),
     or a genre alone (every "Genre---..." label)."""
-    conditions = [
-        or_(TrackStyle.label == s, TrackStyle.label.startswith(f"{s}---", autoescape=True)) for s in wanted
-    ]
+    conditions = [or_(TrackStyle.label == s, TrackStyle.label.startswith(f"{s}---", autoescape=True)) for s in wanted]
     query = select(TrackStyle.track_id).where(TrackStyle.model == model, or_(*conditions)).distinct()
     return set(session.execute(query).scalars())
 

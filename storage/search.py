@@ -70,9 +70,9 @@ class VectorQuery:
     artist: str | None = None
     album: str | None = None
 
-    @property
-    def recording(self) -> Recording:
-        return Recording(normalise(self.vector[None])[0], self.duration, self.content_hash)
+    def recording(self, index: VectorIndex) -> Recording:
+        """What telling it from a catalog recording needs, in the index's space."""
+        return Recording(index.prepare(self.vector[None])[0], self.duration, self.content_hash)
 
 
 @dataclass(frozen=True)
@@ -214,7 +214,7 @@ class SearchService:
         artists = [t.artist or "" for t in seeds] or [query.artist or ""]
         albums = [t.album or "" for t in seeds] or [query.album or ""]
         excluded = self._excluded(s, request, artists, albums, seeds)
-        own = [query.recording] if len(seeds) < 2 else self._recordings(s, index, seeds)
+        own = [query.recording(index)] if len(seeds) < 2 else self._recordings(s, index, seeds)
         neighbours = self._nearest(s, index, query.vector, own, request, excluded)
         if request.passages and query.timeline is not None and neighbours:
             neighbours = self._with_passages(s, query.timeline, neighbours)
@@ -290,7 +290,7 @@ class SearchService:
         return [
             Recording(np.asarray(index.vectors[row], np.float32), t.duration, t.content_hash)
             if row >= 0
-            else Recording(normalise(reads.vector(s, self.model, t.id)[None])[0], t.duration, t.content_hash)
+            else Recording(index.prepare(reads.vector(s, self.model, t.id)[None])[0], t.duration, t.content_hash)
             for t, row in zip(tracks, rows, strict=True)
         ]
 
@@ -304,7 +304,7 @@ class SearchService:
     def _same_recordings(self, s: Session, index: VectorIndex, query: VectorQuery, k: int = 10) -> list[TrackInfo]:
         """Catalog tracks that are the same recording as the query (an upload already in the catalog)."""
         neighbours = self._neighbours(s, *index.search(query.vector, k))
-        mine = query.recording
+        mine = query.recording(index)
         recordings = self._recordings(s, index, [n.track for n in neighbours])
         distance = duplicate_distance(index.pairs, [mine, *recordings])
         return [n.track for n, r in zip(neighbours, recordings, strict=True) if same_recording(mine, r, distance)]

@@ -51,7 +51,8 @@ def song_path(catalog: Catalog, start: TrackInfo, end: TrackInfo, count: int = 2
         pool = _pool(index, a, b, {start.id, end.id}, count)
         if pool.size:
             vectors = normalise(np.asarray(index.vectors[index.rows(pool)]))
-            targets = np.stack([slerp(a, b, step / (count - 1)) for step in range(1, count - 1)])
+            # The arc runs between the model's vectors; its points are compared in the index's space.
+            targets = index.prepare(np.stack([slerp(a, b, step / (count - 1)) for step in range(1, count - 1)]))
             closeness = targets @ vectors.T  # (steps, pool)
             free = np.ones(len(pool), bool)
             for row in closeness:  # in order: each step the nearest pool track not used yet
@@ -63,4 +64,5 @@ def song_path(catalog: Catalog, start: TrackInfo, end: TrackInfo, count: int = 2
     chosen.append(end.id)
     vectors = normalise(np.asarray(index.vectors[index.rows(np.array(chosen, np.int64))]))
     tracks = catalog.tracks(chosen)
-    return [(tracks[i], float(v @ a)) for i, v in zip(chosen, vectors, strict=True)]
+    first = index.prepare(a[None])[0]
+    return [(tracks[i], float(v @ first)) for i, v in zip(chosen, vectors, strict=True)]

@@ -341,8 +341,12 @@ class Store:
     def model_dir(self, model: str) -> Path:
         return self.data_dir / INDEX_DIR / model
 
-    def rebuild_index(self, model: str, exact_max: int = EXACT_MAX) -> IndexMeta:
-        """Rebuild `model`'s FAISS index from the stored vectors (one consistent snapshot), swap it in."""
+    def rebuild_index(self, model: str, exact_max: int = EXACT_MAX, centre: bool | None = None) -> IndexMeta:
+        """Rebuild `model`'s FAISS index from the stored vectors (one consistent snapshot), swap it in.
+        `centre`: compare vectors less the catalog's mean (storage.vectors.centred; the model's spec says);
+        None keeps what the index in force does."""
+        if centre is None:
+            centre = self._centred(model)
         with self.sessions() as s:
             version = vectors_version(s, model)
             count, dim = s.execute(select(func.count(), func.max(Embedding.dim)).where(Embedding.model == model)).one()
@@ -355,7 +359,8 @@ class Store:
                 )
             meta = {"model": model, "revision": revisions[0], "vectors_version": version}
             chunks = _vector_chunks(s, model)
-            info = write_index(self.model_dir(model), chunks, count, dim, meta, exact_max=exact_max, with_map=True)
+            model_dir = self.model_dir(model)
+            info = write_index(model_dir, chunks, count, dim, meta, exact_max=exact_max, with_map=True, centre=centre)
         self.rebuild_segments(model)
         return info
 
@@ -391,9 +396,17 @@ class Store:
             return False
         return meta.vectors_version == version and meta.basis == basis
 
-    def refresh_index(self, model: str) -> IndexMeta | None:
-        """Rebuild the index when the vectors changed since it was built, is missing or unreadable; remove
-        it when the model has no vectors left. The new index, or None when nothing was built."""
+    def _centred(self, model: str) -> bool:
+        """Whether the index in force compares centred vectors (False without one)."""
+        try:
+            return bool(VectorIndex.open_current(self.model_dir(model)).meta.params.get("centred"))
+        except (EmptyIndexError, CorruptIndexError):
+            return False
+
+    def refresh_index(self, model: str, centre: bool | None = None) -> IndexMeta | None:
+        """Rebuild the index when the vectors changed since it was built, is missing or unreadable, or is
+        centred otherwise than `centre` asks (None: as it is); remove it when the model has no vectors left.
+        The new index, or None when nothing was built."""
         with self.sessions() as s:
             version = vectors_version(s, model)
             has_vectors = s.execute(select(Embedding.track_id).where(Embedding.model == model).limit(1)).first()
@@ -407,13 +420,14 @@ class Store:
             try:
                 current = VectorIndex.open_current(model_dir)
                 # A build from before pair cosines were kept is rebuilt once, so results can say their closeness.
-                if current.meta.vectors_version == version and current.pairs is not None:
+                same_space = centre is None or bool(current.meta.params.get("centred")) == centre
+                if current.meta.vectors_version == version and current.pairs is not None and same_space:
                     if not self._segments_fresh(model, version):
                         self.rebuild_segments(model)
                     return None
             except CorruptIndexError as exc:
                 log.warning("%s; rebuilding it", exc)
-        return self.rebuild_index(model)
+        return self.rebuild_index(model, centre=centre)
 
 
 def _f16(timeline: np.ndarray) -> bytes:

@@ -49,6 +49,7 @@ SHARD_MIN = 20_000  # exact indexes at least this big are split in two, scanned 
 CURRENT = "CURRENT"
 PAIRS = 200_000  # cosines of random pairs kept per build: what "closer than x% of pairs" is read from
 PAIRS_FILE = "pairs.npy"
+CENTRE_FILE = "centre.npy"  # a centred build: the catalog's mean unit vector, taken from every vector
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,13 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
     v = np.ascontiguousarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(v, axis=-1, keepdims=True)
     return v / np.where(norms > 0, norms, 1.0)
+
+
+def centred(vectors: np.ndarray, centre: np.ndarray | None) -> np.ndarray:
+    """Rows in an index's space: normalised, less the build's centre (if any), normalised again. Models whose
+    vectors share a large common direction (MusiCNN's are all post-ReLU) compare better without it."""
+    unit = normalise(vectors)
+    return unit if centre is None else normalise(unit - centre)
 
 
 def pq_bytes(dim: int) -> int:
@@ -138,9 +146,11 @@ def write_index(
     train_sample: int = 200_000,
     compressed_min: int = COMPRESSED_MIN,
     with_map: bool = False,
+    centre: bool = False,
 ) -> IndexMeta:
     """Build an index from (ids, vectors) chunks sorted by id, write it, switch CURRENT to it;
-    `with_map`: with the catalog's 2D map beside it (storage.catalog_map).
+    `with_map`: with the catalog's 2D map beside it (storage.catalog_map); `centre`: vectors compared
+    less the catalog's mean unit vector (storage.vectors.centred), which the build keeps for queries.
 
     Vectors stream into a memory-mapped float32 file, so building never holds more than
     one chunk (the training sample is one) plus the FAISS codes in memory.
@@ -162,6 +172,12 @@ def write_index(
             raise RuntimeError(f"expected {count} vectors, got {row}")
         if np.any(np.diff(ids) <= 0):
             raise RuntimeError("vectors must come sorted by unique track id")
+        if centre:
+            mean = _mean_rows(vectors)
+            for first in range(0, count, 65536):
+                vectors[first : first + 65536] = normalise(vectors[first : first + 65536] - mean)
+            np.save(tmp / CENTRE_FILE, mean)
+            params = {**params, "centred": True}
         files = index_files(kind, params)
         bounds = np.linspace(0, count, len(files) + 1).astype(int)
         for file, lo, hi in zip(files, bounds[:-1], bounds[1:], strict=True):
@@ -203,6 +219,13 @@ def write_index(
         (tmp / "meta.json").write_text(json.dumps(info.__dict__))
     log.info("index of %s: %d vectors, %s, %.1f s", model_dir.name, count, kind, info.build_seconds)
     return info
+
+
+def _mean_rows(vectors: np.ndarray) -> np.ndarray:
+    total = np.zeros(vectors.shape[1], np.float64)
+    for first in range(0, len(vectors), 65536):
+        total += np.asarray(vectors[first : first + 65536], np.float64).sum(0)
+    return (total / max(1, len(vectors))).astype(np.float32)
 
 
 @contextmanager
@@ -358,6 +381,16 @@ class VectorIndex:
         return HubStats.load(path) if path.exists() else None
 
     @cached_property
+    def centre(self) -> np.ndarray | None:
+        """A centred build's catalog mean (storage.vectors.centred); None for a plain one."""
+        path = self.directory / CENTRE_FILE
+        return np.load(path) if path.exists() else None
+
+    def prepare(self, vectors: np.ndarray) -> np.ndarray:
+        """Query vectors (model output, any norm) in this index's space: what its cosines compare."""
+        return centred(vectors, self.centre)
+
+    @cached_property
     def pairs(self) -> np.ndarray | None:
         """The build's sorted pair cosines (None for a build made before they were kept)."""
         path = self.directory / PAIRS_FILE
@@ -394,8 +427,8 @@ class VectorIndex:
         exclude: Sequence[int] = (),
         include: Sequence[int] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k (track ids, cosine scores) for one normalised query vector, best first."""
-        q = normalise(query.reshape(1, -1))
+        """Top-k (track ids, cosine scores) for one query vector of the model (any norm), best first."""
+        q = self.prepare(query.reshape(1, -1))
         # Over-fetch on approximate scores, then re-score in float32: returned scores are exact cosines.
         fetch = min(self.meta.count, max(4 * k, k + 64, self.meta.params.get("rerank", 0)))
         # The GPU scan filters exclusions itself; style filters (include) keep FAISS's selectors on the CPU.

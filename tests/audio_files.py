@@ -136,3 +136,40 @@ def embed_cover(path: Path, data: bytes, mime: str = "image/jpeg", picture_type:
         picture.type, picture.mime, picture.data = picture_type, mime, data
         audio.tags["metadata_block_picture"] = [base64.b64encode(picture.write()).decode("ascii")]
     audio.save()
+
+
+def piano_midi(path: Path, seconds: float = 30.0, seed: int = 0) -> Path:
+    """A Standard MIDI File of solo piano (General MIDI program 0): broken chords over a slow bass."""
+    rng = np.random.default_rng(seed)
+    ticks, tempo = 480, 500_000  # a quarter note: 480 ticks, 0.5 s
+    events: list[tuple[int, bytes]] = [(0, bytes([0xC0, 0]))]  # program change: acoustic grand piano
+    chords = [(60, 64, 67), (57, 60, 64), (53, 57, 60), (55, 59, 62)]
+    beat = 0
+    while beat * 0.5 < seconds:
+        root = chords[(beat // 8) % len(chords)]
+        note = int(root[beat % 3] + 12 * rng.integers(0, 2))
+        for pitch, length in ((note, ticks // 2), (root[0] - 24, ticks) if beat % 4 == 0 else (None, 0)):
+            if pitch is not None:
+                events.append((beat * ticks, bytes([0x90, pitch, int(rng.integers(60, 100))])))
+                events.append((beat * ticks + length * 2, bytes([0x80, pitch, 0])))
+        beat += 1
+    events.sort(key=lambda e: e[0])
+    body, now = bytearray(b"\x00\xff\x51\x03" + tempo.to_bytes(3, "big")), 0
+    for at, message in events:
+        body += _vlq(at - now) + message
+        now = at
+    body += b"\x00\xff\x2f\x00"
+    header = (
+        b"MThd" + (6).to_bytes(4, "big") + (0).to_bytes(2, "big") + (1).to_bytes(2, "big") + ticks.to_bytes(2, "big")
+    )
+    path.write_bytes(header + b"MTrk" + len(body).to_bytes(4, "big") + bytes(body))
+    return path
+
+
+def _vlq(value: int) -> bytes:
+    out = [value & 0x7F]
+    value >>= 7
+    while value:
+        out.append(0x80 | (value & 0x7F))
+        value >>= 7
+    return bytes(reversed(out))

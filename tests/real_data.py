@@ -78,6 +78,7 @@ def _unpack_deb(package: str, root: Path) -> None:
     if not debs:
         raise Missing(f"apt-get download {package} failed: {(got.stderr or got.stdout).strip()[-200:]}")
     shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
     subprocess.run(["dpkg", "-x", str(debs[-1]), str(root)], check=True)
     (root / ".complete").touch()
 

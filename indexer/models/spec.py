@@ -37,6 +37,9 @@ class ModelSpec:
     batch: dict[str, int]  # default slices (or windows) per model batch, by device type
     loader: Loader
     options: tuple[Option, ...] = field(default=())
+    # Compare vectors less the catalog's mean (storage.vectors.centred): for models whose vectors all share a
+    # large common direction; chosen per model from measurements on real music (docs/benchmarks.md).
+    centred: bool = False
 
     def load(
         self, weights: str | None, device: str, precision: str, batch_size: int | None, **options: Any

@@ -50,7 +50,7 @@ def fake(monkeypatch) -> FakeEmbedder:
     model.loads = 0  # type: ignore[attr-defined]
 
     def load(*args, **kwargs):
-        model.loads += 1  # type: ignore[attr-defined]
+        model.loads += 1
         return model
 
     monkeypatch.setattr("indexer.models.load_embedder", load)
@@ -193,4 +193,4 @@ def test_the_api_loads_the_model_once_for_two_uploads(client, fake, night_copy, 
     for path in (night_copy, other):
         with path.open("rb") as f:
             assert client.post("/v1/similar/audio", files={"file": (path.name, f)}).status_code == 200
-    assert fake.loads == 1  # type: ignore[attr-defined]
+    assert fake.loads == 1

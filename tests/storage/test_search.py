@@ -8,6 +8,7 @@ import pytest
 from storage import sync
 from storage.catalog import Catalog
 from storage.errors import StaleIndexError
+from storage.search import SearchService
 from storage.vectors import VectorIndex, normalise, write_index
 from tests.search_helpers import similar
 from tests.storage.conftest import clustered_vectors, fill_store
@@ -115,3 +116,32 @@ def test_catalog_reloads_when_a_new_index_is_swapped_in(tmp_path):
     first = catalog.index().name
     writer.rebuild_index("mule")
     assert catalog.index().name != first
+
+
+def test_a_centred_index_compares_vectors_less_the_catalog_mean(tmp_path):
+    """Vectors that share a large common direction (as MusiCNN's post-ReLU ones do): a centred build
+    answers as brute force on the centred vectors, keeps that space across rebuilds, and gives it up when
+    asked (the model's spec decides, through the builder)."""
+    rng = np.random.default_rng(4)
+    clusters = clustered_vectors(240, 32, seed=2)
+    vectors = (clusters + 12.0 * rng.standard_normal(32)).astype(np.float32)  # one direction dominates
+    store = fill_store(tmp_path / "data", vectors)
+    store.refresh_index("mule", centre=True)
+    catalog = Catalog.open(tmp_path / "data")
+    index = catalog.index()
+    assert index.meta.params["centred"] and index.centre is not None
+    unit = normalise(vectors)
+    centred = normalise(unit - unit.mean(0))
+    for track_id in (1, 99, 240):
+        got = similar(catalog, track_id, k=10)
+        ids, scores = brute_force(centred, centred[track_id - 1], 10, exclude={track_id})
+        assert [n.track.id for n in got] == ids
+        np.testing.assert_allclose([n.score for n in got], scores, atol=1e-4)
+    path = SearchService(catalog).path(1, 240, 6)  # the arc runs in the model's space, compared in the index's
+    assert [t.id for t, _ in path][::5] == [1, 240] and abs(path[0][1] - 1.0) < 1e-5
+    store.rebuild_index("mule")  # a plain rebuild (forget, --rebuild-index) keeps the space
+    assert Catalog.open(tmp_path / "data").index().meta.params.get("centred")
+    store.refresh_index("mule", centre=False)  # asked otherwise: rebuilt plain, though nothing changed
+    plain = Catalog.open(tmp_path / "data")
+    assert plain.index().centre is None
+    assert [n.track.id for n in similar(plain, 1, k=10)] == brute_force(unit, unit[0], 10, exclude={1})[0]

@@ -83,18 +83,18 @@ def _entry(value: bytes) -> Entry:
     crc = None
     for number, field in _fields(value):
         if number == 1:
-            dtype = int(field)  # type: ignore[arg-type]
+            dtype = int(field)
         elif number == 2:
             assert isinstance(field, bytes)
             shape = [int(d) for n, dim in _fields(field) if n == 2 for m, d in _fields(dim) if m == 1]  # type: ignore[arg-type]
         elif number == 3:
-            shard = int(field)  # type: ignore[arg-type]
+            shard = int(field)
         elif number == 4:
-            offset = int(field)  # type: ignore[arg-type]
+            offset = int(field)
         elif number == 5:
-            size = int(field)  # type: ignore[arg-type]
+            size = int(field)
         elif number == 6:
-            crc = int(field)  # type: ignore[arg-type]
+            crc = int(field)
         elif number == 7:
             raise WeightsError("checkpoint index: sliced tensors are not supported")
     return Entry(dtype, tuple(shape), shard, offset, size, crc)

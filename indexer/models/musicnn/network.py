@@ -49,8 +49,10 @@ class FrequencyMax(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:  # (N, 1, T, F) -> (N, filters, T)
         y = torch.relu(self.conv(F.pad(x, (0, 0, *self.pad))))
-        scale = self.norm.weight / torch.sqrt(self.norm.running_var + self.norm.eps)  # type: ignore[operator]
-        shift = self.norm.bias - self.norm.running_mean * scale  # type: ignore[operator]
+        norm = self.norm
+        assert norm.running_var is not None and norm.running_mean is not None  # inference statistics, loaded
+        scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
+        shift = norm.bias - norm.running_mean * scale
         extreme = torch.where(scale[None, :, None] >= 0, y.amax(dim=3), y.amin(dim=3))
         return extreme * scale[None, :, None] + shift[None, :, None]
 

