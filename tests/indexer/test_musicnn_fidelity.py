@@ -85,7 +85,8 @@ def test_tensorflow_reads_our_random_bundles(side, tmp_path):
         "r = py_checkpoint_reader.NewCheckpointReader(sys.argv[1])\n"
         "np.savez(sys.argv[2], **{k.replace('/', '|'): r.get_tensor(k) for k in r.get_variable_to_shape_map()})\n"
     )
-    subprocess.run([str(python), "-c", script, f"{tmp_path}/", str(tmp_path / "tf.npz")], check=True, capture_output=True)
+    command = [str(python), "-c", script, f"{tmp_path}/", str(tmp_path / "tf.npz")]
+    subprocess.run(command, check=True, capture_output=True)
     with np.load(tmp_path / "tf.npz") as read:
         assert {k.replace("|", "/") for k in read.files} == set(tensors)
         assert all(np.array_equal(read[k.replace("/", "|")], v) for k, v in tensors.items())
