@@ -1,10 +1,12 @@
-"""`indexer build` end to end vs the naive loop a user would write, same catalog, same run.
+"""`indexer build` end to end vs the naive loop a user would write, same catalog, same run; and the
+MusiCNN build against the MULE build on the same files (decode included).
 
 Baseline: for each file, librosa.load(sr=16000, mono=True), then mule-torch on it.
 Both use the same random-weight checkpoint in the published format. The catalog is
 generated: mixed formats (wav, flac, ogg, mp3, aiff), lengths spread over --min/--max seconds.
+MusiCNN runs with random weights in the wheel's layout (its speed does not depend on the values).
 
-    python benchmarks/bench_build.py [--tracks 12] [--min 30] [--max 120] [--device auto]
+    python benchmarks/bench_build.py [--tracks 12] [--min 30] [--max 120] [--device auto] [--skip-naive]
 """
 
 from __future__ import annotations
@@ -50,6 +52,21 @@ def naive_loop(root: Path, ckpt: Path, device: torch.device) -> int:
     return done
 
 
+def musicnn_build(tmp_path: Path, options: BuildOptions, device: str, tracks: int) -> float:
+    """Seconds for `indexer build --model musicnn` of the same catalog into its own data directory."""
+    from dataclasses import replace
+
+    from indexer.models.musicnn.testing import write_random_musicnn
+
+    weights = write_random_musicnn(tmp_path / "musicnn")
+    musicnn = replace(options, model="musicnn", weights=str(weights), device=device)
+    start = time.perf_counter()
+    report = build_catalog(tmp_path / "catalog", tmp_path / "data-musicnn", musicnn)
+    elapsed = time.perf_counter() - start
+    assert report.indexed == tracks, report
+    return elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tracks", type=int, default=12)
@@ -57,6 +74,7 @@ def main() -> None:
     parser.add_argument("--max", type=float, default=120.0)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--skip-naive", action="store_true", help="only MULE against MusiCNN")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
@@ -75,6 +93,13 @@ def main() -> None:
         ours = time.perf_counter() - start
         assert report.indexed == args.tracks, report
         print(f"indexer build     : {args.tracks / ours:.3f} tracks/s, {audio / ours:6.1f}x real-time ({ours:.1f} s)")
+        musicnn = musicnn_build(tmp_path, options, args.device, args.tracks)
+        print(
+            f"indexer build --model musicnn: {audio / musicnn:6.1f}x real-time ({musicnn:.1f} s), "
+            f"{ours / musicnn:.2f}x the MULE build's throughput"
+        )
+        if args.skip_naive:
+            return
         start = time.perf_counter()
         naive_loop(tmp_path / "catalog", ckpt, embedder.device)
         base = time.perf_counter() - start

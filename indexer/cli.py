@@ -1,4 +1,5 @@
-"""The `indexer` command: `build [FOLDER...]`, `status`, `forget FOLDER`. Thin over the libraries."""
+"""The `indexer` command: `build [FOLDER...]`, `status`, `tracks`, `evaluate`, `export`, `forget FOLDER`.
+Thin over the libraries."""
 
 from __future__ import annotations
 
@@ -157,6 +158,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
     evaluate.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    export = sub.add_parser(
+        "export",
+        parents=[common],
+        help="write a model's vectors with their tracks and tags to .npz or Parquet",
+        description="Every track with the model's vector: id, folder, path, title, artist, album, duration, the "
+        "model's tags or styles and the vector as the model produced it (float32, not normalised), in id order.",
+        epilog=_examples(
+            "indexer export --model musicnn -o musicnn.parquet",
+            "indexer export --format npz -o - | python -c 'import numpy, sys; print(numpy.load(sys.stdin.buffer))'",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    export.add_argument("--model", choices=list(MODELS), metavar="MODEL", help="the model (default: as storage.query)")
+    export.add_argument(
+        "--format", choices=["npz", "parquet"], help="npz or parquet (default: from the file's suffix, else npz)"
+    )
+    export.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write ('-': stdout)")
     forget = sub.add_parser(
         "forget",
         parents=[common],
@@ -264,6 +282,30 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from storage.catalog import Catalog
+    from storage.export import export
+
+    fmt = args.format or ("parquet" if args.output.endswith(".parquet") else "npz")
+    catalog = Catalog.open(args.data_dir, args.model)
+    if args.output == "-":
+        count = export(catalog, fmt, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+    else:
+        target = Path(args.output)
+        partial = target.with_name(f".{target.name}.partial")
+        try:
+            with partial.open("wb") as out:
+                count = export(catalog, fmt, out)
+            partial.replace(target)  # a reader never finds half an export
+        except OSError as exc:
+            raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
+        finally:
+            partial.unlink(missing_ok=True)
+    print(f"exported {count} {catalog.model} vector(s) as {fmt} to {args.output}", file=sys.stderr)
+    return 0
+
+
 def cmd_forget(args: argparse.Namespace) -> int:
     from storage.errors import FolderError
     from storage.store import Store
@@ -292,6 +334,7 @@ COMMANDS = {
     "status": cmd_status,
     "tracks": cmd_tracks,
     "evaluate": cmd_evaluate,
+    "export": cmd_export,
     "forget": cmd_forget,
 }
 

@@ -23,6 +23,12 @@ SOUNDTRACKS = {
     "drascula-music": "usr/share/scummvm/drascula/audio",
     "singularity-music": "usr/share/games/singularity/music",
 }
+# benchmarks/bench_quality.py: four soundtracks by four composers (93 tracks, ~280 MB of .deb).
+BENCH_SOUNDTRACKS = SOUNDTRACKS | {
+    "hyperrogue-music": "usr/share/hyperrogue/music",
+    "warzone2100-music": "usr/share/games/warzone2100/music/albums",
+}
+AUDIO = ("*.ogg", "*.opus", "*.mp3")
 TF_REFERENCE = ["tensorflow-cpu==2.15.1", "numpy<2", "librosa==0.10.2.post1"]
 SOUNDFONT = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")  # Debian's timgm6mb-soundfont: a small General MIDI set
 
@@ -56,16 +62,16 @@ def musicnn_wheel() -> Path:
             os.environ[CACHE_ENV] = previous
 
 
-def soundtracks() -> dict[str, list[Path]]:
-    """Each soundtrack's ogg files, sorted, from Debian's archive."""
+def soundtracks(packages: dict[str, str] = SOUNDTRACKS) -> dict[str, list[Path]]:
+    """Each soundtrack's audio files, sorted, from Debian's archive."""
     found = {}
-    for package, inside in SOUNDTRACKS.items():
+    for package, inside in packages.items():
         root = CACHE / "music" / package
         if not (root / ".complete").exists():
             _unpack_deb(package, root)
-        files = sorted(p for p in (root / inside).rglob("*.ogg"))
+        files = sorted(p for pattern in AUDIO for p in (root / inside).rglob(pattern))
         if not files:
-            raise Missing(f"{package} holds no ogg files under {inside}")
+            raise Missing(f"{package} holds no audio files under {inside}")
         found[package] = files
     return found
 

@@ -50,6 +50,15 @@ def pick(at, text: str, index: int = 0):
     return at.selectbox(key="pick").select_index(index).run()
 
 
+def build_beside(catalog_dir, data, model: str, weights, **model_options: str) -> None:
+    """Index the page's catalog with another model too (one worker, quiet)."""
+    from indexer.build import BuildOptions, build_catalog
+
+    options = BuildOptions(model=model, weights=str(weights), model_options=model_options)
+    options.workers, options.progress = 1, False
+    build_catalog(catalog_dir, data, options)
+
+
 def wav_bytes(seconds: float, seed: int) -> bytes:
     buffer = io.BytesIO()
     sf.write(buffer, tone_mix(seconds, seed=seed, sr=44100), 44100, format="WAV")
@@ -354,20 +363,13 @@ def test_several_models_side_by_side(page, page_catalog, tmp_path):
 
 
 def test_styles_shown_and_filtered_with_a_tagging_model(page, page_catalog, tmp_path):
-    from indexer.build import BuildOptions, build_catalog
     from indexer.models.maest.checkpoint import maest_config
     from indexer.models.maest.testing import write_random_maest as write_random_checkpoint
 
     catalog_dir, data = page_catalog
     labels = [f"Genre{g}---Style{g}.{s}" for g in range(4) for s in range(10)]
     weights = write_random_checkpoint(tmp_path / "maest", maest_config(labels, small=True), 316)
-    options = BuildOptions(
-        model="maest",
-        weights=str(weights),
-        model_options={"variant": "5s-pw-129e", "styles_top": "2", "styles_min": "0.0"},
-    )
-    options.workers, options.progress = 1, False
-    build_catalog(catalog_dir, data, options)
+    build_beside(catalog_dir, data, "maest", weights, variant="5s-pw-129e", styles_top="2", styles_min="0.0")
     at = page(data)
     at.selectbox(key="model").set_value("maest").run()
     at = pick(at, "three")
@@ -388,6 +390,33 @@ def test_styles_shown_and_filtered_with_a_tagging_model(page, page_catalog, tmp_
     assert len(compared) == len(neighbour_ids(at)) and all(
         re.search(r"(both|only this track|only the query): Genre\d / Style", c) for c in compared
     )
+
+
+def test_musicnn_tags_shown_filtered_and_compared(page, page_catalog, tmp_path):
+    """MusiCNN's tags (plain labels, not Genre---Style) on every card, in the filter, and compared when MULE
+    is searched beside it."""
+    from indexer.models.musicnn.testing import write_random_musicnn
+
+    catalog_dir, data = page_catalog
+    weights = write_random_musicnn(tmp_path / "musicnn")
+    build_beside(catalog_dir, data, "musicnn", weights, tags_top="3", tags_min="0")
+    at = page(data)
+    at.selectbox(key="model").set_value("musicnn").run()
+    at = pick(at, "three")
+    assert "ISC licence" in " ".join(c.value for c in at.sidebar.caption)
+    shown = [c.value for c in at.caption if c.value.startswith("styles:")]
+    assert len(shown) == 1 + 10 and all("msd tag" in c for c in shown)
+    catalog = Catalog.open(data, "musicnn")
+    counts = dict(catalog.style_counts())
+    assert at.multiselect(key="styles").options == [label for label, _ in catalog.style_counts()]  # no genres
+    rare = min(counts, key=lambda label: (counts[label], label))
+    at.multiselect(key="styles").set_value([rare]).run()
+    three = catalog.resolve("cy/solo/03 three.flac").id
+    assert set(neighbour_ids(at)) == catalog.tracks_with_styles([rare]) - {three}
+    at.multiselect(key="styles").set_value([]).run()
+    at.selectbox(key="model").set_value("mule").run()
+    compared = [c.value for c in at.caption if c.value.startswith("styles:")][1:]
+    assert compared and all(re.search(r"(both|only this track|only the query): msd tag", c) for c in compared)
 
 
 def test_an_upload_follows_the_model_picker(page, page_catalog, tmp_path, monkeypatch):

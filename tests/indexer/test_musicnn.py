@@ -164,3 +164,41 @@ def test_a_build_stores_tags_that_filter_and_export(weights, tmp_path):
     tag = next(iter(plain["neighbours"][0]["styles"]))
     tagged = json.loads(subprocess.run([*query, "--style", tag], capture_output=True, text=True, check=True).stdout)
     assert tagged["neighbours"] and all(tag in n["styles"] for n in tagged["neighbours"])
+
+
+def test_export_as_npz_and_parquet_to_files_and_stdout(weights, tmp_path):
+    """`indexer export`: every track with its id, path, tags and the vector as stored, in both formats."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    from indexer.build import BuildOptions, build_catalog
+    from indexer.cli import main as indexer
+    from storage.catalog import Catalog
+    from tests.audio_files import write_audio
+
+    music, data = tmp_path / "music", tmp_path / "data"
+    for i in range(5):
+        write_audio(music / f"t{i}.flac", 4.0, seed=i)
+    build_catalog(music, data, BuildOptions(model="musicnn", weights=str(weights), workers=1, progress=False))
+    catalog = Catalog.open(data, "musicnn")
+    stored = {t.id: catalog.vector(t) for t in catalog.all_tracks()}
+    common = ["export", "--model", "musicnn", "--data-dir", str(data)]
+    assert indexer([*common, "-o", str(tmp_path / "out.npz")]) == 0
+    with np.load(tmp_path / "out.npz") as npz:
+        assert list(npz["ids"]) == sorted(stored) and npz["vectors"].shape == (5, 200)
+        assert all(np.array_equal(v, stored[int(i)]) for i, v in zip(npz["ids"], npz["vectors"], strict=True))
+        assert sorted(npz["paths"]) == [f"t{i}.flac" for i in range(5)] and str(npz["model"]) == "musicnn"
+        assert json.loads(npz["styles"][0]) == catalog.styles([int(npz["ids"][0])])[int(npz["ids"][0])]
+    assert indexer([*common, "-o", str(tmp_path / "out.parquet")]) == 0
+    table = pq.read_table(tmp_path / "out.parquet")
+    assert table.column("id").to_pylist() == sorted(stored) and table.schema.metadata[b"model"] == b"musicnn"
+    first = table.slice(0, 1).to_pylist()[0]
+    np.testing.assert_array_equal(np.array(first["vector"], np.float32), stored[first["id"]])
+    assert dict(first["styles"]).keys() == catalog.styles([first["id"]])[first["id"]].keys()
+    streamed = subprocess.run(
+        [sys.executable, "-m", "indexer.cli", *common, "--format", "parquet", "-o", "-"], capture_output=True
+    )
+    assert streamed.returncode == 0 and pq.read_table(io.BytesIO(streamed.stdout)).num_rows == 5
+    assert indexer(["export", "--model", "mule", "--data-dir", str(data), "-o", str(tmp_path / "x.npz")]) == 2
+    assert not (tmp_path / "x.npz").exists()
