@@ -60,8 +60,16 @@ def child(track: TrackInfo) -> dict[str, object]:
     return {k: v for k, v in fields.items() if v is not None}
 
 
-def matches(pairs: list[tuple[TrackInfo, float]]) -> list[dict[str, object]]:
-    return [{"entry": child(t), "similarity": round(max(-1.0, min(1.0, s)), 6)} for t, s in pairs]
+def similarity(cosine: float, closeness: float | None) -> float:
+    """sonicMatch's normalised similarity, 1.0 the same song and 0.0 the most different (-1 would say
+    "not supported"): the closeness (the share of the catalog's pairs further apart), or the cosine mapped
+    onto [0, 1] for a build that kept no pair cosines."""
+    value = closeness / 100 if closeness is not None else (cosine + 1) / 2
+    return round(min(1.0, max(0.0, value)), 6)
+
+
+def matches(tracks: list[TrackInfo], similarities: list[float]) -> list[dict[str, object]]:
+    return [{"entry": child(t), "similarity": s} for t, s in zip(tracks, similarities, strict=True)]
 
 
 def _song(catalog: Catalog, params: Mapping[str, str], name: str) -> TrackInfo:
@@ -89,18 +97,23 @@ def similar_tracks(catalog: Catalog, params: Mapping[str, str]) -> dict[str, obj
     if not count:
         return {"sonicMatch": []}
     found = SearchService(catalog).by_track(track, SearchRequest(count, allow_stale=True, passages=False))
-    return {"sonicMatch": matches([(n.track, n.score) for n in found.neighbours])}
+    near = found.neighbours
+    return {"sonicMatch": matches([n.track for n in near], [similarity(n.score, n.closeness) for n in near])}
 
 
 def sonic_path(catalog: Catalog, params: Mapping[str, str]) -> dict[str, object]:
     start, end = _song(catalog, params, "startSongId"), _song(catalog, params, "endSongId")
     count = max(2, _count(params, 25))
-    return {"sonicMatch": matches(SearchService(catalog).path(start, end, count))}
+    service = SearchService(catalog)
+    steps = service.path(start, end, count)
+    cosines = [cosine for _, cosine in steps]
+    relative = [similarity(c, near) for c, near in zip(cosines, service.closeness(cosines), strict=True)]
+    relative[0] = 1.0  # the start song itself
+    return {"sonicMatch": matches([t for t, _ in steps], relative)}
 
 
 ENDPOINTS: dict[str, Callable[[Catalog, Mapping[str, str]], dict[str, object]]] = {
     "ping": lambda catalog, params: {},
-    "getOpenSubsonicExtensions": lambda catalog, params: {"openSubsonicExtensions": EXTENSIONS},
     "getSonicSimilarTracks": similar_tracks,
     "findSonicPath": sonic_path,
 }
@@ -158,6 +171,8 @@ async def subsonic(request: Request) -> Response:
         params |= {k: str(v) for k, v in (await request.form()).items()}
     name = request.path_params["endpoint"].removesuffix(".view")
     as_json = params.get("f") == "json"
+    if name == "getOpenSubsonicExtensions":  # the spec: publicly accessible, whatever the credentials
+        return render(envelope("ok", {"openSubsonicExtensions": EXTENSIONS}), as_json)
     if name not in ENDPOINTS and name != "getCoverArt":
         return render(envelope("failed", {"error": {"code": 0, "message": f"unknown endpoint {name}"}}), as_json)
     body: dict[str, object]

@@ -194,6 +194,12 @@ class SearchService:
             first, last = (t if isinstance(t, TrackInfo) else reads.track(s, t) for t in (start, end))
             return song_path(self.catalog, first, last, count)
 
+    def closeness(self, cosines: Sequence[float]) -> list[float | None]:
+        """Each cosine's closeness on this catalog: the % of its pairs further apart (None for each where
+        the build kept no pair cosines)."""
+        found = self.catalog.index().closeness(np.asarray(cosines, np.float32))
+        return [None] * len(cosines) if found is None else [float(c) for c in found]
+
     def copies(self, track: TrackInfo) -> list[TrackInfo]:
         """The catalog's other files of `track`'s recording (storage.duplicates)."""
         with self.catalog.reading() as s:

@@ -20,6 +20,7 @@ from starlette.testclient import TestClient
 from app import subsonic
 from app.media import catalog_for
 from storage.catalog import Catalog
+from storage.search import SearchService
 from tests.search_helpers import similar
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "fixtures" / "opensubsonic" / "openapi"
@@ -70,7 +71,9 @@ def test_similar_tracks_are_valid_and_equal_the_library(client, built_catalog):
     assert body["status"] == "ok" and body["openSubsonic"] is True
     expected = similar(catalog, morning, 5)
     assert [m["entry"]["id"] for m in body["sonicMatch"]] == [str(n.track.id) for n in expected]
-    assert [m["similarity"] for m in body["sonicMatch"]] == pytest.approx([n.score for n in expected], abs=1e-6)
+    got = [m["similarity"] for m in body["sonicMatch"]]
+    assert all(n.closeness is not None for n in expected)
+    assert got == pytest.approx([n.closeness / 100 for n in expected], abs=1e-6)
     by_path = client.post("/rest/getSonicSimilarTracks", data=auth(id="ana/first/01 morning.flac", count=5))
     assert by_path.json()["subsonic-response"]["sonicMatch"] == body["sonicMatch"]  # a media server's path
 
@@ -88,13 +91,52 @@ def test_sonic_path_starts_and_ends_right_and_steps_smoothly(client, built_catal
     vectors = np.asarray(index.vectors)[index.rows(np.array(ids))]
     steps = 1 - np.einsum("ij,ij->i", vectors[:-1], vectors[1:])
     assert steps.max() <= 1 - float(vectors[0] @ vectors[-1])  # no step longer than the direct jump
-    assert payload["subsonic-response"]["sonicMatch"][0]["similarity"] == pytest.approx(1.0)
+    relative = [m["similarity"] for m in payload["subsonic-response"]["sonicMatch"]]
+    cosines = vectors @ vectors[0]
+    assert relative[0] == 1.0 and relative[1:] == pytest.approx(
+        [c / 100 for c in SearchService(catalog).closeness(cosines[1:].tolist())], abs=1e-6
+    )  # relative to the start song, as the spec asks
+
+
+def test_similarity_is_normalised_as_the_spec_defines_it():
+    """1.0 the same song, 0.0 the most different, never negative (-1 means "not supported"): the catalog
+    closeness, or the cosine mapped onto [0, 1] for a build without pair cosines."""
+    assert subsonic.similarity(-0.4, 2.0) == 0.02 and subsonic.similarity(0.9, 99.5) == 0.995
+    assert subsonic.similarity(-0.4, None) == pytest.approx(0.3) and subsonic.similarity(-1.0, None) == 0.0
+    assert subsonic.similarity(1.0, None) == 1.0 and subsonic.similarity(1.0000001, 100.0) == 1.0
+
+
+def test_similarities_fall_from_near_to_far_and_stay_in_range(client, built_catalog):
+    _, data = built_catalog
+    catalog = Catalog.open(data)
+    everything = client.get("/rest/getSonicSimilarTracks", params=auth(id=1, count=500)).json()
+    found = everything["subsonic-response"]["sonicMatch"]
+    assert len(found) == catalog.count_tracks()["indexed"] - 1  # every other song
+    got = [m["similarity"] for m in found]
+    assert all(0.0 <= g <= 1.0 for g in got) and got == sorted(got, reverse=True)
+    assert got[0] > 0.9 and got[-1] < 0.1  # a threshold tells near from far (the raw cosines here: all > 0.96)
+
+
+def test_extensions_are_public(client, monkeypatch):
+    """The spec: getOpenSubsonicExtensions must be publicly accessible, so a client can learn what a server
+    offers before it logs in: with credentials configured, without them, with wrong ones, from afar."""
+    schema = SCHEMAS / "endpoints/getOpenSubsonicExtensions/GetOpenSubsonicExtensionsResponse.json"
+    asked = [{"f": "json"}, auth(), auth(t="0" * 32), {"f": "json", "apiKey": "nope"}]
+    monkeypatch.setenv("SOUNDALIKE_API_KEY", "k-123")
+    for params in asked:
+        payload = client.get("/rest/getOpenSubsonicExtensions", params=params).json()
+        validate(payload, schema)
+        body = payload["subsonic-response"]
+        assert body["status"] == "ok" and {"name": "sonicSimilarity", "versions": [1]} in body["openSubsonicExtensions"]
+    for name in ("SOUNDALIKE_API_KEY", "SOUNDALIKE_SUBSONIC_USER", "SOUNDALIKE_SUBSONIC_PASSWORD"):
+        monkeypatch.delenv(name)  # loopback-only mode; TestClient is not loopback
+    assert client.get("/rest/getOpenSubsonicExtensions.view").text.count('status="ok"') == 1
+    assert client.get("/rest/ping", params={"f": "json"}).json()["subsonic-response"]["status"] == "failed"
 
 
 def test_extensions_ping_and_xml(client):
     payload = client.get("/rest/getOpenSubsonicExtensions", params=auth()).json()
     validate(payload, SCHEMAS / "endpoints/getOpenSubsonicExtensions/GetOpenSubsonicExtensionsResponse.json")
-    assert {"name": "sonicSimilarity", "versions": [1]} in payload["subsonic-response"]["openSubsonicExtensions"]
     reply = client.get("/rest/getSonicSimilarTracks.view", params=auth(id=1, count=3, f="xml"))
     root = ET.fromstring(reply.text)
     assert root.tag == "{http://subsonic.org/restapi}subsonic-response" and root.get("status") == "ok"
