@@ -30,3 +30,7 @@ class SubsonicError(AppError):
 
 class AuthError(SubsonicError):
     """Subsonic credentials missing or wrong (codes 10, 40, 43, 44)."""
+
+
+class MpdError(AppError):
+    """MPD radio cannot go on: a refused password, a bad address or option (exit 1)."""

@@ -1,5 +1,5 @@
-"""The `indexer` command: `build [FOLDER...]`, `status`, `tracks`, `evaluate`, `export`, `forget FOLDER`.
-Thin over the libraries."""
+"""The `indexer` command: `build [FOLDER...]`, `status`, `tracks`, `evaluate`, `export`, `mpd`,
+`forget FOLDER`. Thin over the libraries."""
 
 from __future__ import annotations
 
@@ -175,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=["npz", "parquet"], help="npz or parquet (default: from the file's suffix, else npz)"
     )
     export.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write ('-': stdout)")
+    _add_mpd(sub, common)
     forget = sub.add_parser(
         "forget",
         parents=[common],
@@ -187,6 +188,44 @@ def build_parser() -> argparse.ArgumentParser:
     forget.add_argument("folder", type=Path, metavar="FOLDER", help="the folder as it was indexed")
     forget.add_argument("--yes", "-y", action="store_true", help="do not ask (for scripts)")
     return parser
+
+
+def _add_mpd(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    mpd = sub.add_parser(
+        "mpd",
+        parents=[common],
+        help="MPD radio: keep an MPD server's queue topped up with tracks like what has been playing",
+        description="Follows an MPD server and, whenever fewer than --keep tracks remain after the current one, "
+        "appends the next tracks of a radio that follows what has been playing (no repeats, the artist window, "
+        "caps). Only appends: never clears, removes or moves what is queued. Runs until stopped (Ctrl-C), "
+        "reconnecting when MPD restarts. --seed or --path queue once and exit.",
+        epilog=_examples(
+            "indexer mpd",
+            "MPD_HOST=secret@nas indexer mpd --music-dir /srv/music --keep 10",
+            "indexer mpd --seed 42 --count 20",
+            "indexer mpd --path 42 1337 --count 15",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    mpd.add_argument("--host", help="MPD's host, [password@]host, or a socket path (default $MPD_HOST, localhost)")
+    mpd.add_argument("--port", type=int, help="MPD's port (default $MPD_PORT, 6600)")
+    mpd.add_argument("--password", help="MPD's password (default: from $MPD_HOST's password@)")
+    mpd.add_argument(
+        "--music-dir",
+        type=Path,
+        help="MPD's music_directory as this machine sees it (default: learnt from the first file both know)",
+    )
+    mpd.add_argument("--model", choices=list(MODELS), metavar="MODEL", help="the model (default: as storage.query)")
+    mpd.add_argument("--keep", type=int, default=5, help="tracks to keep queued after the current one (default 5)")
+    mpd.add_argument("--artist-window", type=int, default=5, help="no artist again within N tracks (default 5)")
+    mpd.add_argument("--variety", type=float, default=0.3, help="0: always the nearest; up to 1 (default 0.3)")
+    mpd.add_argument("--max-per-artist", type=int, help="at most N candidates per artist in each pick")
+    mpd.add_argument("--max-per-album", type=int, help="at most N candidates per album in each pick")
+    once = mpd.add_mutually_exclusive_group()
+    once.add_argument("--seed", metavar="TRACK", help="queue a radio from TRACK (id or path) once, then exit")
+    once.add_argument("--path", nargs=2, metavar=("FROM", "TO"), help="queue a song path once, then exit")
+    mpd.add_argument("--count", type=int, default=20, help="tracks --seed or --path queue (default 20)")
+    mpd.add_argument("--quiet", "-q", action="store_true", help="only warnings and errors")
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -306,6 +345,32 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mpd(args: argparse.Namespace) -> int:
+    from app.mpd_radio import MpdAddress, MpdRadio, TrackMap
+    from storage.caps import Caps
+    from storage.catalog import Catalog
+
+    if args.count < 1:
+        raise UsageError("--count must be at least 1")
+    catalog = Catalog.open(args.data_dir, args.model)
+    caps = Caps(args.max_per_artist or None, args.max_per_album or None)
+    address = MpdAddress.resolve(args.host, args.port, args.password)
+    radio = MpdRadio(
+        catalog, address, TrackMap(catalog, args.music_dir), args.keep, args.artist_window, args.variety, caps
+    )
+    if args.seed or args.path:
+        if args.seed:
+            queued = radio.queue_radio(catalog.resolve(args.seed), args.count)
+        else:
+            queued = radio.queue_path(catalog.resolve(args.path[0]), catalog.resolve(args.path[1]), args.count)
+        print(f"queued {len(queued)} track(s) on MPD at {address}")
+        return 0
+    logging.getLogger("app.mpd_radio").setLevel(logging.WARNING if args.quiet else logging.INFO)
+    logging.getLogger("app.mpd_radio").info("following MPD at %s (Ctrl-C stops)", address)
+    radio.run()
+    return 0
+
+
 def cmd_forget(args: argparse.Namespace) -> int:
     from storage.errors import FolderError
     from storage.store import Store
@@ -335,6 +400,7 @@ COMMANDS = {
     "tracks": cmd_tracks,
     "evaluate": cmd_evaluate,
     "export": cmd_export,
+    "mpd": cmd_mpd,
     "forget": cmd_forget,
 }
 

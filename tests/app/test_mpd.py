@@ -1,0 +1,224 @@
+"""MPD radio against a real MPD (Debian's `mpd`, started here on a free loopback port with a null audio
+output) over python-mpd2: the queue grows with the seed's radio in the radio's order, what the listener
+queued stays as it was, and the radio survives MPD being killed and started again."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from app.mpd_radio import MpdAddress, MpdRadio, TrackMap
+from indexer.cli import main as indexer_main
+from storage.catalog import Catalog
+from storage.radio import RadioStream
+from storage.search import SearchService
+from tests.real_data import require
+
+CONFIG = """music_directory "{music}"
+db_file "{state}/database"
+state_file "{state}/state"
+restore_paused "yes"
+log_file "{state}/log"
+bind_to_address "127.0.0.1"
+port "{port}"
+auto_update "no"
+audio_output {{
+    type "null"
+    name "silence"
+}}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(check: Callable[[], object], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true after {timeout} s: {check}")
+        time.sleep(0.05)
+
+
+class MpdServer:
+    """One MPD process over a music directory; `restart()` kills it and starts it again on the same port
+    with the same state (its queue comes back, as after a reboot)."""
+
+    def __init__(self, music: Path, state: Path) -> None:
+        self.port = free_port()
+        state.mkdir(parents=True, exist_ok=True)
+        self.config = state / "mpd.conf"
+        self.config.write_text(CONFIG.format(music=music, state=state, port=self.port))
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(["mpd", "--no-daemon", str(self.config)], stderr=subprocess.PIPE)
+        wait_until(self._answers)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+    def _answers(self) -> bool:
+        assert self.process is not None and self.process.poll() is None, self.process.stderr.read()  # type: ignore[union-attr]
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
+    def client(self):
+        import mpd
+
+        client = mpd.MPDClient()
+        client.connect("127.0.0.1", self.port)
+        return client
+
+
+@pytest.fixture
+def mpd_server(built_catalog, tmp_path) -> Iterator[MpdServer]:
+    if shutil.which("mpd") is None:
+        require("MPD (Debian's mpd package)", "no `mpd` on PATH")
+    music = built_catalog[0].parent  # MPD's music_directory holds the catalog folder: its names are longer
+    server = MpdServer(music, tmp_path / "mpd")
+    server.start()
+    client = server.client()
+    client.update()
+    wait_until(lambda: "updating_db" not in client.status())
+    assert len(client.listall()) >= 12
+    client.disconnect()
+    yield server
+    server.stop()
+
+
+def queue_files(server: MpdServer) -> list[str]:
+    client = server.client()
+    try:
+        return [entry["file"] for entry in client.playlistinfo()]
+    finally:
+        client.disconnect()
+
+
+def test_the_queue_never_runs_dry_and_survives_mpd_restarting(built_catalog, mpd_server, caplog):
+    caplog.set_level(logging.INFO, logger="app.mpd_radio")
+    _, data = built_catalog
+    catalog = Catalog.open(data)
+    morning, five = catalog.resolve("ana/first/01 morning.flac"), catalog.resolve("cy/solo/05 five.flac")
+    mine = ["catalog/ana/first/01 morning.flac", "catalog/cy/solo/05 five.flac"]  # queued by the listener
+    client = mpd_server.client()
+    for uri in mine:
+        client.add(uri)
+    client.play(0)
+    client.pause(1)  # the first song stays current while we look
+    client.disconnect()
+
+    radio = MpdRadio(catalog, MpdAddress("127.0.0.1", mpd_server.port), TrackMap(catalog), keep=3)
+    runner = threading.Thread(target=radio.run, daemon=True)
+    runner.start()
+    try:
+        wait_until(lambda: len(queue_files(mpd_server)) == 4)  # after the current song: 3
+        # The radio's order: seeded by the song playing, never what is queued, as storage.radio picks.
+        expected = RadioStream(SearchService(catalog), [morning])
+        expected.exclude([morning, five])
+        expected.heard(morning)
+        first = expected.take(2)
+        assert radio.tracks.music_dir == built_catalog[0].parent.resolve()  # learnt from MPD's names
+        assert queue_files(mpd_server) == mine + [f"catalog/{t.path}" for t in first]
+
+        client = mpd_server.client()
+        client.next()  # the listener's own second song plays: it steers the radio too
+        client.disconnect()
+        wait_until(lambda: len(queue_files(mpd_server)) == 5)
+        expected.heard(five)
+        assert queue_files(mpd_server)[4] == f"catalog/{expected.take(1)[0].path}"
+
+        mpd_server.stop()
+        time.sleep(1.5)  # a few reconnection attempts, said once
+        mpd_server.start()
+        wait_until(lambda: any("is back" in r.message for r in caplog.records))
+        before = queue_files(mpd_server)
+        assert before[:5] == mine + [f"catalog/{t.path}" for t in first] + before[4:5]  # all restored
+        own = next(f"catalog/{t.path}" for t in catalog.all_tracks() if f"catalog/{t.path}" not in before)
+        client = mpd_server.client()
+        client.add(own)  # the listener jumps to a song of their own, last in line
+        client.play(len(before))
+        client.pause(1)
+        client.disconnect()
+        wait_until(lambda: len(queue_files(mpd_server)) == len(before) + 1 + 3)
+        after = queue_files(mpd_server)
+        assert after[: len(before) + 1] == [*before, own]  # untouched, in order
+        assert len(set(after)) == len(after)  # nothing twice
+    finally:
+        radio.stop.set()
+        runner.join(10)
+    lost = [r for r in caplog.records if "not answering" in r.message]
+    assert len(lost) == 1 and not runner.is_alive()
+
+
+def test_one_shot_seed_and_path_append_after_what_is_queued(built_catalog, mpd_server, capsys):
+    _, data = built_catalog
+    catalog = Catalog.open(data)
+    client = mpd_server.client()
+    client.add("catalog/cy/solo/01 one.mp3")
+    client.disconnect()
+    address = ["--data-dir", str(data), "--host", "127.0.0.1", "--port", str(mpd_server.port)]
+    assert indexer_main(["mpd", *address, "--seed", "ana/first/02 noon.mp3", "--count", "4"]) == 0
+    assert "queued 4 track(s)" in capsys.readouterr().out
+    queued = queue_files(mpd_server)
+    noon = catalog.resolve("ana/first/02 noon.mp3")
+    assert queued[:2] == ["catalog/cy/solo/01 one.mp3", f"catalog/{noon.path}"] and len(queued) == 5
+    assert "catalog/cy/solo/01 one.mp3" not in queued[1:]  # what was queued is not queued again
+
+    start, end = catalog.resolve("ana/first/01 morning.flac"), catalog.resolve("cy/solo/05 five.flac")
+    path = [t for t, _ in SearchService(catalog).path(start, end, 4)]
+    assert indexer_main(["mpd", *address, "--music-dir", str(built_catalog[0].parent), "--path",
+                         str(start.id), str(end.id), "--count", "4"]) == 0  # fmt: skip
+    assert queue_files(mpd_server)[5:] == [f"catalog/{t.path}" for t in path]
+
+
+def test_an_unreachable_mpd_is_one_line_for_a_one_shot(built_catalog, capsys):
+    _, data = built_catalog
+    port = str(free_port())  # nothing listens there
+    code = indexer_main(["mpd", "--data-dir", str(data), "--host", "127.0.0.1", "--port", port, "--seed", "1"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and f"cannot reach MPD at 127.0.0.1:{port}" in err[0]
+
+
+def test_mpd_addresses_as_mpd_clients_take_them(monkeypatch):
+    monkeypatch.setenv("MPD_HOST", "s3cret@nas.local")
+    monkeypatch.setenv("MPD_PORT", "6601")
+    assert MpdAddress.resolve() == MpdAddress("nas.local", 6601, "s3cret")
+    assert MpdAddress.resolve("other", 7000) == MpdAddress("other", 7000, None)
+    monkeypatch.setenv("MPD_HOST", "@mpd-socket")  # an abstract socket, not a password
+    assert MpdAddress.resolve() == MpdAddress("@mpd-socket", 6601, None)
+    monkeypatch.delenv("MPD_HOST")
+    monkeypatch.delenv("MPD_PORT")
+    assert MpdAddress.resolve() == MpdAddress("localhost", 6600, None)
+
+
+def test_files_map_by_music_dir_or_unique_suffix(built_catalog, caplog):
+    root, data = built_catalog
+    catalog = Catalog.open(data)
+    swell = catalog.resolve("bo/tides/03 swell.flac")
+    given = TrackMap(catalog, root)
+    assert given.track("bo/tides/03 swell.flac") == swell and given.uri(swell) == "bo/tides/03 swell.flac"
+    assert given.track("catalog/bo/tides/03 swell.flac") is None  # not under the music directory given
+    learnt = TrackMap(catalog)
+    assert learnt.uri(swell) is None  # not known until a file maps
+    assert learnt.track("tides/03 swell.flac") == swell and learnt.uri(swell) == "tides/03 swell.flac"
+    assert learnt.track("elsewhere/unknown.flac") is None
+    assert learnt.track("elsewhere/unknown.flac") is None
+    assert sum("elsewhere/unknown.flac" in r.message for r in caplog.records) == 1  # reported once
