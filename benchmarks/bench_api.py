@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_search import clustered, fill_store  # noqa: E402
 
 from storage.catalog import Catalog  # noqa: E402
+from storage.search import SearchRequest, SearchService  # noqa: E402
 from storage.song_path import song_path  # noqa: E402
 
 
@@ -52,8 +53,7 @@ def main() -> None:
         library = []
         for track_id in rng.integers(1, args.tracks + 1, 200).tolist() * 2:
             started = time.perf_counter()
-            found = catalog.similar(track_id, 10, allow_stale=True)
-            catalog.with_passages(catalog.timeline(catalog.track(track_id)), found)
+            SearchService(catalog).by_track(track_id, SearchRequest(10, allow_stale=True))  # with passages
             library.append((time.perf_counter() - started) * 1000)
         library = library[200:]
         paths = []

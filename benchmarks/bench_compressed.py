@@ -23,7 +23,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.synthetic import SyntheticCatalog  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synthetic import SyntheticCatalog  # noqa: E402
+
 from storage.vectors import VectorIndex, choose_kind, pq_bytes, write_index  # noqa: E402
 
 DIM = 1728

@@ -30,6 +30,7 @@ from storage.catalog import Catalog  # noqa: E402
 from storage.passages import region_slices  # noqa: E402
 from storage.schema import Embedding  # noqa: E402
 from storage.schema import TimelineCodec as CodecRow  # noqa: E402
+from storage.search import SearchRequest, SearchService  # noqa: E402
 from storage.store import Store  # noqa: E402
 from storage.sync import FileState, FolderChanges  # noqa: E402
 from storage.timelines import CODED, TimelineCodec  # noqa: E402
@@ -142,6 +143,7 @@ def main() -> None:
             f"segment index: {meta.count} segments, {meta.kind} {meta.params}, built in "
             f"{time.perf_counter() - started:.0f} s"
         )
+        store.rebuild_index("mule")  # a question by track reads the vector index too (its copies, exclusions)
         catalog = Catalog.open(Path(tmp) / "data")
         queries = {}
         for track_id in query_ids.tolist():
@@ -156,9 +158,10 @@ def main() -> None:
             if ivf is not None:
                 ivf.nprobe = nprobe
             times, recalls = [], []
-            for track_id, (query, truth) in queries.items():
+            for track_id, (_, truth) in queries.items():
                 started = time.perf_counter()
-                found = catalog.similar_passages(query, 20.0, 50.0, args.k, exclude_ids=[track_id], allow_stale=True)
+                request = SearchRequest(args.k, exclude_ids=(track_id,), allow_stale=True)
+                found = SearchService(catalog).by_passage(track_id, 20.0, 50.0, request).neighbours
                 times.append((time.perf_counter() - started) * 1000)
                 recalls.append(len({n.track.id for n in found} & set(truth)) / args.k)
             times.sort()

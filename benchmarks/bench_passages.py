@@ -21,10 +21,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from storage.catalog import Catalog, Neighbour  # noqa: E402
+from storage.catalog import Catalog  # noqa: E402
 from storage.passages import best_passage  # noqa: E402
+from storage.search import SearchService  # noqa: E402
 from storage.store import Store  # noqa: E402
 from storage.sync import FileState, FolderChanges  # noqa: E402
+from storage.tracks import Neighbour  # noqa: E402
 
 
 def main() -> None:
@@ -54,7 +56,7 @@ def main() -> None:
             picked = rng.choice(args.tracks, args.k, replace=False)
             neighbours = [Neighbour(tracks[int(i)], 0.9) for i in picked]
             started = time.perf_counter()
-            catalog.with_passages(query, neighbours)
+            SearchService(catalog).with_passages(query, neighbours)
             with_db.append((time.perf_counter() - started) * 1000)
             loaded = catalog.timelines([n.track.id for n in neighbours])
             started = time.perf_counter()

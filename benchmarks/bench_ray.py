@@ -19,8 +19,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchmarks.bench_build import make_catalog  # noqa: E402
+from bench_build import make_catalog  # noqa: E402
+
 from indexer.build import BuildOptions, build_catalog  # noqa: E402
 from indexer.models.mule.testing import write_random_mule  # noqa: E402
 from storage.catalog import Catalog  # noqa: E402

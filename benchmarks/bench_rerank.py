@@ -27,6 +27,7 @@ from bench_search import clustered, fill_store  # noqa: E402
 import storage.vectors  # noqa: E402
 from storage.catalog import Catalog  # noqa: E402
 from storage.evaluate import album_keys, catalog_labels, evaluate_model  # noqa: E402
+from storage.search import SearchRequest, SearchService  # noqa: E402
 from storage.store import Store  # noqa: E402
 
 
@@ -54,12 +55,13 @@ def main() -> None:
         catalog = Catalog.open(data)
         index = catalog.index()
         assert index.hubs is not None
+        service = SearchService(catalog)
         rng = np.random.default_rng(1)
         tracks = [catalog.track(int(i)) for i in rng.integers(1, args.tracks + 1, args.queries)]
         plain, csls = [], []
         for track in tracks * 2:  # the first pass warms the page cache, as in service
-            plain.append(timed(lambda t=track: catalog.similar(t, 10)) * 1000)
-            csls.append(timed(lambda t=track: catalog.similar(t, 10, rerank="csls")) * 1000)
+            plain.append(timed(lambda t=track: service.by_track(t, SearchRequest(10))) * 1000)
+            csls.append(timed(lambda t=track: service.by_track(t, SearchRequest(10, rerank="csls"))) * 1000)
         plain, csls = plain[args.queries :], csls[args.queries :]
         print(f"{args.tracks} tracks x 1728-d, {args.queries} queries, k=10, 2 cores")
         print(f"index build with hub statistics {with_hubs:.1f} s vs without {without:.1f} s (baseline, same run)")

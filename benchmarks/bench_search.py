@@ -90,14 +90,15 @@ def fill_store(data_dir: Path, vectors: np.ndarray) -> None:
 
 def page_latencies(data_dir: Path, n: int) -> tuple[float, float]:
     """p50 ms of what one page query does: search box lookup, and neighbours with their rows and files."""
-    from app.queries import Query, find_neighbours
     from storage.catalog import Catalog
+    from storage.search import SearchRequest, SearchService
 
     catalog = Catalog.open(data_dir)
     rng = np.random.default_rng(2)
     picks = rng.integers(1, n + 1, 50)
     search, _, _ = latencies(lambda i: catalog.search_tracks(f"artist {i % 5000} song"), picks)
-    similar, _, _ = latencies(lambda i: find_neighbours(catalog, Query(track=catalog.track(int(i))), 10), picks)
+    service, request = SearchService(catalog), SearchRequest(10, allow_stale=True)  # the page's question
+    similar, _, _ = latencies(lambda i: service.by_track(int(i), request), picks)
     return search, similar
 
 

@@ -200,6 +200,11 @@ class SearchService:
         found = self.catalog.index().closeness(np.asarray(cosines, np.float32))
         return [None] * len(cosines) if found is None else [float(c) for c in found]
 
+    def with_passages(self, query: Timeline, neighbours: list[Neighbour]) -> list[Neighbour]:
+        """Results of any question, each with its best-matching pair of passages with `query`'s timeline."""
+        with self.catalog.reading() as s:
+            return self._with_passages(s, query, neighbours)
+
     def copies(self, track: TrackInfo) -> list[TrackInfo]:
         """The catalog's other files of `track`'s recording (storage.duplicates)."""
         with self.catalog.reading() as s:
