@@ -104,6 +104,22 @@ def build(files: list[Path], data: Path, model: str, weights: str | None, **opti
     return report.audio_seconds / (time.perf_counter() - started)
 
 
+def decoded_copies(files: list[Path]) -> list[Path]:
+    """Each file decoded by our decoder into a 22.05 kHz mono FLAC outside the catalog (what bliss analyses):
+    bliss-audio 0.2.0's bundled FFmpeg cannot open every file here (one of hyperrogue's ogg files), and both
+    sides should hear the same audio."""
+    import soundfile as sf
+
+    copies = []
+    for f in files:
+        copy = f.parents[2] / "peer-copies" / f.parent.name / f"{f.stem}.flac"
+        if not copy.exists():
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            sf.write(copy, decode(f, 22050), 22050)
+        copies.append(copy)
+    return copies
+
+
 def peers(files: list[Path], labels: np.ndarray) -> list[tuple[str, tuple, float]]:
     rows = []
     try:
@@ -112,7 +128,7 @@ def peers(files: list[Path], labels: np.ndarray) -> list[tuple[str, tuple, float
         print("  bliss: not installed (pip install -e '.[bench]')")
     else:
         started = time.perf_counter()
-        features = np.array([bliss_audio.Song(str(f)).analysis for f in files], np.float64)
+        features = np.array([bliss_audio.Song(str(f)).analysis for f in decoded_copies(files)], np.float64)
         seconds = time.perf_counter() - started
         distance = np.linalg.norm(features[:, None] - features[None], axis=2)
         rows.append(("bliss (23 features, Euclidean)", scores(ranked(distance), labels), seconds))
@@ -174,6 +190,7 @@ def main() -> None:
     parser.add_argument("--excerpt", type=float, default=0.0, help="seconds from the middle of each track (0: all)")
     parser.add_argument("--skip-mule", action="store_true", help="leave out random-weight MULE (slowest)")
     parser.add_argument("--skip-peers", action="store_true")
+    parser.add_argument("--skip-models", action="store_true", help="only the peers and MusiCNN's layers")
     args = parser.parse_args()
     wheel = real_data.musicnn_wheel()
     with tempfile.TemporaryDirectory(prefix="soundalike-quality-") as tmp:
@@ -185,7 +202,9 @@ def main() -> None:
             ("MusiCNN MSD", "musicnn", str(wheel), {"variant": "msd"}),
             ("MusiCNN MTT", "musicnn", str(wheel), {"variant": "mtt"}),
         ]
-        if not args.skip_mule:
+        if args.skip_models:
+            systems = []
+        elif not args.skip_mule:
             from indexer.models.mule.testing import write_random_mule
 
             systems.append(("MULE, random weights", "mule", str(write_random_mule(Path(tmp) / "mule")), {}))

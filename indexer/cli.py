@@ -1,4 +1,4 @@
-"""The `indexer` command: `build [FOLDER...]`, `status`, `tracks`, `evaluate`, `export`, `mpd`,
+"""The `indexer` command: `build [FOLDER...]`, `status`, `tracks`, `evaluate`, `export`, `serve`, `mpd`,
 `forget FOLDER`. Thin over the libraries."""
 
 from __future__ import annotations
@@ -175,6 +175,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=["npz", "parquet"], help="npz or parquet (default: from the file's suffix, else npz)"
     )
     export.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write ('-': stdout)")
+    serve = sub.add_parser(
+        "serve",
+        parents=[common],
+        help="serve the HTTP API and OpenSubsonic (no page) from one or several worker processes",
+        description="The JSON API (/api), OpenSubsonic (/rest), the audio and cover routes and /health, without "
+        "the page, answered by --workers processes that share the port and the memory-mapped indexes. "
+        "The page (streamlit run app/server.py) can run beside it on the same data directory.",
+        epilog=_examples("indexer serve --workers 2", "indexer serve --host 0.0.0.0 --port 8080 --workers 4"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1; about one per core)")
     _add_mpd(sub, common)
     forget = sub.add_parser(
         "forget",
@@ -345,6 +358,21 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from app.service import serve
+    from storage.paths import resolve_data_dir
+
+    if args.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    data = resolve_data_dir(args.data_dir)
+    if not data.exists():
+        raise UsageError(f"no data directory at {data}; build one with `indexer build CATALOG_DIR`")
+    print(f"serving {data} on http://{args.host}:{args.port} with {args.workers} worker(s) (Ctrl-C stops)")
+    sys.stdout.flush()
+    serve(args.host, args.port, args.workers, data, "debug" if args.verbose else "warning")
+    return 0
+
+
 def cmd_mpd(args: argparse.Namespace) -> int:
     from app.mpd_radio import MpdAddress, MpdRadio, TrackMap
     from storage.caps import Caps
@@ -400,6 +428,7 @@ COMMANDS = {
     "tracks": cmd_tracks,
     "evaluate": cmd_evaluate,
     "export": cmd_export,
+    "serve": cmd_serve,
     "mpd": cmd_mpd,
     "forget": cmd_forget,
 }
