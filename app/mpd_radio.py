@@ -28,6 +28,7 @@ from typing import Any
 from app.errors import MpdError
 from storage.caps import Caps
 from storage.catalog import Catalog
+from storage.paths import file_place
 from storage.radio import RadioStream
 from storage.search import SearchService
 from storage.tracks import TrackInfo
@@ -68,7 +69,7 @@ class TrackMap:
 
     def __init__(self, catalog: Catalog, music_dir: Path | None = None) -> None:
         self.catalog = catalog
-        self.music_dir = music_dir.expanduser().resolve() if music_dir else None
+        self.music_dir = music_dir.expanduser().resolve() if music_dir else None  # a folder: resolved
         self._by_name: dict[str, list[TrackInfo]] = {}
         self._loaded_at = float("-inf")
         self._unknown: set[str] = set()
@@ -89,7 +90,7 @@ class TrackMap:
         if self.music_dir is None:
             return None
         try:
-            return track.file.resolve().relative_to(self.music_dir).as_posix()
+            return file_place(track.file).relative_to(self.music_dir).as_posix()
         except ValueError:
             return None
 
@@ -97,12 +98,12 @@ class TrackMap:
         tail = PurePosixPath(uri)
         candidates = self._by_name.get(tail.name, [])
         if self.music_dir is not None:
-            wanted = self.music_dir / tail
-            return next((t for t in candidates if t.file.resolve() == wanted), None)
-        ending = [t for t in candidates if t.file.resolve().as_posix().endswith("/" + tail.as_posix())]
+            wanted = file_place(self.music_dir / tail)
+            return next((t for t in candidates if file_place(t.file) == wanted), None)
+        ending = [t for t in candidates if file_place(t.file).as_posix().endswith("/" + tail.as_posix())]
         if len(ending) != 1:
             return None
-        root = ending[0].file.resolve().as_posix()[: -len(tail.as_posix()) - 1]
+        root = file_place(ending[0].file).as_posix()[: -len(tail.as_posix()) - 1]
         self.music_dir = Path(root)
         log.info("MPD's music directory is %s here (from %s)", root, uri)
         return ending[0]

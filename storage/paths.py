@@ -25,6 +25,13 @@ def resolve_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     return Path(explicit).expanduser() if explicit else default_data_dir()
 
 
+def file_place(path: str | os.PathLike[str]) -> Path:
+    """Where a file is, for telling files apart: absolute, its folders' symlinks resolved but not the file's
+    own (a library of symlinks, or one clip linked many times, names each link, as the indexer does)."""
+    absolute = Path(os.path.abspath(Path(path).expanduser()))
+    return absolute.parent.resolve() / absolute.name
+
+
 def database_url(data_dir: Path) -> str:
     """$SOUNDALIKE_DB_URL (any SQLAlchemy URL, e.g. PostgreSQL), else SQLite in the data directory."""
     return os.environ.get(DB_URL_ENV) or f"sqlite:///{(data_dir / DB_FILE).resolve()}"

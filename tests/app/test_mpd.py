@@ -222,3 +222,16 @@ def test_files_map_by_music_dir_or_unique_suffix(built_catalog, caplog):
     assert learnt.track("elsewhere/unknown.flac") is None
     assert learnt.track("elsewhere/unknown.flac") is None
     assert sum("elsewhere/unknown.flac" in r.message for r in caplog.records) == 1  # reported once
+
+
+def test_a_library_of_symlinks_is_named_by_its_links(tmp_path):
+    """MPD and the indexer name a linked file by its link: so does the mapping (its folders resolved)."""
+    from storage.paths import file_place
+
+    clip = tmp_path / "clip.flac"
+    clip.write_bytes(b"")
+    (tmp_path / "real").mkdir()
+    (tmp_path / "linked").symlink_to(tmp_path / "real", target_is_directory=True)
+    (tmp_path / "real" / "t1.flac").symlink_to(clip)
+    assert file_place(tmp_path / "linked" / "t1.flac") == tmp_path.resolve() / "real" / "t1.flac"
+    assert file_place(tmp_path / "real" / "t1.flac") != file_place(clip)

@@ -24,12 +24,14 @@ from beets.plugins import BeetsPlugin
 from beets.ui import UserError  # beets prints it as "error: ..." and exits 1
 
 from storage.errors import SoundalikeError
+from storage.paths import file_place
 
 log = logging.getLogger("beets.soundalike")
 
 
 def item_file(item: Item) -> Path:
-    return Path(os.fsdecode(item.path))
+    """The item's file as the indexer names it (storage.paths.file_place: a symlink stays a symlink)."""
+    return file_place(os.fsdecode(item.path))
 
 
 def library_folders(lib: Library) -> list[Path]:
@@ -39,7 +41,7 @@ def library_folders(lib: Library) -> list[Path]:
     outside: set[Path] = set()
     inside = False
     for item in lib.items():
-        parent = item_file(item).resolve().parent
+        parent = item_file(item).parent
         if parent.is_relative_to(music):
             inside = True
         else:
@@ -114,7 +116,7 @@ class SoundalikePlugin(BeetsPlugin):
         from indexer.summary import format_report
         from storage.paths import DEFAULT_MODEL
 
-        wanted = {item_file(i).resolve().parent for i in items}
+        wanted = {item_file(i).parent for i in items}
         folders = [f for f in library_folders(lib) if any(w.is_relative_to(f) for w in wanted)]
         if not folders:
             return "soundalike: nothing to index"
@@ -129,7 +131,7 @@ class SoundalikePlugin(BeetsPlugin):
         from storage.search import SearchRequest, SearchService
 
         catalog = self.catalog(opts.model)
-        tracks = [catalog.resolve(str(item_file(s).resolve())) for s in seeds]
+        tracks = [catalog.resolve(str(item_file(s))) for s in seeds]
         request = SearchRequest(
             opts.k,
             exclude_same_artist=opts.exclude_same_artist,
@@ -138,8 +140,8 @@ class SoundalikePlugin(BeetsPlugin):
             passages=False,
         )
         result = SearchService(catalog).by_seeds(tracks, request)  # one seed: by track, as storage.query
-        by_file = {item_file(i).resolve(): i for i in lib.items()}
-        return [(by_file.get(n.track.file.resolve()), n.track.file) for n in result.neighbours]
+        by_file = {item_file(i): i for i in lib.items()}
+        return [(by_file.get(file_place(n.track.file)), n.track.file) for n in result.neighbours]
 
     def imported(self, lib: Library, paths: list[bytes]) -> None:
         """After `beet import` (with `auto: yes`): index the library's folders again (incremental: only
