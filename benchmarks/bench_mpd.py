@@ -14,9 +14,7 @@ import argparse
 import logging
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,32 +31,7 @@ from bench_search import clustered, fill_store  # noqa: E402
 from app.mpd_radio import MpdAddress, MpdRadio, TrackMap  # noqa: E402
 from storage.catalog import Catalog  # noqa: E402
 from storage.search import SearchRequest, SearchService, VectorQuery  # noqa: E402
-
-CONFIG = """music_directory "{music}"
-db_file "{state}/database"
-log_file "{state}/log"
-bind_to_address "127.0.0.1"
-port "{port}"
-auto_update "no"
-audio_output {{
-    type "null"
-    name "silence"
-}}
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def client(port: int):  # type: ignore[no-untyped-def]
-    import mpd
-
-    c = mpd.MPDClient()
-    c.connect("127.0.0.1", port)
-    return c
+from tests.mpd_server import MpdServer  # noqa: E402
 
 
 def main() -> None:
@@ -86,18 +59,10 @@ def main() -> None:
             os.symlink(clip, link)
         print(f"{args.tracks} tracks stored and linked in {time.perf_counter() - started:.0f} s")
 
-        port = free_port()
-        state = Path(tmp) / "mpd"
-        state.mkdir()
-        (state / "mpd.conf").write_text(CONFIG.format(music=music, state=state, port=port))
-        server = subprocess.Popen(["mpd", "--no-daemon", str(state / "mpd.conf")])
+        server = MpdServer(music, Path(tmp) / "mpd")
+        server.start()
         try:
-            while True:
-                try:
-                    c = client(port)
-                    break
-                except OSError:
-                    time.sleep(0.1)
+            c = server.client()
             started = time.perf_counter()
             c.update()
             while "updating_db" in c.status():
@@ -105,7 +70,8 @@ def main() -> None:
             print(f"MPD indexed {c.stats()['songs']} songs in {time.perf_counter() - started:.0f} s")
 
             catalog = Catalog.open(data)
-            radio = MpdRadio(catalog, MpdAddress("127.0.0.1", port), TrackMap(catalog, music), keep=args.keep)
+            address = MpdAddress("127.0.0.1", server.port)
+            radio = MpdRadio(catalog, address, TrackMap(catalog, music), keep=args.keep)
             runner = threading.Thread(target=radio.run, daemon=True)
             runner.start()
             rng = np.random.default_rng(0)
@@ -134,8 +100,7 @@ def main() -> None:
                     service.by_vector(VectorQuery(vector), SearchRequest(30, allow_stale=True, passages=False))
                 searches.append(time.perf_counter() - started)
         finally:
-            server.terminate()
-            server.wait(30)
+            server.stop()
     p50, worst = statistics.median(latencies), max(latencies)
     base = statistics.median(searches)
     print(f"{args.rounds} rounds, --keep {args.keep}, {os.cpu_count()} cores")
