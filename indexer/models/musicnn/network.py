@@ -9,9 +9,10 @@ padding 3), each ReLU then batch norm, the second and third residual; with the f
 Back end: max and mean over time, interleaved (max₀, mean₀, max₁, mean₁, …: 1506), batch norm, dense 200,
 ReLU, batch norm (`penultimate`, the embedding), dense 50, sigmoid (the tags).
 
-Batch norms use TensorFlow 1's epsilon (1e-3). Max over frequency after a batch norm with a negative
-scale is the scaled minimum: the front end takes both extremes of the ReLU output and picks per channel,
-which equals normalising the whole map first, at a fraction of the cost.
+Batch norms use TensorFlow 1's epsilon (1e-3). Max over frequency after a batch norm with scale s is
+s·max(ReLU(y)) + shift where s ≥ 0 and s·min(ReLU(y)) + shift where s < 0, and min(ReLU(y)) = ReLU(−max(−y)):
+so the filters of negative s run negated (−w, −b give −y bit for bit) and one max over frequency serves
+every channel, equal to normalising the whole map first at a fraction of the cost.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def same_padding(kernel: int) -> tuple[int, int]:
 
 
 class FrequencyMax(nn.Module):
-    """ReLU(conv) → batch norm → max over frequency, computed as a per-channel pick of max or min."""
+    """ReLU(conv) → batch norm → max over frequency, as one convolution and one max (see the module)."""
 
     def __init__(self, filters: int, kernel: tuple[int, int], pad: tuple[int, int]) -> None:
         super().__init__()
@@ -48,13 +49,15 @@ class FrequencyMax(nn.Module):
         self.pad = pad  # frames of zeros before and after, in time
 
     def forward(self, x: Tensor) -> Tensor:  # (N, 1, T, F) -> (N, filters, T)
-        y = torch.relu(self.conv(F.pad(x, (0, 0, *self.pad))))
         norm = self.norm
         assert norm.running_var is not None and norm.running_mean is not None  # inference statistics, loaded
+        assert self.conv.bias is not None
         scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
         shift = norm.bias - norm.running_mean * scale
-        extreme = torch.where(scale[None, :, None] >= 0, y.amax(dim=3), y.amin(dim=3))
-        return extreme * scale[None, :, None] + shift[None, :, None]
+        sign = torch.where(scale >= 0, 1.0, -1.0).to(scale.dtype)
+        y = F.conv2d(F.pad(x, (0, 0, *self.pad)), self.conv.weight * sign[:, None, None, None], self.conv.bias * sign)
+        top = y.amax(dim=3)  # (N, filters, T): the max of y, or of −y for the filters run negated
+        return torch.relu(top * sign[None, :, None]) * scale[None, :, None] + shift[None, :, None]
 
 
 class MusiCNN(nn.Module):
