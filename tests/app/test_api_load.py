@@ -81,3 +81,28 @@ def test_concurrent_clients_get_no_errors(tmp_path, workers):
     else:  # uvicorn's supervisor forks the workers: every one answered
         assert len(answered_by) == workers and process.pid not in answered_by
     print(f"{workers} worker(s): {len(latencies)} requests, p99 {np.percentile(latencies, 99) * 1000:.0f} ms")
+
+
+def test_the_page_keeps_working_beside_it(built_catalog, tmp_path):
+    """`indexer serve --workers 2` and the page's server on one data directory at once: both up, and the
+    same question gets the same answer from each."""
+    from tests.app.server_process import ROOT, http_get, serve_page
+
+    _, data = built_catalog
+    port = free_port()
+    env = {**os.environ, "SOUNDALIKE_DATA": str(data), "SOUNDALIKE_DB_URL": ""}
+    env.pop("SOUNDALIKE_API_KEY", None)
+    command = [sys.executable, "-m", "indexer.cli", "serve", "--port", str(port), "--workers", "2"]
+    process = subprocess.Popen(command, env=env, cwd=ROOT)
+    try:
+        wait_up(f"http://127.0.0.1:{port}", process)
+        page = [sys.executable, "-m", "streamlit", "run", "app/server.py"]
+        with serve_page(page, {"SOUNDALIKE_DATA": str(data), "SOUNDALIKE_DB_URL": ""}, tmp_path / "page.log") as url:
+            status, kind, body = http_get(url + "/")
+            assert status == 200 and b'<div id="root"' in body
+            answers = [http_get(f"{base}/api/v1/similar?ids=3&k=5") for base in (url, f"http://127.0.0.1:{port}")]
+            assert [a[0] for a in answers] == [200, 200]
+            assert json.loads(answers[0][2]) == json.loads(answers[1][2])
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
