@@ -24,6 +24,10 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "version": __version__, "worker": os.getpid()})
 
 
+# Read by OpenMP (FAISS's search), BLAS and torch when a worker starts: without them each of N workers
+# would run a search on every core, and N workers would be no faster than one.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
 app = Starlette(routes=[Route("/health", health), *ROUTES])
 
 
@@ -34,4 +38,8 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None = None, log_
 
     if data_dir is not None:
         os.environ["SOUNDALIKE_DATA"] = str(data_dir)
+    if workers > 1:  # each worker answers one search at a time: its share of the cores, not all of them
+        share = str(max(1, (os.cpu_count() or 1) // workers))
+        for name in THREAD_VARIABLES:
+            os.environ.setdefault(name, share)
     uvicorn.run("app.service:app", host=host, port=port, workers=workers, log_level=log_level)
