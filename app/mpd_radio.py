@@ -197,9 +197,9 @@ class MpdRadio:
         while not self.stop.is_set():
             status = client.status()
             state = (status.get("playlist"), status.get("songid"))
-            if state != seen:
+            if state != seen:  # our own appends change it too: the next look finds enough queued, cheaply
                 self.top_up(client)
-                seen = (client.status().get("playlist"), status.get("songid"))  # our own appends count as seen
+                seen = state
             self.stop.wait(POLL_S)
 
     def top_up(self, client: Any) -> list[TrackInfo]:
