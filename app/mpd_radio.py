@@ -94,6 +94,10 @@ class TrackMap:
         except ValueError:
             return None
 
+    def known(self, entries: list[dict[str, str]]) -> list[TrackInfo]:
+        """The indexed tracks among MPD queue or search entries (the others said once, passed over)."""
+        return [t for e in entries if (t := self.track(e["file"])) is not None]
+
     def _lookup(self, uri: str) -> TrackInfo | None:
         tail = PurePosixPath(uri)
         candidates = self._by_name.get(tail.name, [])
@@ -206,12 +210,13 @@ class MpdRadio:
         """Append radio tracks until `keep` remain after the current one; what was appended."""
         status, queue = client.status(), client.playlistinfo()
         position = int(status["song"]) if "song" in status else None
-        self._note_queue(queue, position)
+        playing = queue[position] if position is not None and position < len(queue) else None
+        self._note_queue(queue, playing)
         remaining = len(queue) - (position + 1 if position is not None else 0)
         if remaining >= self.keep:
             return []
         if self.stream is None:
-            self.stream = self._start(queue, position)
+            self.stream = self._start(queue, playing)
             if self.stream is None:
                 return []
         added = self._append(client, self.stream, self.keep - remaining)
@@ -219,21 +224,20 @@ class MpdRadio:
             log.info("queued %d: %s", len(added), ", ".join(t.title or Path(t.path).stem for t in added))
         return added
 
-    def _note_queue(self, queue: list[dict[str, str]], position: int | None) -> None:
+    def _note_queue(self, queue: list[dict[str, str]], playing: dict[str, str] | None) -> None:
         """Queued by hand counts as played (never repeated); the current song pulls the radio toward it."""
         fresh = [entry for entry in queue if entry["id"] not in self._seen]
         self._seen |= {entry["id"] for entry in fresh}
         if self.stream is not None:
-            self.stream.exclude(t for e in fresh if (t := self.tracks.track(e["file"])) is not None)
-        playing = queue[position] if position is not None and position < len(queue) else None
+            self.stream.exclude(self.tracks.known(fresh))
         if self.stream is not None and playing is not None and playing["id"] != self._current:
             self._current = playing["id"]
             if (track := self.tracks.track(playing["file"])) is not None:
                 self.stream.heard(track)
 
-    def _start(self, queue: list[dict[str, str]], position: int | None) -> RadioStream | None:
+    def _start(self, queue: list[dict[str, str]], playing: dict[str, str] | None) -> RadioStream | None:
         """The radio, seeded by the current song (else the last queued one the catalog knows)."""
-        order = [queue[position]] if position is not None and position < len(queue) else list(reversed(queue))
+        order = [playing] if playing is not None else list(reversed(queue))
         seed = next((t for e in order if (t := self.tracks.track(e["file"])) is not None), None)
         if seed is None:
             if not self._waiting_said:
@@ -241,9 +245,9 @@ class MpdRadio:
                 self._waiting_said = True
             return None
         stream = RadioStream(self.service, [seed], self.artist_window, self.variety, self.caps)
-        stream.exclude(t for e in queue if (t := self.tracks.track(e["file"])) is not None)
+        stream.exclude(self.tracks.known(queue))
         stream.heard(seed)
-        self._current = queue[position]["id"] if position is not None and position < len(queue) else None
+        self._current = playing["id"] if playing is not None else None
         log.info("radio from %s", seed.title or seed.path)
         return stream
 
@@ -293,7 +297,7 @@ class MpdRadio:
         with self._once() as client:
             queue = client.playlistinfo()
             stream = RadioStream(self.service, [seed], self.artist_window, self.variety, self.caps)
-            stream.exclude(t for e in queue if (t := self.tracks.track(e["file"])) is not None)
+            stream.exclude(self.tracks.known(queue))
             first = [seed] if self._add(client, seed) else []
             return first + self._append(client, stream, count - len(first))
 

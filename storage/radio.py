@@ -45,15 +45,12 @@ class RadioStream:
         variety: float = 0.3,
         caps: Caps | None = None,
     ) -> None:
-        from storage.search import seed_centre
-
         if not seeds:
             raise ValueError("a radio needs at least one seed track")
         self.service, self.variety, self.caps = service, variety, caps or Caps()
         self.artist_window = artist_window
         self.seeds = list(seeds)
-        with service.catalog.reading():
-            self.centre = seed_centre(np.stack([service.catalog.vector(s) for s in seeds]))
+        self.centre = self._centre()
         self.point = self.centre
         self.rng = np.random.default_rng(zlib.crc32(",".join(str(s.id) for s in seeds).encode()))
         self.played: set[int] = set()
@@ -71,12 +68,10 @@ class RadioStream:
     def heard(self, track: TrackInfo) -> None:
         """A track is playing. One the stream did not pick (the listener's own) joins the seeds, so the
         centre follows what has been playing; every one pulls the point toward it."""
-        from storage.search import seed_centre
-
         with self.service.catalog.reading():
             if track.id not in self.picked and all(track.id != seed.id for seed in self.seeds):
                 self.seeds = [*self.seeds, track][-HEARD_SEEDS:]
-                self.centre = seed_centre(np.stack([self.service.catalog.vector(s) for s in self.seeds]))
+                self.centre = self._centre()
                 self.exclude([track])
                 self.recent.append(artist_key(track))
             self._toward(track)
@@ -108,6 +103,13 @@ class RadioStream:
         while len(stream) < count and (pick := self.next()) is not None:
             stream.append(pick)
         return stream
+
+    def _centre(self) -> np.ndarray:
+        """The point the seeds share (storage.search.seed_centre)."""
+        from storage.search import seed_centre
+
+        with self.service.catalog.reading():
+            return seed_centre(np.stack([self.service.catalog.vector(s) for s in self.seeds]))
 
     def _toward(self, track: TrackInfo) -> None:
         toward = normalise(self.service.catalog.vector(track)[None])[0]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +91,7 @@ class SoundalikePlugin(BeetsPlugin):
         if args != ["build"]:
             raise UserError("soundalike: the command is `beet soundalike build`")
         try:
-            report = self.build(lib, lib.items(), opts.model, progress=not opts.quiet)
+            report = self.build(lib, opts.model, progress=not opts.quiet)
         except SoundalikeError as exc:
             raise UserError(f"soundalike: {exc}") from None
         ui.print_(report)
@@ -110,14 +109,13 @@ class SoundalikePlugin(BeetsPlugin):
 
     # -- library functions -----------------------------------------------------------------------------
 
-    def build(self, lib: Library, items: Iterable[Item], model: str | None = None, progress: bool = True) -> str:
-        """Index the folders that hold `items` (incremental); the build's summary."""
+    def build(self, lib: Library, model: str | None = None, progress: bool = True) -> str:
+        """Index the folders that hold the library's items (incremental); the build's summary."""
         from indexer.build import BuildOptions, build_catalog
         from indexer.summary import format_report
         from storage.paths import DEFAULT_MODEL
 
-        wanted = {item_file(i).parent for i in items}
-        folders = [f for f in library_folders(lib) if any(w.is_relative_to(f) for w in wanted)]
+        folders = library_folders(lib)
         if not folders:
             return "soundalike: nothing to index"
         model = model or self._setting("model") or DEFAULT_MODEL
@@ -147,6 +145,6 @@ class SoundalikePlugin(BeetsPlugin):
         """After `beet import` (with `auto: yes`): index the library's folders again (incremental: only
         what came in is embedded)."""
         try:
-            log.info("%s", self.build(lib, lib.items(), progress=False))
+            log.info("%s", self.build(lib, progress=False))
         except SoundalikeError as exc:
             log.warning("soundalike could not index the import: %s", exc)
