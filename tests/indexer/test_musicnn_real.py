@@ -1,7 +1,7 @@
 """What only real weights can show, on real music (two free game soundtracks from Debian's archive) and the
 real MusiCNN weights, built by the real indexer: a re-encode's nearest track is its original; tracks of
 one soundtrack lie nearer each other than the other soundtrack's (in the index's space: MusiCNN's is
-centred); a piano piece is tagged piano."""
+centred); a passage is found where it lies in a medley; a piano piece is tagged piano."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from indexer.audio import decode
 from indexer.build import BuildOptions, build_catalog
 from indexer.models import load_embedder
 from storage.catalog import Catalog
+from storage.search import SearchRequest, SearchService
 from storage.vectors import normalise
 from tests import real_data
 from tests.audio_files import piano_midi
@@ -26,6 +28,7 @@ REENCODED = 3
 # Measured on these excerpts (MSD MusiCNN, its index centred as the model's spec asks): mean cosine within a
 # soundtrack minus across 0.25 and 0.36, leave-one-out precision@5 by soundtrack 0.81 (chance 0.48). With raw
 # cosines Drascula's varied tracks lie nearer Singularity's than each other (margin -0.05), precision 0.75.
+MEDLEY_PART, MEDLEY_RATE = 15.0, 22050  # seconds of one excerpt of each soundtrack in medley/medley.flac
 MARGIN = 0.12
 PRECISION = 0.7
 
@@ -65,10 +68,21 @@ def catalog(wheel, tmp_path_factory) -> tuple[Catalog, dict[str, str]]:
                 copy.parent.mkdir(exist_ok=True)
                 sf.write(copy, wave, rate, format="MP3")
                 soundtrack[copy.relative_to(music).as_posix()] = package
+    write_medley(music, list(real_data.SOUNDTRACKS))
     options = BuildOptions(model="musicnn", weights=str(wheel), workers=2, progress=False)
     report = build_catalog(music, root / "data", options)
-    assert report.indexed == len(soundtrack), report.failed
+    assert report.indexed == len(soundtrack) + 1, report.failed  # and the medley
     return Catalog.open(root / "data", "musicnn"), soundtrack
+
+
+def write_medley(music: Path, packages: list[str]) -> Path:
+    """medley/medley.flac: the first MEDLEY_PART seconds of one excerpt (not re-encoded) of each soundtrack, one
+    after another."""
+    parts = [decode(sorted((music / package).glob("*.flac"))[REENCODED], MEDLEY_RATE) for package in packages]
+    out = music / "medley" / "medley.flac"
+    out.parent.mkdir()
+    sf.write(out, np.concatenate([wave[: int(MEDLEY_PART * MEDLEY_RATE)] for wave in parts]), MEDLEY_RATE)
+    return out
 
 
 def vectors(catalog: Catalog) -> tuple[list[str], np.ndarray]:
@@ -93,7 +107,7 @@ def test_a_re_encode_is_nearest_its_original(catalog):
 def test_one_soundtrack_lies_nearer_itself_than_the_other(catalog):
     catalog_, soundtrack = catalog
     paths, unit = vectors(catalog_)
-    keep = [i for i, p in enumerate(paths) if not p.startswith("re-encoded/")]
+    keep = [i for i, p in enumerate(paths) if p in soundtrack and not p.startswith("re-encoded/")]
     labels = np.array([soundtrack[paths[i]] for i in keep])
     sims = unit[keep] @ unit[keep].T
     np.fill_diagonal(sims, np.nan)
@@ -106,6 +120,22 @@ def test_one_soundtrack_lies_nearer_itself_than_the_other(catalog):
     order = np.argsort(-np.nan_to_num(sims, nan=-np.inf), axis=1)[:, :5]
     precision = float(np.mean([same[i, order[i]].mean() for i in range(len(keep))]))
     assert precision >= PRECISION, precision
+
+
+def test_a_passage_is_found_where_it_lies_in_a_medley(catalog):
+    """Search by passage with real weights: a region of an excerpt finds first the medley that holds that
+    music, with the matched passage where it lies in the medley (within one 3-s patch)."""
+    catalog_, _ = catalog
+    service = SearchService(catalog_)
+    medley = catalog_.resolve("medley/medley.flac")
+    everything = sorted(catalog_.all_tracks(), key=lambda t: t.path)
+    for part, package in enumerate(real_data.SOUNDTRACKS):
+        source = [t for t in everything if t.path.startswith(f"{package}/")][REENCODED]
+        found = service.by_passage(source, 3.0, 12.0, SearchRequest(3)).neighbours
+        assert found[0].track.id == medley.id, (package, [n.track.path for n in found])
+        passage = found[0].passage
+        assert passage is not None  # the region as the patches cover it, and where it lies in the medley
+        assert abs(passage.start - (part * MEDLEY_PART + passage.query_start)) <= 3.0, (package, passage)
 
 
 def test_a_piano_piece_is_tagged_piano(wheel, tmp_path):
