@@ -25,13 +25,15 @@ import numpy as np
 
 from indexer import models
 from indexer.errors import IndexerError, UsageError
-from indexer.local_engine import LocalEngine
+from indexer.fingerprint import chromaprint_available
+from indexer.local_engine import LocalEngine, fingerprint_files
 from indexer.models import check_options
 from indexer.models.base import Embedder, TrackEmbedding
 from indexer.plan import plan_folder
 from indexer.scan import scan
 from indexer.steps import EmbedJob, TrackOutcome, commit_track, server_database
 from indexer.tags import Tags
+from storage.fingerprints import Fingerprint
 from storage.lock import LOCK_FILE
 from storage.paths import DB_FILE, DEFAULT_MODEL, chosen_weights, resolve_data_dir
 from storage.store import FolderInfo, Store
@@ -144,6 +146,7 @@ class Builder:
         to_embed = self.store.to_embed(model, folders)
         if to_embed:
             self._embed(to_embed)
+        self._fingerprint(folders)
         self.store.compact_timelines(model)  # also what a migrated data directory needs: no re-embedding
         self.report.index = self.store.refresh_index(model, centre=models.model_spec(model).centred)
 
@@ -248,15 +251,18 @@ class Builder:
                     continue
                 if outcome.committed is None:
                     assert outcome.embedding is not None and outcome.loudness is not None
-                    self._save(outcome.track_id, outcome.tags, outcome.embedding, outcome.loudness)
+                    self._save(outcome.track_id, outcome.tags, outcome.embedding, outcome.loudness, outcome.fingerprint)
                 else:
                     self._saved(outcome.tags, outcome.committed)  # committed by the engine
                 progress.advance(outcome.tags.duration or 0.0)
         finally:
             progress.close()
 
-    def _save(self, track_id: int, tags: Tags, result: TrackEmbedding, loudness: np.ndarray) -> None:
-        saved = commit_track(self.store, self.options.model, self.embedder().revision, track_id, tags, result, loudness)
+    def _save(
+        self, track_id: int, tags: Tags, result: TrackEmbedding, loudness: np.ndarray, fingerprint: Fingerprint | None
+    ) -> None:
+        revision = self.embedder().revision
+        saved = commit_track(self.store, self.options.model, revision, track_id, tags, result, loudness, fingerprint)
         self._saved(tags, saved)
 
     def _saved(self, tags: Tags, saved: bool) -> None:
@@ -265,6 +271,17 @@ class Builder:
         self.report.audio_seconds += tags.duration or 0.0
         if self.report.indexed % COMPACT_EVERY == 0 and self.store.codec(self.options.model) is None:
             self.store.compact_timelines(self.options.model)
+
+    def _fingerprint(self, folders: list[FolderInfo]) -> None:
+        """Fingerprint the tracks that lack one (embedded before fingerprints, or on Ray), then group the new
+        ones into recordings and copies. Without Chromaprint: nothing to do (said once)."""
+        missing = self.store.to_fingerprint(folders) if chromaprint_available() else []
+        if missing:
+            log.info("fingerprinting %d track(s) indexed without one", len(missing))
+            for track_id, found in fingerprint_files(missing, self.options.workers, self.options.timeout):
+                if found is not None:
+                    self.store.save_fingerprint(track_id, found)
+        self.store.group_recordings()
 
     def _fail(self, track_id: int, path: Path, reason: str) -> None:
         log.warning("failed: %s: %s", path, reason)

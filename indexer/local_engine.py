@@ -13,8 +13,11 @@ import numpy as np
 
 from indexer.audio import second_levels, slice_loudness
 from indexer.models.base import Embedder
-from indexer.steps import EmbedJob, TrackOutcome, failure_reason, load_track
+from indexer.steps import EmbedJob, TrackOutcome, failure_reason, fingerprint_file, load_track
 from indexer.tags import Tags
+from storage.fingerprints import Fingerprint
+
+FINGERPRINT_RATE = 16000  # enough for Chromaprint (11,025 Hz) and the level bands (to 8 kHz)
 
 
 class LocalEngine:
@@ -25,14 +28,16 @@ class LocalEngine:
 
         tags: dict[int, Tags] = {}
         levels: dict[int, np.ndarray] = {}
+        prints: dict[int, Fingerprint | None] = {}
         failed: list[TrackOutcome] = []
         pool = ProcessPool(max_workers=job.workers)
         try:
-            decoded = _decoded(pool, tracks, job, tags, levels, failed)
+            decoded = _decoded(pool, tracks, job, tags, levels, prints, failed)
             for track_id, result in embedder.embed_stream(decoded):
                 yield from _drain(failed)
                 loudness = slice_loudness(levels.pop(track_id), result.starts)
-                yield TrackOutcome(track_id, tags.pop(track_id), result, loudness)
+                found = prints.pop(track_id, None)
+                yield TrackOutcome(track_id, tags.pop(track_id), result, loudness, fingerprint=found)
             yield from _drain(failed)
         finally:
             pool.stop()
@@ -50,9 +55,10 @@ def _decoded(
     job: EmbedJob,
     tags: dict[int, Tags],
     levels: dict[int, np.ndarray],
+    prints: dict[int, Fingerprint | None],
     failed: list[TrackOutcome],
 ) -> Iterator[tuple[int, np.ndarray]]:
-    """Decoded tracks as workers finish them (their tags and per-second levels kept on the way); failures
+    """Decoded tracks as workers finish them (their tags, per-second levels and fingerprints kept on the way); failures
     queued in `failed` on the way."""
     paths = dict(tracks)
     queue = [track_id for track_id, _ in reversed(tracks)]
@@ -67,10 +73,33 @@ def _decoded(
         for future in done:
             track_id = running.pop(future)
             try:
-                wave, found_tags = future.result()
+                wave, found_tags, prints[track_id] = future.result()
             except Exception as exc:  # noqa: BLE001 - any decoder failure is this file's failure
                 failed.append(TrackOutcome(track_id, error=failure_reason(exc, job.timeout)))
                 continue
             tags[track_id] = replace(found_tags, duration=wave.size / rate)  # decoded length is exact
             levels[track_id] = second_levels(wave, rate)
             yield track_id, wave
+
+
+def fingerprint_files(
+    tracks: list[tuple[int, Path]], workers: int, timeout: float
+) -> Iterator[tuple[int, Fingerprint | None]]:
+    """(track id, fingerprint) of each file, decoded in worker processes; a file that fails gives None (its
+    failure, if it lasts, is the embedding pass's to record)."""
+    from pebble import ProcessPool
+
+    pool = ProcessPool(max_workers=workers)
+    try:
+        futures = [
+            (track_id, pool.schedule(fingerprint_file, (str(path), FINGERPRINT_RATE), timeout=timeout))
+            for track_id, path in tracks
+        ]
+        for track_id, future in futures:
+            try:
+                yield track_id, future.result()
+            except Exception:  # noqa: BLE001 - the file's problem; the embedding pass names it
+                yield track_id, None
+    finally:
+        pool.stop()
+        pool.join()

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from indexer import models
 from indexer.audio import decode
 from indexer.errors import AudioTooLongError
+from indexer.fingerprint import fingerprint
 from indexer.tags import read_tags
 from storage.passages import Timeline
 from storage.search import VectorQuery
@@ -78,6 +79,7 @@ def embed_file(path: str | Path, embedder: Embedder, max_seconds: float | None =
         tags.title,
         tags.artist,
         tags.album,
+        fingerprint(wave, embedder.sample_rate),
     )
 
 

@@ -55,7 +55,7 @@ def _decode_rows(batch: dict[str, np.ndarray], sample_rate: int, timeout: float)
     out: dict[str, list] = {"id": [], "payload": []}
     for track_id, path in zip(batch["id"], batch["path"], strict=True):
         try:
-            wave, tags = run(str(path), sample_rate).result()
+            wave, tags, _ = run(str(path), sample_rate).result()  # fingerprints: the builder's own pass
             tags = replace(tags, duration=wave.size / sample_rate)
             item: tuple = (None, wave, tags, second_levels(wave, sample_rate))
         except Exception as exc:  # noqa: BLE001 - any decoder failure is this file's failure

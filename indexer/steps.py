@@ -11,8 +11,10 @@ import numpy as np
 
 from indexer.audio import DecodeError, decode
 from indexer.errors import EmbeddingInputError
+from indexer.fingerprint import fingerprint
 from indexer.models.base import TrackEmbedding, check_waveform
 from indexer.tags import Tags, read_tags
+from storage.fingerprints import Fingerprint
 from storage.paths import database_url
 from storage.store import Store
 
@@ -44,14 +46,20 @@ class TrackOutcome:
     embedding: TrackEmbedding | None = None
     loudness: np.ndarray | None = None
     error: str | None = None
-    committed: bool | None = None  # None: the builder commits it; True/False: the engine did (False: gone)
+    committed: bool | None = None
+    fingerprint: Fingerprint | None = None  # None: the builder commits it; True/False: the engine did (False: gone)
 
 
-def load_track(path: str, sample_rate: int) -> tuple[np.ndarray, Tags]:
-    """Worker-process job: decoded mono audio and tags of one file."""
+def load_track(path: str, sample_rate: int) -> tuple[np.ndarray, Tags, Fingerprint | None]:
+    """Worker-process job: decoded mono audio, tags and the acoustic fingerprint of one file."""
     wave = decode(path, sample_rate)
     check_waveform(wave)
-    return wave, read_tags(Path(path))
+    return wave, read_tags(Path(path)), fingerprint(wave, sample_rate)
+
+
+def fingerprint_file(path: str, sample_rate: int) -> Fingerprint | None:
+    """Worker-process job: the fingerprint alone (a track embedded before fingerprints were kept)."""
+    return fingerprint(decode(path, sample_rate), sample_rate)
 
 
 def failure_reason(exc: BaseException, timeout: float) -> str:
@@ -68,9 +76,17 @@ def failure_reason(exc: BaseException, timeout: float) -> str:
 
 
 def commit_track(
-    store: Store, model: str, revision: str, track_id: int, tags: Tags, result: TrackEmbedding, loudness: np.ndarray
+    store: Store,
+    model: str,
+    revision: str,
+    track_id: int,
+    tags: Tags,
+    result: TrackEmbedding,
+    loudness: np.ndarray,
+    fingerprint: Fingerprint | None = None,
 ) -> bool:
-    """One track's tags, vector, timeline and loudness in one transaction (either engine, any process)."""
+    """One track's tags, vector, timeline, loudness and fingerprint in one transaction (either engine, any
+    process)."""
     return store.save_embedding(
         track_id,
         model,
@@ -81,6 +97,7 @@ def commit_track(
         result.starts,
         result.styles,
         loudness,
+        fingerprint,
     )
 
 

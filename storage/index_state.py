@@ -11,8 +11,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from storage.errors import EmptyIndexError, StaleIndexError
+from storage.fingerprints import FingerprintIndex
 from storage.paths import INDEX_DIR
 from storage.reads import codec_stamp, load_codec
+from storage.recording_groups import fingerprint_index, index_stamp
 from storage.segment_rows import basis_key
 from storage.segments import SEGMENTS_DIR, SegmentIndex
 from storage.timelines import TimelineCodec
@@ -38,6 +40,8 @@ class LoadedIndexes:
         self._segments: SegmentIndex | None = None
         self._codec: TimelineCodec | None = None
         self._codec_stamp: object = None
+        self._prints: FingerprintIndex | None = None
+        self._prints_stamp: object = None
         self._lock = threading.Lock()  # the page and the API search from several threads
 
     @property
@@ -81,6 +85,15 @@ class LoadedIndexes:
             if stamp != self._codec_stamp:
                 self._codec, self._codec_stamp = load_codec(session, self.model), stamp
             return self._codec
+
+    def fingerprints(self, session: Session) -> FingerprintIndex:
+        """The catalog's fingerprint index (model-independent; in memory), reloaded when fingerprints come
+        or go."""
+        stamp = _once(session, ("fingerprints", ""), lambda: index_stamp(session))
+        with self._lock:
+            if self._prints is None or stamp != self._prints_stamp:
+                self._prints, self._prints_stamp = fingerprint_index(session), stamp
+            return self._prints
 
     def segments(self, session: Session, allow_stale: bool = False) -> SegmentIndex:
         """The segment index in force (search by passage), reloaded when a newer one is swapped in."""

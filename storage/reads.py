@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from storage.errors import UnknownTrackError, UsageError
 from storage.fts import text_match
 from storage.passages import Timeline
-from storage.schema import Embedding, Failure, Folder, Model, Track, TrackStyle
+from storage.schema import Embedding, Failure, Folder, Model, Track, TrackFingerprint, TrackStyle
 from storage.schema import TimelineCodec as CodecRow
 from storage.timelines import TimelineCodec, comparable
 from storage.tracks import TrackInfo
@@ -83,6 +83,23 @@ def tracks(session: Session, track_ids: list[int]) -> dict[int, TrackInfo]:
     """Several tracks by id in one query (ids not found are left out)."""
     rows = session.execute(with_folder().where(Track.id.in_(track_ids))).all()
     return {row.id: TrackInfo.from_row(row, folder) for row, folder in rows}
+
+
+def tracks_with_hash(session: Session, content_hash: str) -> list[TrackInfo]:
+    """Catalog tracks whose file has this content hash (the same file)."""
+    rows = session.execute(with_folder().where(Track.content_hash == content_hash).order_by(Track.id)).all()
+    return [TrackInfo.from_row(row, folder) for row, folder in rows]
+
+
+def copies(session: Session, info: TrackInfo) -> list[TrackInfo]:
+    """`info` and the catalog's other files of its recording and master: the same file, or the same
+    fingerprint copy group (storage.duplicates)."""
+    same = tracks_with_hash(session, info.content_hash) if info.content_hash else []
+    group = select(TrackFingerprint.copy).where(TrackFingerprint.track_id == info.id).scalar_subquery()
+    joined = with_folder().join(TrackFingerprint, TrackFingerprint.track_id == Track.id)
+    rows = session.execute(joined.where(TrackFingerprint.copy == group)).all()
+    found = {t.id: t for t in [info, *same, *(TrackInfo.from_row(row, folder) for row, folder in rows)]}
+    return sorted(found.values(), key=lambda t: t.id)
 
 
 def indexed_tracks(session: Session, model: str, track_ids: list[int]) -> dict[int, TrackInfo]:

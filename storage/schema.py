@@ -1,4 +1,4 @@
-"""SQLAlchemy models (schema v4). The database is the source of truth; FAISS indexes derive from it.
+"""SQLAlchemy models (schema v5). The database is the source of truth; FAISS indexes derive from it.
 
 State is per (track, model) and never stored twice: a track is *indexed* for a model when it has
 that model's row in `embeddings`, *failed* when it has one in `failures`, *pending* otherwise.
@@ -140,3 +140,19 @@ class TrackStyle(Base):
     model: Mapped[str] = mapped_column(String(64), primary_key=True)
     label: Mapped[str] = mapped_column(String(128), primary_key=True, index=True)  # "Genre---Style"
     probability: Mapped[float] = mapped_column(Float)
+
+
+class TrackFingerprint(Base):
+    """A track's acoustic fingerprint (storage.fingerprints; model-independent) and the groups it joins:
+    `recording`, tracks whose fingerprints match (the same performance, any master), and `copy`, those of
+    them that are also one master (duplicates). Each group is named by its smallest track id; None: not
+    grouped yet (the build's next step)."""
+
+    __tablename__ = "fingerprints"
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True)
+    items: Mapped[bytes] = mapped_column(LargeBinary)  # uint32 little-endian, Chromaprint's raw items
+    keys: Mapped[bytes] = mapped_column(LargeBinary)  # uint16 little-endian: the sampled keys the index holds
+    profile: Mapped[bytes] = mapped_column(LargeBinary)  # float32 little-endian: dB per level band
+    recording: Mapped[int | None] = mapped_column(Integer, index=True)
+    copy: Mapped[int | None] = mapped_column(Integer, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -19,11 +19,13 @@ from sqlalchemy.orm import Session
 from storage import reads
 from storage.caps import Caps, apply_caps
 from storage.catalog import Catalog
-from storage.duplicates import Recording, duplicate_distance, group, same_recording
+from storage.duplicates import Recording, group
 from storage.errors import ModelMismatchError, UsageError
+from storage.fingerprints import Fingerprint, same_master
 from storage.hubs import HUBS_MAX, RERANKINGS, csls_rerank
 from storage.passage_search import search_passages
 from storage.passages import Timeline, best_passage, clock
+from storage.recording_groups import group_of, matches, read_fingerprints
 from storage.tracks import Neighbour, TrackInfo
 from storage.vectors import VectorIndex, normalise
 
@@ -69,10 +71,7 @@ class VectorQuery:
     title: str | None = None
     artist: str | None = None
     album: str | None = None
-
-    def recording(self, index: VectorIndex) -> Recording:
-        """What telling it from a catalog recording needs, in the index's space."""
-        return Recording(index.prepare(self.vector[None])[0], self.duration, self.content_hash)
+    fingerprint: Fingerprint | None = None  # an outside file's: finds its copies and versions in the catalog
 
 
 @dataclass(frozen=True)
@@ -206,10 +205,9 @@ class SearchService:
             return self._with_passages(s, query, neighbours)
 
     def copies(self, track: TrackInfo) -> list[TrackInfo]:
-        """The catalog's other files of `track`'s recording (storage.duplicates)."""
+        """The catalog's other files of `track`'s recording and master (storage.duplicates)."""
         with self.catalog.reading() as s:
-            query = VectorQuery(reads.vector(s, self.model, track.id), None, track.duration, track.content_hash)
-            return [t for t in self._same_recordings(s, self.catalog.index(), query) if t.id != track.id]
+            return [t for t in reads.copies(s, track) if t.id != track.id]
 
     # -- the policy --------------------------------------------------------------------------------------
 
@@ -221,11 +219,15 @@ class SearchService:
             raise ModelMismatchError(
                 f"query vector has {query.vector.shape} dims, the {self.model} index {index.meta.dim}"
             )
-        in_catalog = self._same_recordings(s, index, query) if query.content_hash and not seeds else []
+        in_catalog: list[TrackInfo] = []
+        if seeds:
+            own = self._recordings(s, seeds)
+        else:
+            in_catalog, mine = self._same_recordings(s, query)
+            own = [mine]
         artists = [t.artist or "" for t in seeds] or [query.artist or ""]
         albums = [t.album or "" for t in seeds] or [query.album or ""]
         excluded = self._excluded(s, request, artists, albums, seeds)
-        own = [query.recording(index)] if len(seeds) < 2 else self._recordings(s, index, seeds)
         neighbours = self._nearest(s, index, query.vector, own, request, excluded)
         if request.passages and query.timeline is not None and neighbours:
             neighbours = self._with_passages(s, query.timeline, neighbours)
@@ -278,7 +280,7 @@ class SearchService:
             if request.rerank is not None:
                 ids, scores = csls_rerank(index, ids, scores)
             ids, scores = ids[:rows], scores[:rows]
-            neighbours = self._grouped(s, index, own, self._neighbours(s, ids, scores, index.closeness(scores)))
+            neighbours = self._grouped(s, own, self._neighbours(s, ids, scores, index.closeness(scores)))
             kept = apply_caps(neighbours, k, request.caps) if capped else neighbours[:k]
             if len(kept) == k or found < fetch or fetch >= index.meta.count:
                 return kept
@@ -296,29 +298,31 @@ class SearchService:
             if i in rows
         ]
 
-    def _recordings(self, s: Session, index: VectorIndex, tracks: list[TrackInfo]) -> list[Recording]:
-        rows = index.rows(np.array([t.id for t in tracks], np.int64)).tolist()
-        return [
-            Recording(np.asarray(index.vectors[row], np.float32), t.duration, t.content_hash)
-            if row >= 0
-            else Recording(index.prepare(reads.vector(s, self.model, t.id)[None])[0], t.duration, t.content_hash)
-            for t, row in zip(tracks, rows, strict=True)
-        ]
+    def _recordings(self, s: Session, tracks: list[TrackInfo]) -> list[Recording]:
+        found = group_of(s, [t.id for t in tracks])
+        return [Recording(t.content_hash, *found.get(t.id, (None, None))) for t in tracks]
 
-    def _grouped(
-        self, s: Session, index: VectorIndex, own: list[Recording], neighbours: list[Neighbour]
-    ) -> list[Neighbour]:
-        recordings = self._recordings(s, index, [n.track for n in neighbours])
-        distance = duplicate_distance(index.pairs, [*own, *recordings])
-        return group(own, list(zip(neighbours, recordings, strict=True)), distance)
+    def _grouped(self, s: Session, own: list[Recording], neighbours: list[Neighbour]) -> list[Neighbour]:
+        recordings = self._recordings(s, [n.track for n in neighbours])
+        return group(own, list(zip(neighbours, recordings, strict=True)))
 
-    def _same_recordings(self, s: Session, index: VectorIndex, query: VectorQuery, k: int = 10) -> list[TrackInfo]:
-        """Catalog tracks that are the same recording as the query (an upload already in the catalog)."""
-        neighbours = self._neighbours(s, *index.search(query.vector, k))
-        mine = query.recording(index)
-        recordings = self._recordings(s, index, [n.track for n in neighbours])
-        distance = duplicate_distance(index.pairs, [mine, *recordings])
-        return [n.track for n, r in zip(neighbours, recordings, strict=True) if same_recording(mine, r, distance)]
+    def _same_recordings(self, s: Session, query: VectorQuery) -> tuple[list[TrackInfo], Recording]:
+        """Catalog tracks that are the outside file's recording on its master (the same file, or a matching
+        fingerprint and levels), and the file's own Recording (its groups, when the catalog has them)."""
+        same = reads.tracks_with_hash(s, query.content_hash) if query.content_hash else []
+        recording = copy = None
+        if query.fingerprint is not None:
+            found = matches(s, self.catalog.indexes.fingerprints(s), query.fingerprint)
+            prints, groups = read_fingerprints(s, found), group_of(s, found)
+            for track_id in found:
+                recording = recording if recording is not None else groups[track_id][0]
+                if same_master(query.fingerprint, prints[track_id]):
+                    copy = copy if copy is not None else groups[track_id][1]
+                    same.append(reads.track(s, track_id))
+        if copy is None and same:
+            copy = group_of(s, [same[0].id]).get(same[0].id, (None, None))[1]
+        unique = list({t.id: t for t in same}.values())
+        return unique, Recording(query.content_hash, recording, copy)
 
     def _stored_timeline(self, s: Session, track_id: int) -> Timeline | None:
         return reads.timelines(s, self.model, [track_id], self.catalog.indexes.codec(s)).get(track_id)

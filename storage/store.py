@@ -20,13 +20,14 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import sync, timelines
+from storage import recording_groups, sync, timelines
 from storage.db import open_database
 from storage.errors import CorruptIndexError, EmptyIndexError, FolderError, ModelMismatchError
+from storage.fingerprints import Fingerprint
 from storage.lock import build_lock
 from storage.paths import INDEX_DIR, database_url, resolve_data_dir
 from storage.reads import folder_rows, load_codec
-from storage.schema import Embedding, Failure, Folder, Model, Track, TrackStyle
+from storage.schema import Embedding, Failure, Folder, Model, Track, TrackFingerprint, TrackStyle
 from storage.schema import TimelineCodec as CodecRow
 from storage.segment_rows import basis_key, count_segments, segment_chunks
 from storage.segments import EXACT_SEGMENTS, SEGMENTS_DIR, SegmentIndex, SegmentMeta, write_segments
@@ -215,9 +216,11 @@ class Store:
         starts: np.ndarray,
         styles: dict[str, float] | None = None,
         loudness: np.ndarray | None = None,
+        fingerprint: Fingerprint | None = None,
     ) -> bool:
-        """Store one track's tags, vector and timeline (compact once the model has its basis) and per-slice
-        loudness (dBFS) in one transaction; False if the track went meanwhile."""
+        """Store one track's tags, vector and timeline (compact once the model has its basis), per-slice
+        loudness (dBFS) and its fingerprint (kept when it has one: the audio is the same) in one transaction;
+        False if the track went meanwhile."""
         vector = np.asarray(vector, dtype="<f4")
         codec = self.codec(model)
         fmt, blob = (CODED, codec.encode(timeline)) if codec is not None else (RAW, _f16(timeline))
@@ -246,8 +249,39 @@ class Store:
             if styles is not None:
                 s.execute(delete(TrackStyle).where(TrackStyle.track_id == track_id, TrackStyle.model == model))
                 s.add_all(TrackStyle(track_id=track_id, model=model, label=k, probability=p) for k, p in styles.items())
+            if fingerprint is not None and s.get(TrackFingerprint, track_id) is None:
+                s.add(recording_groups.fingerprint_row(track_id, fingerprint))
             bump_versions(s, [model])
         return True
+
+    # -- fingerprints ------------------------------------------------------------------------------
+
+    def to_fingerprint(self, folders: list[FolderInfo]) -> list[tuple[int, Path]]:
+        """(track id, file) of each track of `folders` that some model embedded but that has no fingerprint
+        (built before fingerprints, or by an engine that computes none)."""
+        has_vector = select(Embedding.track_id).where(Embedding.track_id == Track.id)
+        has_print = select(TrackFingerprint.track_id).where(TrackFingerprint.track_id == Track.id)
+        query = (
+            select(Track.id, Folder.path, Track.path)
+            .join(Folder)
+            .where(Track.folder_id.in_([f.id for f in folders]), has_vector.exists(), ~has_print.exists())
+            .order_by(Track.id)
+        )
+        with self.sessions() as s:
+            return [(i, Path(root) / path) for i, root, path in s.execute(query)]
+
+    def save_fingerprint(self, track_id: int, fingerprint: Fingerprint) -> bool:
+        """Store a track's fingerprint alone (False if the track went meanwhile)."""
+        with self.sessions.begin() as s:
+            if s.get(Track, track_id) is None:
+                return False
+            s.merge(recording_groups.fingerprint_row(track_id, fingerprint))
+        return True
+
+    def group_recordings(self) -> int:
+        """Group the fingerprints not grouped yet into recordings and copies (storage.recording_groups)."""
+        with self.sessions.begin() as s:
+            return recording_groups.group_new(s)
 
     def record_failure(self, track_id: int, model: str, reason: str) -> None:
         with self.sessions.begin() as s:

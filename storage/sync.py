@@ -12,7 +12,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
-from storage.schema import Embedding, Failure, Track, TrackStyle, utcnow
+from storage.schema import Embedding, Failure, Track, TrackFingerprint, TrackStyle, utcnow
 from storage.versions import bump_versions
 
 
@@ -86,7 +86,7 @@ def forget_audio(session: Session, track_ids: list[int]) -> None:
         return
     models = session.execute(select(Embedding.model).where(Embedding.track_id.in_(track_ids)).distinct()).scalars()
     bump_versions(session, list(models))
-    for table in (Embedding, TrackStyle, Failure):
+    for table in (Embedding, TrackStyle, Failure, TrackFingerprint):
         session.execute(delete(table).where(table.track_id.in_(track_ids)))
 
 

@@ -47,3 +47,4 @@ class Neighbour:
     passage: Passage | None = None  # the best-matching pair of passages with the query
     closeness: float | None = None  # % of the catalog's pairs further apart than this one (None: not known)
     also_in: tuple[str, ...] = ()  # files of the same recording (storage.duplicates), shown once as this one
+    relation: str | None = None  # "other version": the query's recording on another master (storage.duplicates)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 
 from storage.duplicates import Recording, group, same_recording
@@ -65,20 +64,16 @@ def test_an_outside_copy_is_recognised(data, tmp_path, capsys, monkeypatch):
     assert {r["path"] for r in out["neighbours"]}.isdisjoint({"a.flac", "copies/a.mp3", "copies/a.ogg"})
 
 
-def test_the_rule_same_hash_or_nearly_the_same_vector_and_length():
+def test_the_rule_same_file_or_same_fingerprint_copy_and_other_versions():
+    from storage.duplicates import OTHER_VERSION
     from storage.tracks import Neighbour, TrackInfo
 
-    unit = np.array([1.0, 0.0], np.float32)
-    near = np.array([np.cos(0.01), np.sin(0.01)], np.float32)
-    far = np.array([0.0, 1.0], np.float32)
-    assert same_recording(Recording(unit, 60.0, "h"), Recording(far, 10.0, "h"), 1e-3)  # the same file
-    assert same_recording(Recording(unit, 60.0), Recording(near, 60.3), 1e-3)
-    assert not same_recording(Recording(unit, 60.0), Recording(near, 61.0), 1e-3)  # other lengths
-    assert not same_recording(Recording(unit, 60.0), Recording(far, 60.0), 1e-3)
-    tracks = [TrackInfo(i, "/m", f"{i}.flac", None, None, None, None, None, None, None, 60.0) for i in range(3)]
-    grouped = group(
-        [Recording(far, 60.0)],
-        [(Neighbour(t, 0.5), Recording(v, 60.0)) for t, v in zip(tracks, (unit, near, far), strict=True)],
-        1e-3,
-    )
-    assert [n.track.id for n in grouped] == [0] and grouped[0].also_in == ("/m/1.flac",)  # 2 is the query's
+    assert same_recording(Recording("h", 1, 1), Recording("h", 7, 7))  # the same file
+    assert same_recording(Recording(None, 1, 1), Recording("x", 1, 1))  # one fingerprint copy group
+    assert not same_recording(Recording(None, 1, 1), Recording(None, 1, 2))  # another master
+    assert not same_recording(Recording(), Recording())  # nothing known: never merged
+    tracks = [TrackInfo(i, "/m", f"{i}.flac", None, None, None, None, None, None, None, 60.0) for i in range(4)]
+    recordings = [Recording(None, 5, 5), Recording(None, 5, 5), Recording(None, 9, 9), Recording(None, 9, 10)]
+    grouped = group([Recording(None, 9, 9)], [(Neighbour(t, 0.5), r) for t, r in zip(tracks, recordings, strict=True)])
+    assert [n.track.id for n in grouped] == [0, 3] and grouped[0].also_in == ("/m/1.flac",)  # 2 is the query's
+    assert grouped[1].relation == OTHER_VERSION and grouped[0].relation is None
