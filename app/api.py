@@ -61,13 +61,21 @@ class NeighbourOut(BaseModel):
     score: float = Field(description="cosine similarity to the query")
     closeness: float | None = Field(None, description="% of the catalog's pairs further apart")
     also_in: list[str] = Field(default_factory=list, description="files of the same recording")
+    relation: str | None = Field(
+        None, description='"other version": the query\'s recording on another master (fingerprints match, EQ differs)'
+    )
     passage: PassageOut | None = None
 
     @classmethod
     def of(cls, n: Neighbour) -> NeighbourOut:
         passage = PassageOut(**n.passage.as_dict()) if n.passage is not None else None
         return cls(
-            track=TrackOut.of(n.track), score=n.score, closeness=n.closeness, also_in=list(n.also_in), passage=passage
+            track=TrackOut.of(n.track),
+            score=n.score,
+            closeness=n.closeness,
+            also_in=list(n.also_in),
+            relation=n.relation,
+            passage=passage,
         )
 
 

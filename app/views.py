@@ -356,7 +356,8 @@ def show_neighbours(
             image, info, player, action = st.columns([1, 4, 4, 1.4], vertical_alignment="center")
             with image:
                 st.html(cover_html(n.track, 80))
-            info.markdown(f"{rank}. **{n.track.title or n.track.path}**  \n{track_details(n.track)}")
+            label = f" · *{n.relation}*" if n.relation else ""
+            info.markdown(f"{rank}. **{n.track.title or n.track.path}**{label}  \n{track_details(n.track)}")
             info.caption(closeness_text(n), help=f"cosine similarity {n.score:.4f} ({catalog.model})")
             if n.also_in:
                 info.caption("also in: " + ", ".join(Path(p).name for p in n.also_in), help="\n".join(n.also_in))

@@ -1,5 +1,5 @@
-"""The `indexer` command: `build [FOLDER...]`, `status`, `tracks`, `evaluate`, `export`, `serve`, `mpd`,
-`forget FOLDER`. Thin over the libraries."""
+"""The `indexer` command: `build [FOLDER...]`, `status`, `tracks`, `duplicates`, `evaluate`, `export`, `serve`,
+`mpd`, `forget FOLDER`. Thin over the libraries."""
 
 from __future__ import annotations
 
@@ -131,6 +131,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tracks.add_argument("--limit", "-n", type=int, default=50, help="at most this many (default 50)")
     tracks.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
+    duplicates = sub.add_parser(
+        "duplicates",
+        parents=[common],
+        help="files of the same recording (by acoustic fingerprint), to clean up",
+        description="Recordings held by more than one file: copies (another codec, gain or trim of one master) "
+        "and other versions (the same performance on another master). Found by Chromaprint fingerprints at build.",
+        epilog=_examples("indexer duplicates", "indexer duplicates --json > duplicates.jsonl"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    duplicates.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
     evaluate = sub.add_parser(
         "evaluate",
         parents=[common],
@@ -294,6 +304,28 @@ def cmd_tracks(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_duplicates(args: argparse.Namespace) -> int:
+    import json
+
+    from storage.catalog import Catalog
+    from storage.display import duration_text, track_label
+
+    entries = Catalog.open(args.data_dir).duplicates()
+    for number, entry in enumerate(entries, start=1):
+        if args.json:
+            print(json.dumps(entry.as_dict(), ensure_ascii=False))
+            continue
+        kind = "copies and other versions" if entry.versions else "copies"
+        print(f"{number}. {track_label(entry.tracks[0])}: {len(entry.tracks)} files, {kind}")
+        masters = {m: i for i, m in enumerate(dict.fromkeys(entry.masters), start=1)}
+        for track, master in zip(entry.tracks, entry.masters, strict=True):
+            shown = f"\tmaster {masters[master]}" if entry.versions else ""
+            print(f"   {track.id}\t{duration_text(track.duration)}\t{track.file}{shown}")
+    if not args.json:
+        print(f"{len(entries)} recording(s) held by more than one file" if entries else "no duplicates found")
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
@@ -426,6 +458,7 @@ COMMANDS = {
     "build": cmd_build,
     "status": cmd_status,
     "tracks": cmd_tracks,
+    "duplicates": cmd_duplicates,
     "evaluate": cmd_evaluate,
     "export": cmd_export,
     "serve": cmd_serve,

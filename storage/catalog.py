@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage import reads
 from storage.db import open_database
+from storage.duplicate_listing import DuplicateEntry, duplicate_entries
 from storage.errors import ModelMismatchError
 from storage.index_state import LoadedIndexes
 from storage.passages import Timeline
@@ -150,6 +151,11 @@ class Catalog:
         """Tracks this model could not embed, with the reason."""
         with self.reading() as s:
             return reads.failed_tracks(s, self.model)
+
+    def duplicates(self) -> list[DuplicateEntry]:
+        """Recordings held by more than one file (storage.duplicate_listing)."""
+        with self.reading() as s:
+            return duplicate_entries(s)
 
     def ids_sharing(self, artists: list[str], albums: list[str]) -> set[int]:
         """Tracks by any of `artists` or on any of `albums` (case-insensitive)."""

@@ -48,6 +48,8 @@ def neighbour_json(neighbour: Neighbour) -> dict[str, object]:
     if neighbour.closeness is not None:
         out["closeness"] = round(neighbour.closeness, 2)
     out["also_in"] = list(neighbour.also_in)
+    if neighbour.relation is not None:
+        out["relation"] = neighbour.relation
     if neighbour.styles is not None:
         out["styles"] = neighbour.styles
     if neighbour.passage is not None:
@@ -68,7 +70,7 @@ def format_table(query: str, neighbours: list[Neighbour]) -> str:
             n.track.artist or "",
             n.track.title or "",
             n.track.album or "",
-            n.track.path,
+            n.track.path + (f" ({n.relation})" if n.relation else ""),
             describe(n.passage) if n.passage else "",
         )
         for i, n in enumerate(neighbours, 1)

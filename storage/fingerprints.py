@@ -33,6 +33,7 @@ ITEM_SECONDS = 4096 / 3 / 11025  # Chromaprint's default algorithm: a 4096-sampl
 BLOCK = 32  # items per block (~4 s): a +2 % tempo drifts 0.64 items within one
 MAX_ERROR = 0.22
 MIN_COVERAGE = 0.5
+MIN_ITEMS = 8  # ~1 s: a shorter fingerprint matches nothing (too few bits to tell chance from a copy)
 KEY_SHIFT = 16  # keys are an item's top 16 bits (8 classifiers): they survive a tempo change more often than 32
 MAX_REPEATS = 16  # a key found more often in the other fingerprint (silence, a held chord) votes for no offset
 GLOBAL_OFFSETS = 5  # offsets every block tries: the most voted over the whole pair
@@ -141,7 +142,8 @@ def align(a: np.ndarray, b: np.ndarray) -> list[AlignedBlock]:
     valid = (steps[None, :] < lengths[:, None]) & (cols >= 0) & (cols < len(b))
     differ = _popcount(a[np.minimum(rows, len(a) - 1)] ^ b[np.clip(cols, 0, len(b) - 1)]) * valid
     overlap = valid.sum(1)
-    error = np.where(overlap >= BLOCK // 2, differ.sum(1) / (32.0 * np.maximum(overlap, 1)), 1.0)
+    need = min(BLOCK // 2, len(a))  # a fingerprint shorter than a block is one block, all of it overlapping
+    error = np.where(overlap >= need, differ.sum(1) / (32.0 * np.maximum(overlap, 1)), 1.0)
     found = []
     for k, (start, end) in enumerate(bounds):
         mine = np.flatnonzero(block == k)
@@ -157,8 +159,10 @@ def compare(a: Fingerprint | np.ndarray, b: Fingerprint | np.ndarray) -> Match:
     second = b.items if isinstance(b, Fingerprint) else b
     swapped = len(first) > len(second)
     short, long = (second, first) if swapped else (first, second)
+    if len(short) < MIN_ITEMS:
+        return NO_MATCH
     blocks = align(short, long)
-    if not blocks or len(short) == 0:
+    if not blocks:
         return NO_MATCH
     covered = sum(block.end - block.start for block in blocks)
     error = float(np.mean([block.error for block in blocks]))

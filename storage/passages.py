@@ -1,15 +1,20 @@
-"""Matched passages: which part of a neighbour sounds like which part of the query.
+"""Matched passages: which part of a neighbour sounds like which part of the query, with real edges.
 
-Each track's timeline holds one vector per slice (MULE: a 3-s window every 2 s). Two tracks'
-slices give a similarity matrix (cosines); a passage pair is a run of PASSAGE_SECONDS of
-consecutive slices in each, aligned slice for slice, and the best pair is the run whose mean
-cosine is highest (a diagonal of the matrix). A passage spans its slices' starts plus one hop.
+Each track's timeline holds one vector per slice (MULE: a 3-s window every 2 s; MusiCNN: 3-s patches). Two
+tracks' slices give a similarity matrix (cosines); a passage pair is a run along one diagonal of it (the
+two passages advance together, slice for slice), of any length from MIN_PASSAGE_SECONDS to the whole of the
+shorter track. The run is found on the doubly centred matrix (a slice like every slice of the other track,
+a model's common component or a held chord, does not count as a match) less a threshold: the largest sum
+wins, so the run grows while its cells stand above the threshold and its ends are trimmed where similarity
+falls. The threshold is half the level of the best run of MIN_PASSAGE_SECONDS (halfway between the
+matrix's background, 0 once centred, and its best match), so it follows each model's and pair's own scale.
+The score is the run's mean cosine. Where the two tracks share the audio itself (a sample, a copy, an
+edit), their fingerprints place the edges and the offset to a tenth of a second (storage.passage_edges).
 
-Edges: when either track is shorter than a passage, the passage is as long as the shorter one
-(a one-slice track matches its one slice against the best slice of the other); times are
-clipped to [0, duration]; the last, partial slice counts like any other. Quiet slices (below
-SILENCE_DBFS, where the loudness was measured) never start or join a passage while a run of
-sounding slices exists: every model maps silence to one fixed vector, so silences match each other.
+Edges: times are clipped to [0, duration]; a passage spans its slices' starts plus one hop; the last,
+partial slice counts like any other. Quiet slices (below SILENCE_DBFS, where the loudness was measured)
+never start or join a passage while a run of sounding slices exists: every model maps silence to one fixed
+vector, so silences match each other.
 """
 
 from __future__ import annotations
@@ -19,7 +24,10 @@ from functools import cached_property
 
 import numpy as np
 
-PASSAGE_SECONDS = 30.0
+from storage.alignment import Run, best_run
+
+PASSAGE_SECONDS = 30.0  # a passage's length where a fixed one is asked for (the page's region, benchmarks)
+MIN_PASSAGE_SECONDS = 6.0  # the shortest matched passage (two MULE hops, two MusiCNN patches)
 SILENCE_DBFS = -60.0
 QUIET_PENALTY = -8.0
 
@@ -61,14 +69,22 @@ class Passage:
     end: float
     score: float  # mean cosine of the aligned slices
     strip: tuple[float, ...] = ()  # per neighbour slice: its best cosine against the query's passage
+    shared_audio: bool = False  # edges and offset from the fingerprints: the same audio in both
 
-    def as_dict(self) -> dict[str, float]:
+    @property
+    def offset(self) -> float:
+        """Seconds to add to a moment of the query's passage to find it in the neighbour's."""
+        return self.start - self.query_start
+
+    def as_dict(self) -> dict[str, float | bool]:
         return {
             "query_start": round(self.query_start, 2),
             "query_end": round(self.query_end, 2),
             "start": round(self.start, 2),
             "end": round(self.end, 2),
+            "offset": round(self.offset, 2),
             "score": round(self.score, 6),
+            "shared_audio": self.shared_audio,
         }
 
 
@@ -87,41 +103,43 @@ def passage_slices(hop: float, seconds: float = PASSAGE_SECONDS) -> int:
     return max(1, int(round(seconds / max(hop, 1e-6))))
 
 
-def best_passage(query: Timeline, other: Timeline, seconds: float = PASSAGE_SECONDS) -> Passage:
-    """The best-matching pair of passages of `query` and `other`."""
+def best_passage(query: Timeline, other: Timeline, shortest: float = MIN_PASSAGE_SECONDS) -> Passage:
+    """The best-matching pair of passages of `query` and `other` (their aligned run, trimmed)."""
     similarity = cosines(query.vectors, other.vectors)
     n_query, n_other = similarity.shape
-    length = min(passage_slices(query.hop, seconds), n_query, n_other)
-    # Runs are ranked on the doubly centred matrix: a slice that resembles every slice of the other
-    # track (a model's common component, a held chord) does not win; what is alike *here* does.
     contrast = similarity.copy()
     if n_other > 1:
         contrast -= similarity.mean(1, keepdims=True)
     if n_query > 1:
         contrast -= similarity.mean(0, keepdims=True)
+    if n_other > 1 and n_query > 1:
+        contrast += similarity.mean()  # doubly centred: 0 is the matrix's background
     contrast[query.quiet] = QUIET_PENALTY  # below any contrast of sounding slices (|contrast| <= 4)
     contrast[:, other.quiet] = QUIET_PENALTY
-    i, j = _best_run(contrast, length)
-    run = similarity[i : i + length, j : j + length]
-    strip = similarity[i : i + length].max(axis=0)
+    run = _trimmed_run(contrast, passage_slices(query.hop, shortest))
+    return _passage(query, np.arange(n_query), other, similarity, run)
+
+
+def _trimmed_run(contrast: np.ndarray, shortest: int, longest: int | None = None) -> Run:
+    """The diagonal run of at least `shortest` cells whose cells stand highest above half the level of the
+    best run of exactly `shortest` cells."""
+    shortest = max(1, min(shortest, *contrast.shape))
+    probe = best_run(contrast, shortest, shortest)
+    level = float(np.mean([contrast[probe.row + k, probe.col + k] for k in range(probe.length)]))
+    return best_run(contrast - max(level, 0.0) / 2.0, shortest, longest)
+
+
+def _passage(query: Timeline, rows: np.ndarray, other: Timeline, similarity: np.ndarray, run: Run) -> Passage:
+    first, last = rows[run.row], rows[run.row + run.length - 1]
+    cells = similarity[np.arange(run.row, run.row + run.length), np.arange(run.col, run.col + run.length)]
     return Passage(
-        query_start=_clip(float(query.starts[i]), query),
-        query_end=_clip(float(query.starts[i + length - 1]) + query.hop, query),
-        start=_clip(float(other.starts[j]), other),
-        end=_clip(float(other.starts[j + length - 1]) + other.hop, other),
-        score=float(np.trace(run) / length),
-        strip=tuple(strip.tolist()),
+        query_start=_clip(float(query.starts[first]), query),
+        query_end=_clip(float(query.starts[last]) + query.hop, query),
+        start=_clip(float(other.starts[run.col]), other),
+        end=_clip(float(other.starts[run.col + run.length - 1]) + other.hop, other),
+        score=float(cells.mean()),
+        strip=tuple(similarity[run.row : run.row + run.length].max(axis=0).tolist()),
     )
-
-
-def _best_run(matrix: np.ndarray, length: int) -> tuple[int, int]:
-    """Start (row, column) of the aligned run of `length` cells with the largest sum."""
-    rows, cols = matrix.shape
-    runs = np.zeros((rows - length + 1, cols - length + 1), np.float32)
-    for step in range(length):  # shift along the diagonal and add
-        runs += matrix[step : rows - length + 1 + step, step : cols - length + 1 + step]
-    i, j = np.unravel_index(int(np.argmax(runs)), runs.shape)
-    return int(i), int(j)
 
 
 def _clip(seconds: float, timeline: Timeline) -> float:
@@ -151,22 +169,23 @@ def region_slices(timeline: Timeline, start: float, end: float) -> np.ndarray:
 
 
 def match_region(query: Timeline, rows: np.ndarray, other: Timeline) -> Passage:
-    """Where in `other` the query's region (its slices `rows`, consecutive) sounds most alike: the aligned
-    run of as many slices with the highest mean cosine (quiet slices of `other` join no run while a
-    sounding one exists); the score is that mean cosine."""
+    """Where in `other` the query's region (its slices `rows`, consecutive) sounds most alike: the aligned run
+    (at least half the region, at most all of it) whose cosines stand highest above half the best level,
+    its ends trimmed where similarity falls (quiet slices of `other` join no run while a sounding one
+    exists); the score is the run's mean cosine."""
     similarity = cosines(query.vectors[rows], other.vectors)
-    length = min(len(rows), similarity.shape[1])
     ranked = similarity.copy()
     ranked[:, other.quiet] = QUIET_PENALTY
     ranked[query.quiet[rows]] = 0.0  # a quiet slice of the region says nothing about where it matches
-    i, j = _best_run(ranked, length)
-    run = similarity[i : i + length, j : j + length]
-    first, last = rows[i], rows[i + length - 1]
-    return Passage(
-        query_start=_clip(float(query.starts[first]), query),
-        query_end=_clip(float(query.starts[last]) + query.hop, query),
-        start=_clip(float(other.starts[j]), other),
-        end=_clip(float(other.starts[j + length - 1]) + other.hop, other),
-        score=float(np.trace(run) / length),
-        strip=tuple(similarity[i : i + length].max(axis=0).tolist()),
-    )
+    length = min(len(rows), similarity.shape[1])
+    shortest = max(1, (length + 1) // 2)
+    run = best_run(ranked - _region_threshold(ranked, length), shortest, length)
+    return _passage(query, rows, other, similarity, run)
+
+
+def _region_threshold(ranked: np.ndarray, length: int) -> float:
+    """Halfway between the background (the median cosine) and the best run of the whole region's length."""
+    probe = best_run(ranked, length, length)
+    level = float(np.mean([ranked[probe.row + k, probe.col + k] for k in range(probe.length)]))
+    background = float(np.median(ranked))
+    return background + max(level - background, 0.0) / 2.0

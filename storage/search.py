@@ -23,6 +23,7 @@ from storage.duplicates import Recording, group
 from storage.errors import ModelMismatchError, UsageError
 from storage.fingerprints import Fingerprint, same_master
 from storage.hubs import HUBS_MAX, RERANKINGS, csls_rerank
+from storage.passage_edges import refine, within
 from storage.passage_search import search_passages
 from storage.passages import Timeline, best_passage, clock
 from storage.recording_groups import group_of, matches, read_fingerprints
@@ -107,7 +108,8 @@ class SearchService:
             vector = reads.vector(s, self.model, info.id)
             query = VectorQuery(vector, duration=info.duration, content_hash=info.content_hash)
             timeline = self._stored_timeline(s, info.id) if request.passages else None
-            return self._answer(s, replace(query, timeline=timeline), [info], request)
+            heard = read_fingerprints(s, [info.id]).get(info.id) if request.passages else None
+            return self._answer(s, replace(query, timeline=timeline, fingerprint=heard), [info], request)
 
     def by_vector(self, query: VectorQuery, request: SearchRequest = SearchRequest()) -> SearchResult:
         """The k tracks nearest to a vector of this model; an outside file already in the catalog (by content
@@ -141,16 +143,18 @@ class SearchService:
             indexes = self.catalog.indexes
             segments = indexes.segments(s, request.allow_stale)
             timeline: Timeline | None
+            heard: Fingerprint | None
             if isinstance(query, VectorQuery):
                 seeds: list[TrackInfo] = []
                 _check_revision(self.model, query.revision, segments.meta.revision, "segment index")
                 if query.timeline is None:
                     raise UsageError("a query by passage needs the query's timeline")
-                timeline = self.catalog.comparable(query.timeline)
+                timeline, heard = self.catalog.comparable(query.timeline), query.fingerprint
                 artists, albums = [query.artist or ""], [query.album or ""]
             else:
                 info = query if isinstance(query, TrackInfo) else reads.track(s, query)
                 seeds, timeline = [info], self._stored_timeline(s, info.id)
+                heard = read_fingerprints(s, [info.id]).get(info.id)
                 artists, albums = [info.artist or ""], [info.album or ""]
             if timeline is None:
                 raise UsageError("the query track has no timeline for this model: run `indexer build`")
@@ -166,6 +170,8 @@ class SearchService:
                 wanted,
                 excluded,
             )
+            prints = read_fingerprints(s, [i for i, _ in found]) if heard is not None else {}
+            found = [(i, within(refine(p, heard, prints.get(i)), start, end)) for i, p in found]
             passages = dict(found)
             ids = np.array([i for i, _ in found], np.int64)
             scores = np.array([p.score for _, p in found], np.float32)
@@ -199,10 +205,13 @@ class SearchService:
         found = self.catalog.index().closeness(np.asarray(cosines, np.float32))
         return [None] * len(cosines) if found is None else [float(c) for c in found]
 
-    def with_passages(self, query: Timeline, neighbours: list[Neighbour]) -> list[Neighbour]:
-        """Results of any question, each with its best-matching pair of passages with `query`'s timeline."""
+    def with_passages(
+        self, query: Timeline, neighbours: list[Neighbour], fingerprint: Fingerprint | None = None
+    ) -> list[Neighbour]:
+        """Results of any question, each with its best-matching pair of passages with `query`'s timeline
+        (edges from the fingerprints where the audio itself is shared, given the query's)."""
         with self.catalog.reading() as s:
-            return self._with_passages(s, query, neighbours)
+            return self._with_passages(s, query, neighbours, fingerprint)
 
     def copies(self, track: TrackInfo) -> list[TrackInfo]:
         """The catalog's other files of `track`'s recording and master (storage.duplicates)."""
@@ -230,7 +239,7 @@ class SearchService:
         excluded = self._excluded(s, request, artists, albums, seeds)
         neighbours = self._nearest(s, index, query.vector, own, request, excluded)
         if request.passages and query.timeline is not None and neighbours:
-            neighbours = self._with_passages(s, query.timeline, neighbours)
+            neighbours = self._with_passages(s, query.timeline, neighbours, query.fingerprint)
         steps = ("re-ranked: csls",) if request.rerank else ()
         return SearchResult(neighbours, self.model, indexes.stale_by(s, index), tuple(in_catalog), steps)
 
@@ -327,12 +336,18 @@ class SearchService:
     def _stored_timeline(self, s: Session, track_id: int) -> Timeline | None:
         return reads.timelines(s, self.model, [track_id], self.catalog.indexes.codec(s)).get(track_id)
 
-    def _with_passages(self, s: Session, query: Timeline, neighbours: list[Neighbour]) -> list[Neighbour]:
+    def _with_passages(
+        self, s: Session, query: Timeline, neighbours: list[Neighbour], fingerprint: Fingerprint | None
+    ) -> list[Neighbour]:
         """The neighbours, each with its best-matching pair of passages with `query`."""
-        stored = reads.timelines(s, self.model, [n.track.id for n in neighbours], self.catalog.indexes.codec(s))
+        ids = [n.track.id for n in neighbours]
+        stored = reads.timelines(s, self.model, ids, self.catalog.indexes.codec(s))
+        prints = read_fingerprints(s, ids) if fingerprint is not None else {}
         mine = self.catalog.comparable(query)
         return [
-            replace(n, passage=best_passage(mine, stored[n.track.id])) if n.track.id in stored else n
+            replace(n, passage=refine(best_passage(mine, stored[n.track.id]), fingerprint, prints.get(n.track.id)))
+            if n.track.id in stored
+            else n
             for n in neighbours
         ]
 

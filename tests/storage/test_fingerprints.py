@@ -72,3 +72,9 @@ def test_the_index_finds_copies_among_many():
 def test_groups_join_what_pairs_connect():
     found = groups([(5, 3), (3, 9), (20, 21)], [3, 5, 9, 11, 20, 21])
     assert found == {3: 3, 5: 3, 9: 3, 11: 11, 20: 20, 21: 20}
+
+
+def test_a_short_clip_is_one_block_and_a_tiny_one_matches_nothing():
+    clip = items(12, 3)  # ~1.5 s
+    assert compare(clip, noisy(clip, 0.03)).same_recording
+    assert not compare(clip[:5], clip[:5]).same_recording
