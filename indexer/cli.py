@@ -323,6 +323,9 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
             print(f"   {track.id}\t{duration_text(track.duration)}\t{track.file}{shown}")
     if not args.json:
         print(f"{len(entries)} recording(s) held by more than one file" if entries else "no duplicates found")
+        catalog = Catalog.open(args.data_dir)
+        for model in catalog.models():  # what each model's index allows beyond fingerprints
+            print(catalog.for_model(model).version_rule().describe(model))
     return 0
 
 

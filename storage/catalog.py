@@ -28,6 +28,7 @@ from storage.segments import SegmentIndex
 from storage.timelines import TimelineCodec
 from storage.tracks import TrackInfo
 from storage.vectors import VectorIndex
+from storage.version_rule import VersionRule
 
 # The session of the `reading()` block this thread (or task) is in, per database.
 _reading: ContextVar[dict[int, Session] | None] = ContextVar("soundalike_reading", default=None)
@@ -156,6 +157,11 @@ class Catalog:
         """Recordings held by more than one file (storage.duplicate_listing)."""
         with self.reading() as s:
             return duplicate_entries(s)
+
+    def version_rule(self) -> VersionRule:
+        """This model's threshold for other versions on this catalog (storage.version_rule)."""
+        with self.reading() as s:
+            return self.indexes.version_rule(s, self.index())
 
     def ids_sharing(self, artists: list[str], albums: list[str]) -> set[int]:
         """Tracks by any of `artists` or on any of `albums` (case-insensitive)."""

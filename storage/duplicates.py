@@ -4,7 +4,8 @@ the query's own copies, and says "other version" of a remaster instead of hiding
 
 Two tracks are copies when their files have the same content hash, or when their acoustic fingerprints
 match and their masters are one (storage.fingerprints: the build groups them, storage.recording_groups).
-Fingerprints that match on another master (a remaster's EQ) make an *other version*: listed, and labelled.
+Fingerprints that match on another master (a remaster's EQ) make an *other version*: listed, and labelled;
+so does a cosine above the threshold a model's index fits on its catalog (storage.version_rule).
 No embedding threshold decides a copy: measured on real music with real weights, different tracks of one
 soundtrack lie nearer each other (cosine 0.989) than a copy 6 dB quieter does to its original (0.91-0.98).
 """
@@ -44,10 +45,13 @@ def other_version(a: Recording, b: Recording) -> bool:
     return a.recording is not None and a.recording == b.recording and not same_recording(a, b)
 
 
-def group(own: list[Recording], candidates: list[tuple[Neighbour, Recording]]) -> list[Neighbour]:
+def group(
+    own: list[Recording], candidates: list[tuple[Neighbour, Recording]], version_at: float | None = None
+) -> list[Neighbour]:
     """The candidates in order with each recording once: one that is a query's own recording (`own`: the
     query's, or each seed's) goes; one that is an earlier result's joins that result's `also_in`; another
-    version of the query's own is labelled so."""
+    version of the query's own is labelled so: by fingerprint (another master), or by a cosine of at least
+    `version_at` (the model's threshold on this catalog, storage.version_rule; None: none)."""
     kept: list[tuple[Neighbour, Recording]] = []
     for neighbour, recording in candidates:
         if any(same_recording(query, recording) for query in own):
@@ -57,7 +61,8 @@ def group(own: list[Recording], candidates: list[tuple[Neighbour, Recording]]) -
                 kept[i] = (replace(earlier, also_in=(*earlier.also_in, str(neighbour.track.file))), earlier_recording)
                 break
         else:
-            if any(other_version(query, recording) for query in own):
+            near = version_at is not None and neighbour.score >= version_at
+            if near or any(other_version(query, recording) for query in own):
                 neighbour = replace(neighbour, relation=OTHER_VERSION)
             kept.append((neighbour, recording))
     return [n for n, _ in kept]

@@ -34,13 +34,17 @@ BLOCK = 32  # items per block (~4 s): a +2 % tempo drifts 0.64 items within one
 MAX_ERROR = 0.22
 MIN_COVERAGE = 0.5
 MIN_ITEMS = 8  # ~1 s: a shorter fingerprint matches nothing (too few bits to tell chance from a copy)
+MIN_DISTINCT = 4  # a fingerprint of fewer values than this (a held chord, a test tone) is told by its length too
+SAME_LENGTH = 4  # items (~0.5 s)
 KEY_SHIFT = 16  # keys are an item's top 16 bits (8 classifiers): they survive a tempo change more often than 32
 MAX_REPEATS = 16  # a key found more often in the other fingerprint (silence, a held chord) votes for no offset
 GLOBAL_OFFSETS = 5  # offsets every block tries: the most voted over the whole pair
 BLOCK_OFFSETS = 2  # and the block's own most voted
 KEY_SAMPLE = 4  # one key value in four is indexed
+MIN_KEYS = 4  # fewer sampled than this: every key is indexed
 INDEX_SECONDS = 120.0
 MAX_POSTINGS = 50_000  # a key held by more tracks than this votes for none (a catalog's common chord)
+MIN_SHARE = 0.1  # of a query's keys, shared by a track compared in full (measured: copies 0.43+, others 0.007)
 PROFILE_BANDS = (50.0, 150.0, 300.0, 600.0, 1200.0, 2400.0, 4800.0, 8000.0)  # Hz: edges of the level bands
 MAX_PROFILE_SPREAD = 2.0  # dB
 
@@ -122,7 +126,7 @@ def align(a: np.ndarray, b: np.ndarray) -> list[AlignedBlock]:
     if len(a) == 0 or len(b) == 0:
         return []
     positions, shifts = _votes(a, b)
-    shared = _top(shifts, GLOBAL_OFFSETS)
+    shared = np.union1d(_top(shifts, GLOBAL_OFFSETS), [0])  # and no shift: a held chord's keys vote for none
     bounds = _blocks(len(a))
     tried_block, tried_shift = [], []
     for k, (start, end) in enumerate(bounds):
@@ -147,7 +151,7 @@ def align(a: np.ndarray, b: np.ndarray) -> list[AlignedBlock]:
     found = []
     for k, (start, end) in enumerate(bounds):
         mine = np.flatnonzero(block == k)
-        best = mine[int(np.argmin(error[mine]))]
+        best = mine[np.lexsort((np.abs(shift[mine]), error[mine]))[0]]  # the least error, then the least shift
         if error[best] <= MAX_ERROR:
             found.append(AlignedBlock(start, end, int(shift[best]), float(error[best])))
     return found
@@ -161,6 +165,8 @@ def compare(a: Fingerprint | np.ndarray, b: Fingerprint | np.ndarray) -> Match:
     short, long = (second, first) if swapped else (first, second)
     if len(short) < MIN_ITEMS:
         return NO_MATCH
+    if min(len(np.unique(short)), len(np.unique(long))) < MIN_DISTINCT and len(long) - len(short) > SAME_LENGTH:
+        return NO_MATCH  # a held chord says only "this chord": another track holding it must be as long too
     blocks = align(short, long)
     if not blocks:
         return NO_MATCH
@@ -185,24 +191,28 @@ def index_keys(items: np.ndarray) -> np.ndarray:
     """The sampled keys of a fingerprint's first INDEX_SECONDS (unique, sorted)."""
     keys = (items[: int(INDEX_SECONDS / ITEM_SECONDS)] >> KEY_SHIFT).astype(np.uint32)
     chosen = ((keys * np.uint32(2654435761)) >> np.uint32(16)) % KEY_SAMPLE == 0  # a hash of the value
-    return np.unique(keys[chosen]).astype(np.uint16)
+    found = np.unique(keys[chosen])
+    if len(found) < MIN_KEYS:  # a fingerprint of few values (a held chord): all of them
+        found = np.unique(keys)
+    return found.astype(np.uint16)
 
 
 class FingerprintIndex:
     """Which tracks share sampled keys with a fingerprint (an inverted index, in memory)."""
 
     def __init__(self, keys: Mapping[int, np.ndarray]) -> None:
-        ids = np.fromiter(keys, np.int64, len(keys))
-        sizes = np.array([len(keys[i]) for i in ids.tolist()], np.int64)
-        flat = np.concatenate([keys[i] for i in ids.tolist()]) if len(ids) else np.empty(0, np.uint16)
-        owners = np.repeat(ids, sizes)
+        self._ids = np.fromiter(keys, np.int64, len(keys))
+        sizes = np.array([len(keys[i]) for i in self._ids.tolist()], np.int64)
+        flat = np.concatenate([keys[i] for i in self._ids.tolist()]) if len(keys) else np.empty(0, np.uint16)
+        rows = np.repeat(np.arange(len(self._ids), dtype=np.int32), sizes)
         order = np.argsort(flat, kind="stable")
-        self._owners = owners[order]
+        self._rows = rows[order]
         self._bounds = np.searchsorted(flat[order], np.arange((1 << 16) + 1))
-        self.count = len(ids)
+        self.count = len(self._ids)
 
     def candidates(self, keys: np.ndarray, limit: int = 20, min_votes: int = 2) -> list[int]:
-        """Up to `limit` track ids sharing the most keys with `keys` (at least `min_votes`), most first."""
+        """Up to `limit` track ids sharing the most keys with `keys`, most first: at least `min_votes` and
+        MIN_SHARE of the keys (a copy shares a quarter or more; a stranger a chance few)."""
         if self.count == 0 or len(keys) == 0:
             return []
         keys = np.asarray(keys, np.int64)
@@ -210,10 +220,12 @@ class FingerprintIndex:
         keep = (high > low) & (high - low <= MAX_POSTINGS)
         if not keep.any():
             return []
-        hits = np.concatenate([self._owners[lo:hi] for lo, hi in zip(low[keep], high[keep], strict=True)])
-        found, votes = np.unique(hits, return_counts=True)
-        order = np.argsort(-votes, kind="stable")[:limit]
-        return [int(found[i]) for i in order if votes[i] >= min_votes]
+        hits = np.concatenate([self._rows[lo:hi] for lo, hi in zip(low[keep], high[keep], strict=True)])
+        votes = np.bincount(hits, minlength=self.count)
+        enough = max(min(min_votes, len(keys)), int(np.ceil(MIN_SHARE * len(keys))))  # a held chord: one key
+        top = np.flatnonzero(votes >= enough)
+        top = top[np.argsort(-votes[top], kind="stable")[:limit]]
+        return self._ids[top].tolist()
 
 
 def groups(pairs: Iterable[tuple[int, int]], members: Iterable[int]) -> dict[int, int]:

@@ -14,11 +14,12 @@ from storage.errors import EmptyIndexError, StaleIndexError
 from storage.fingerprints import FingerprintIndex
 from storage.paths import INDEX_DIR
 from storage.reads import codec_stamp, load_codec
-from storage.recording_groups import fingerprint_index, index_stamp
+from storage.recording_groups import copy_cosines, fingerprint_index, index_stamp
 from storage.segment_rows import basis_key
 from storage.segments import SEGMENTS_DIR, SegmentIndex
 from storage.timelines import TimelineCodec
 from storage.vectors import VectorIndex, current_build
+from storage.version_rule import VersionRule, fit
 from storage.versions import vectors_version
 
 
@@ -42,6 +43,7 @@ class LoadedIndexes:
         self._codec_stamp: object = None
         self._prints: FingerprintIndex | None = None
         self._prints_stamp: object = None
+        self._rule: tuple[object, VersionRule] | None = None
         self._lock = threading.Lock()  # the page and the API search from several threads
 
     @property
@@ -94,6 +96,16 @@ class LoadedIndexes:
             if self._prints is None or stamp != self._prints_stamp:
                 self._prints, self._prints_stamp = fingerprint_index(session), stamp
             return self._prints
+
+    def version_rule(self, session: Session, index: VectorIndex) -> VersionRule:
+        """The index's threshold for other versions (storage.version_rule), fitted once per index build and
+        set of fingerprints."""
+        stamp = (index.name, _once(session, ("fingerprints", ""), lambda: index_stamp(session)))
+        with self._lock:
+            if self._rule is None or self._rule[0] != stamp:
+                cosines = copy_cosines(session, index)
+                self._rule = (stamp, fit(index.pairs, cosines, index.meta.count))
+            return self._rule[1]
 
     def segments(self, session: Session, allow_stale: bool = False) -> SegmentIndex:
         """The segment index in force (search by passage), reloaded when a newer one is swapped in."""

@@ -1,7 +1,8 @@
 """Edges and offset of a matched passage from fingerprints, where two tracks share the audio itself (a
 sample, a copy, an edit): Chromaprint's items come every ITEM_SECONDS (0.12 s), where timelines have one
-slice per 2-3 s. The embedding alignment (storage.passages) finds the passage; when the fingerprints match
-along its diagonal, their run says where it starts and ends in both tracks.
+slice per 2-3 s. Where the fingerprints match, their longest run of matched blocks (one shift, give or take
+a small drift) is the passage, walked out item by item to where the bits stop agreeing; elsewhere the
+embedding alignment (storage.passages) stands.
 
 Item k of a fingerprint describes the audio from k * ITEM_SECONDS to about SPAN later, so the run of
 matching items starts where the shared audio starts and stops SPAN before it ends: measured on real music
@@ -14,29 +15,26 @@ from dataclasses import replace
 
 import numpy as np
 
-from storage.fingerprints import ITEM_SECONDS, MAX_ERROR, Fingerprint, align
+from storage.fingerprints import ITEM_SECONDS, AlignedBlock, Fingerprint, align
 from storage.passages import Passage
 
 SPAN = 1.9  # seconds of audio an item describes past its start (measured)
 SMOOTH = 8  # items (~1 s) of bit errors averaged when walking to an edge
-AGREE_SECONDS = 6.0  # a fingerprint run belongs to the passage when its offset is this near the alignment's
+UNRELATED = 0.5  # the bit error rate of unrelated audio: the edge lies halfway from the passage's own to it
+CHAIN_DRIFT = 2  # items: neighbouring blocks of one shared passage (a small speed change drifts)
 
 
 def refine(passage: Passage, query: Fingerprint | None, other: Fingerprint | None) -> Passage:
-    """`passage` with the edges and offset of the shared audio along it, when there is some."""
+    """The passage where the two tracks share the audio itself (their fingerprints' longest run), with its
+    edges and offset to a tenth of a second; `passage` (the embedding alignment) where they share none."""
     if query is None or other is None:
         return passage
-    blocks = [
-        b
-        for b in align(query.items, other.items)
-        if abs(b.shift * ITEM_SECONDS - passage.offset) <= AGREE_SECONDS
-        and b.start * ITEM_SECONDS < passage.query_end
-        and b.end * ITEM_SECONDS > passage.query_start
-    ]
-    if not blocks:
+    chain = longest_chain(align(query.items, other.items))
+    if not chain:
         return passage
-    shift = int(np.median([b.shift for b in blocks]))
-    first, last = _edges(query.items, other.items, shift, min(b.start for b in blocks), max(b.end for b in blocks))
+    shift = int(np.median([b.shift for b in chain]))
+    edge = (float(np.mean([b.error for b in chain])) + UNRELATED) / 2  # halfway: where the window is half in
+    first, last = _edges(query.items, other.items, shift, chain[0].start, chain[-1].end, edge)
     start = first * ITEM_SECONDS
     end = last * ITEM_SECONDS + SPAN
     offset = shift * ITEM_SECONDS
@@ -50,15 +48,28 @@ def refine(passage: Passage, query: Fingerprint | None, other: Fingerprint | Non
     )
 
 
-def _edges(a: np.ndarray, b: np.ndarray, shift: int, start: int, end: int) -> tuple[int, int]:
+def longest_chain(blocks: list[AlignedBlock]) -> list[AlignedBlock]:
+    """The longest run of matched blocks that follow each other at about one shift (a shared passage)."""
+    best: list[AlignedBlock] = []
+    chain: list[AlignedBlock] = []
+    for block in blocks:
+        if chain and (block.start != chain[-1].end or abs(block.shift - chain[-1].shift) > CHAIN_DRIFT):
+            chain = []
+        chain.append(block)
+        if sum(b.end - b.start for b in chain) > sum(b.end - b.start for b in best):
+            best = list(chain)
+    return best
+
+
+def _edges(a: np.ndarray, b: np.ndarray, shift: int, start: int, end: int, limit: float) -> tuple[int, int]:
     """The first and last item of `a`, around [start, end), whose smoothed bit error along `shift` stays
-    under MAX_ERROR."""
+    at most `limit`."""
     low, high = max(0, -shift), min(len(a), len(b) - shift)
     if high <= low:
         return start, max(start, end - 1)
     errors = np.bitwise_count(a[low:high] ^ b[low + shift : high + shift]) / 32.0
     smooth = np.convolve(errors, np.ones(SMOOTH) / SMOOTH, mode="same")
-    good = smooth <= MAX_ERROR
+    good = smooth <= limit
     first = min(max(start, low), high - 1) - low
     while first > 0 and good[first - 1]:
         first -= 1

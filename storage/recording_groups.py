@@ -4,6 +4,7 @@ new fingerprints into recordings and copies (storage.fingerprints says what matc
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import func, select, update
@@ -11,6 +12,9 @@ from sqlalchemy.orm import Session
 
 from storage.fingerprints import Fingerprint, FingerprintIndex, compare, groups, same_master
 from storage.schema import TrackFingerprint
+
+if TYPE_CHECKING:
+    from storage.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
 
@@ -128,3 +132,17 @@ def shared_groups(session: Session, column: str) -> list[int]:
     field = getattr(TrackFingerprint, column)
     query = select(field).where(field.is_not(None)).group_by(field).having(func.count() > 1).order_by(field)
     return list(session.execute(query).scalars())
+
+
+def copy_cosines(session: Session, index: VectorIndex, groups_limit: int = 500, per_group: int = 4) -> np.ndarray:
+    """Cosines, in the index's space, between fingerprint-confirmed copies (pairs within each copy group:
+    up to `per_group` tracks of each of the first `groups_limit` groups)."""
+    found = members(session, "copy", shared_groups(session, "copy")[:groups_limit])
+    out: list[float] = []
+    for ids in found.values():
+        rows = index.rows(np.array(ids[:per_group], np.int64))
+        vectors = np.asarray(index.vectors[rows[rows >= 0]], np.float32)
+        if len(vectors) > 1:
+            sims = vectors @ vectors.T
+            out += sims[np.triu_indices(len(vectors), 1)].tolist()
+    return np.array(out, np.float32)

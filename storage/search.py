@@ -134,7 +134,8 @@ class SearchService:
         self, query: TrackInfo | int | VectorQuery, start: float, end: float, request: SearchRequest = SearchRequest()
     ) -> SearchResult:
         """The k catalog passages nearest to the query's region [start, end), one per track, each with its
-        passage (`score`: the passage's mean cosine)."""
+        passage (`score`: the passage's mean cosine); the query's own track and its copies only with
+        `include_self`."""
         if end <= start:
             raise UsageError(f"the passage must end after it starts ({clock(start)}–{clock(end)})")
         if request.styles:
@@ -145,7 +146,7 @@ class SearchService:
             timeline: Timeline | None
             heard: Fingerprint | None
             if isinstance(query, VectorQuery):
-                seeds: list[TrackInfo] = []
+                seeds: list[TrackInfo] = [] if request.include_self else self._same_recordings(s, query)[0]
                 _check_revision(self.model, query.revision, segments.meta.revision, "segment index")
                 if query.timeline is None:
                     raise UsageError("a query by passage needs the query's timeline")
@@ -153,11 +154,12 @@ class SearchService:
                 artists, albums = [query.artist or ""], [query.album or ""]
             else:
                 info = query if isinstance(query, TrackInfo) else reads.track(s, query)
-                seeds, timeline = [info], self._stored_timeline(s, info.id)
+                seeds, timeline = reads.copies(s, info), self._stored_timeline(s, info.id)
                 heard = read_fingerprints(s, [info.id]).get(info.id)
                 artists, albums = [info.artist or ""], [info.album or ""]
             if timeline is None:
                 raise UsageError("the query track has no timeline for this model: run `indexer build`")
+            # the query's own track and its copies (the same recording and master) are not passages of others
             excluded = self._excluded(s, request, artists, albums, [] if request.include_self else seeds)
             wanted = 4 * request.k if request.caps.active else request.k
             codec = indexes.codec(s)
@@ -237,7 +239,9 @@ class SearchService:
         artists = [t.artist or "" for t in seeds] or [query.artist or ""]
         albums = [t.album or "" for t in seeds] or [query.album or ""]
         excluded = self._excluded(s, request, artists, albums, seeds)
-        neighbours = self._nearest(s, index, query.vector, own, request, excluded)
+        single = len(seeds) < 2 and request.rerank is None  # CSLS scores are no cosines to hold a threshold to
+        version_at = indexes.version_rule(s, index).threshold if single else None
+        neighbours = self._nearest(s, index, query.vector, own, request, excluded, version_at)
         if request.passages and query.timeline is not None and neighbours:
             neighbours = self._with_passages(s, query.timeline, neighbours, query.fingerprint)
         steps = ("re-ranked: csls",) if request.rerank else ()
@@ -269,6 +273,7 @@ class SearchService:
         own: list[Recording],
         request: SearchRequest,
         excluded: set[int],
+        version_at: float | None = None,
     ) -> list[Neighbour]:
         """The k nearest that survive duplicates (each recording once, never the query's own) and caps; the
         search widens until it has them or the catalog has no more."""
@@ -289,7 +294,7 @@ class SearchService:
             if request.rerank is not None:
                 ids, scores = csls_rerank(index, ids, scores)
             ids, scores = ids[:rows], scores[:rows]
-            neighbours = self._grouped(s, own, self._neighbours(s, ids, scores, index.closeness(scores)))
+            neighbours = self._grouped(s, own, self._neighbours(s, ids, scores, index.closeness(scores)), version_at)
             kept = apply_caps(neighbours, k, request.caps) if capped else neighbours[:k]
             if len(kept) == k or found < fetch or fetch >= index.meta.count:
                 return kept
@@ -311,9 +316,11 @@ class SearchService:
         found = group_of(s, [t.id for t in tracks])
         return [Recording(t.content_hash, *found.get(t.id, (None, None))) for t in tracks]
 
-    def _grouped(self, s: Session, own: list[Recording], neighbours: list[Neighbour]) -> list[Neighbour]:
+    def _grouped(
+        self, s: Session, own: list[Recording], neighbours: list[Neighbour], version_at: float | None = None
+    ) -> list[Neighbour]:
         recordings = self._recordings(s, [n.track for n in neighbours])
-        return group(own, list(zip(neighbours, recordings, strict=True)))
+        return group(own, list(zip(neighbours, recordings, strict=True)), version_at)
 
     def _same_recordings(self, s: Session, query: VectorQuery) -> tuple[list[TrackInfo], Recording]:
         """Catalog tracks that are the outside file's recording on its master (the same file, or a matching

@@ -93,9 +93,12 @@ def test_sonic_path_starts_and_ends_right_and_steps_smoothly(client, built_catal
     assert steps.max() <= 1 - float(vectors[0] @ vectors[-1])  # no step longer than the direct jump
     relative = [m["similarity"] for m in payload["subsonic-response"]["sonicMatch"]]
     cosines = vectors @ vectors[0]
+    # Relative to the start song, as the spec asks. On so small a catalog each pair is a step of the pair
+    # sample: a cosine computed in another order can round to the pair's other side, one step away.
+    step = 1 / (index.meta.count * (index.meta.count - 1) / 2)
     assert relative[0] == 1.0 and relative[1:] == pytest.approx(
-        [c / 100 for c in SearchService(catalog).closeness(cosines[1:].tolist())], abs=1e-6
-    )  # relative to the start song, as the spec asks
+        [c / 100 for c in SearchService(catalog).closeness(cosines[1:].tolist())], abs=step + 1e-6
+    )
 
 
 def test_similarity_is_normalised_as_the_spec_defines_it():

@@ -77,3 +77,47 @@ def test_the_rule_same_file_or_same_fingerprint_copy_and_other_versions():
     grouped = group([Recording(None, 9, 9)], [(Neighbour(t, 0.5), r) for t, r in zip(tracks, recordings, strict=True)])
     assert [n.track.id for n in grouped] == [0, 3] and grouped[0].also_in == ("/m/1.flac",)  # 2 is the query's
     assert grouped[1].relation == OTHER_VERSION and grouped[0].relation is None
+
+
+def test_tracks_built_before_fingerprints_get_them_at_the_next_build(tmp_path, monkeypatch):
+    """A data directory made without fingerprints (before them, or without Chromaprint): the next build
+    fingerprints the tracks already indexed, groups the copies, and re-embeds nothing."""
+    import soundfile as sf
+
+    import indexer.build as build_module
+    import indexer.steps as steps
+    from indexer.build import BuildOptions, build_catalog
+    from storage.catalog import Catalog
+    from tests.fake_embedder import FakeEmbedder
+
+    music = tmp_path / "music"
+    original = melody(20.0, seed=1, sr=SR)
+    write_audio(music / "a.flac", 0, mono=original, stereo=False)
+    sf.write(music / "a copy.mp3", original * 0.5, SR, format="MP3")
+    write_audio(music / "b.ogg", 0, mono=melody(20.0, seed=2, sr=SR), stereo=False)
+    with monkeypatch.context() as patch:
+        patch.setattr(steps, "fingerprint", lambda wave, rate: None)
+        patch.setattr(build_module, "chromaprint_available", lambda: False)
+        build_catalog(music, tmp_path / "data", BuildOptions(workers=1, progress=False), FakeEmbedder())
+    catalog = Catalog.open(tmp_path / "data")
+    assert catalog.duplicates() == []
+    fake = FakeEmbedder()
+    report = build_catalog(music, tmp_path / "data", BuildOptions(workers=1, progress=False), fake)
+    assert report.indexed == 0 and not fake.embedded
+    [entry] = catalog.duplicates()
+    assert sorted(t.path for t in entry.tracks) == ["a copy.mp3", "a.flac"] and not entry.versions
+
+
+def test_indexer_duplicates_lists_the_copies(data, capsys):
+    from indexer.cli import main as indexer
+
+    assert indexer(["duplicates", "--data-dir", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "3 files, copies" in out and "1 recording(s) held by more than one file" in out
+    assert "mule: no embedding threshold for other versions" in out  # one copy group: too few pairs to fit one
+    assert indexer(["duplicates", "--json", "--data-dir", str(data)]) == 0
+    [line] = capsys.readouterr().out.splitlines()
+    entry = json.loads(line)
+    assert entry["kind"] == "copies" and sorted(t["path"] for t in entry["tracks"]) == sorted(
+        ["a.flac", "copies/a.mp3", "copies/a.ogg"]
+    )

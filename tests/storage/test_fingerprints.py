@@ -78,3 +78,29 @@ def test_a_short_clip_is_one_block_and_a_tiny_one_matches_nothing():
     clip = items(12, 3)  # ~1.5 s
     assert compare(clip, noisy(clip, 0.03)).same_recording
     assert not compare(clip[:5], clip[:5]).same_recording
+
+
+def test_shared_audio_gives_a_passage_its_edges_and_offset():
+    from storage.passage_edges import SPAN, refine, within
+    from storage.passages import Passage
+
+    query, other = items(400, 11), items(300, 12)
+    other[37:197] = noisy(query[100:260], 0.03)  # query items 100-259 lie at 37-196 of the other
+    rough = Passage(10.0, 40.0, 0.0, 30.0, 0.8)  # what the embedding alignment said: elsewhere
+    empty = np.zeros(0, np.float32)
+    passage = refine(rough, Fingerprint(query, empty), Fingerprint(other, empty))
+    assert passage.shared_audio and passage.score == 0.8
+    assert abs(passage.query_start - 100 * ITEM_SECONDS) < 0.2 and abs(passage.start - 37 * ITEM_SECONDS) < 0.2
+    assert abs(passage.query_end - (259 * ITEM_SECONDS + SPAN)) < 0.2
+    assert abs(passage.offset + 63 * ITEM_SECONDS) < 1e-6
+    assert refine(rough, Fingerprint(query, empty), Fingerprint(items(300, 13), empty)) == rough  # nothing shared
+    assert refine(rough, None, Fingerprint(other, empty)) == rough
+    inside = within(passage, 15.0, 20.0)  # kept to the region asked about, at the same offset
+    assert (inside.query_start, inside.query_end) == (15.0, 20.0) and abs(inside.offset - passage.offset) < 1e-9
+
+
+def test_a_held_chord_matches_only_as_long_a_one():
+    chord = np.full(40, 692189559, np.uint32)  # what a steady tone gives: one value throughout
+    assert compare(chord, chord.copy()).same_recording
+    assert not compare(chord, np.full(60, 692189559, np.uint32)).same_recording  # 2.5 s longer: another track
+    assert len(Fingerprint(chord, np.zeros(0, np.float32)).keys()) == 1  # indexed all the same

@@ -1,5 +1,5 @@
-"""Schema v2 -> v4 on a data directory written by the v2 code (fixtures/v2.sql, see make_v2.py):
-nothing lost, nothing re-embedded; on SQLite and on PostgreSQL."""
+"""Schema v2 -> v5 on a data directory written by the v2 code (fixtures/v2.sql, see make_v2.py):
+nothing lost, nothing re-embedded, fingerprints added by the next build; on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, select, text
 from indexer.build import BuildOptions, build_catalog
 from storage.catalog import Catalog
 from storage.paths import database_url
-from storage.schema import Embedding, Failure, Meta, Model, TrackStyle
+from storage.schema import Embedding, Failure, Meta, Model, TrackFingerprint, TrackStyle
 from storage.store import Store
 from storage.timelines import CODED, RAW
 from tests.audio_files import write_audio
@@ -60,13 +60,13 @@ def write_v2(data_dir: Path) -> None:
     engine.dispose()
 
 
-def test_v2_to_v4_keeps_everything(tmp_path, backend, monkeypatch):
+def test_v2_to_v5_keeps_everything(tmp_path, backend, monkeypatch):
     data = tmp_path / "data"
     write_v2(data)
     old = v2_rows()
     store = Store(data)  # opening for writing migrates
     with store.sessions() as s:
-        assert s.get(Meta, "schema_version").value == "4"
+        assert s.get(Meta, "schema_version").value == "5"
         assert [m.key for m in s.execute(select(Meta)).scalars()] == ["schema_version"]
         vectors = {
             (e.track_id, e.model): (e.vector, e.timeline, e.starts) for e in s.execute(select(Embedding)).scalars()
@@ -107,6 +107,8 @@ def test_v2_to_v4_keeps_everything(tmp_path, backend, monkeypatch):
     report = build_catalog(music, data, BuildOptions(workers=1, progress=False), fake)
     assert (report.indexed, report.unchanged, report.still_failed) == (1, 5, 1), report
     assert len(fake.embedded) == 1 and Catalog.open(data).index().meta.count == 6
+    with store.sessions() as s:  # the tracks embedded before fingerprints were fingerprinted, not re-embedded
+        assert len(s.execute(select(TrackFingerprint.track_id)).all()) == 6
     np.testing.assert_array_equal(
         Catalog.open(data).vector(catalog.track(2)), np.frombuffer(vectors[(2, "mule")][0], dtype="<f4")
     )

@@ -119,3 +119,16 @@ def test_a_bad_passage_is_bad_usage(given, message, capsys):
     with pytest.raises(SystemExit) as exit_:
         query(["1", "--passage", given])
     assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_the_alignment_takes_any_length_and_trims_its_ends():
+    """A run of 9 s and one of 60 s are each found whole, with their ends where the likeness stops."""
+    query, other = timeline(60, 5), timeline(60, 6)
+    other.vectors[40:45] = query.vectors[10:15] + 0.05  # 10 s: query 20-30 s is other 80-90 s
+    passage = best_passage(query, other)
+    assert (passage.query_start, passage.query_end, passage.start, passage.end) == (20.0, 30.0, 80.0, 90.0)
+    assert passage.offset == 60.0 and passage.as_dict()["offset"] == 60.0
+    long = timeline(80, 7)
+    long.vectors[10:40] = query.vectors[25:55]  # 60 s: query 50-110 s is long 20-80 s
+    passage = best_passage(query, long)
+    assert (passage.query_start, passage.query_end, passage.start, passage.end) == (50.0, 110.0, 20.0, 80.0)
