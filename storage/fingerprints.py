@@ -44,7 +44,7 @@ KEY_SAMPLE = 4  # one key value in four is indexed
 MIN_KEYS = 4  # fewer sampled than this: every key is indexed
 INDEX_SECONDS = 120.0
 MAX_POSTINGS = 50_000  # a key held by more tracks than this votes for none (a catalog's common chord)
-MIN_SHARE = 0.1  # of a query's keys, shared by a track compared in full (measured: copies 0.43+, others 0.007)
+MIN_SHARE = 0.25  # of a query's keys, shared by a track compared in full (measured: copies 0.43+, others 0.007)
 PROFILE_BANDS = (50.0, 150.0, 300.0, 600.0, 1200.0, 2400.0, 4800.0, 8000.0)  # Hz: edges of the level bands
 MAX_PROFILE_SPREAD = 2.0  # dB
 
@@ -122,25 +122,37 @@ def _blocks(n: int) -> list[tuple[int, int]]:
 
 
 def align(a: np.ndarray, b: np.ndarray) -> list[AlignedBlock]:
-    """Each block of `a` at its best shift into `b`, kept when it matches."""
+    """Each block of `a` at its best shift into `b`, kept when it matches: first at the pair's most voted
+    shifts (a copy, a trim: done), then the blocks still unmatched at their own most voted (a drift)."""
     if len(a) == 0 or len(b) == 0:
         return []
     positions, shifts = _votes(a, b)
+    bounds = np.array(_blocks(len(a)))
+    everyone = np.arange(len(bounds))
     shared = np.union1d(_top(shifts, GLOBAL_OFFSETS), [0])  # and no shift: a held chord's keys vote for none
-    bounds = _blocks(len(a))
-    tried_block, tried_shift = [], []
-    for k, (start, end) in enumerate(bounds):
-        own = _top(shifts[(positions >= start) & (positions < end)], BLOCK_OFFSETS)
-        for shift in np.unique(np.concatenate([shared, own])):
-            for near in (shift - 1, shift, shift + 1):
-                tried_block.append(k)
-                tried_shift.append(near)
-    if not tried_block:
+    found = _best(a, b, bounds, np.repeat(everyone, len(shared)), np.tile(shared, len(bounds)))
+    missing = np.setdiff1d(everyone, [k for k, _ in found])
+    if len(missing) and len(shifts):
+        block, shift = _own(positions, shifts, bounds, missing)
+        found += _best(a, b, bounds, block, shift)
+    return [
+        AlignedBlock(int(bounds[k, 0]), int(bounds[k, 1]), shift, error)
+        for k, (shift, error) in sorted(found)
+        if error <= MAX_ERROR
+    ]
+
+
+def _best(
+    a: np.ndarray, b: np.ndarray, bounds: np.ndarray, block: np.ndarray, shift: np.ndarray
+) -> list[tuple[int, tuple[int, float]]]:
+    """For each block among `block`, its best (shift, error) among `shift` give or take one item; only the
+    blocks that match."""
+    if len(block) == 0:
         return []
-    block, shift = np.array(tried_block), np.array(tried_shift)
-    starts = np.array([s for s, _ in bounds])[block]
-    lengths = np.array([e - s for s, e in bounds])[block]
-    steps = np.arange(max(lengths))
+    block = np.repeat(block, 3)
+    shift = (shift[:, None] + np.array([-1, 0, 1])[None, :]).ravel()
+    starts, lengths = bounds[block, 0], bounds[block, 1] - bounds[block, 0]
+    steps = np.arange(int(lengths.max()))
     rows = starts[:, None] + steps[None, :]
     cols = rows + shift[:, None]
     valid = (steps[None, :] < lengths[:, None]) & (cols >= 0) & (cols < len(b))
@@ -148,13 +160,26 @@ def align(a: np.ndarray, b: np.ndarray) -> list[AlignedBlock]:
     overlap = valid.sum(1)
     need = min(BLOCK // 2, len(a))  # a fingerprint shorter than a block is one block, all of it overlapping
     error = np.where(overlap >= need, differ.sum(1) / (32.0 * np.maximum(overlap, 1)), 1.0)
-    found = []
-    for k, (start, end) in enumerate(bounds):
-        mine = np.flatnonzero(block == k)
-        best = mine[np.lexsort((np.abs(shift[mine]), error[mine]))[0]]  # the least error, then the least shift
-        if error[best] <= MAX_ERROR:
-            found.append(AlignedBlock(start, end, int(shift[best]), float(error[best])))
-    return found
+    order = np.lexsort((np.abs(shift), error, block))  # per block: the least error, then the least shift
+    first = order[np.r_[True, block[order][1:] != block[order][:-1]]]
+    return [(int(block[t]), (int(shift[t]), float(error[t]))) for t in first if error[t] <= MAX_ERROR]
+
+
+_SPREAD = 1 << 24  # packs (block, shift) into one integer: shifts stay within +-8M items (11 days)
+
+
+def _own(
+    positions: np.ndarray, shifts: np.ndarray, bounds: np.ndarray, wanted: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(block, shift) pairs: each block of `wanted` with its own BLOCK_OFFSETS most voted shifts."""
+    owner = np.searchsorted(bounds[:, 1], positions, side="right")  # the block of each vote
+    mine = np.isin(owner, wanted)
+    keys, counts = np.unique(owner[mine] * _SPREAD + (shifts[mine] + _SPREAD // 2), return_counts=True)
+    order = np.lexsort((-counts, keys // _SPREAD))  # per block, most voted first
+    owners, voted = keys[order] // _SPREAD, keys[order] % _SPREAD - _SPREAD // 2
+    rank = np.arange(len(owners)) - np.searchsorted(owners, owners, side="left")
+    keep = rank < BLOCK_OFFSETS
+    return owners[keep], voted[keep]
 
 
 def compare(a: Fingerprint | np.ndarray, b: Fingerprint | np.ndarray) -> Match:
@@ -165,7 +190,7 @@ def compare(a: Fingerprint | np.ndarray, b: Fingerprint | np.ndarray) -> Match:
     short, long = (second, first) if swapped else (first, second)
     if len(short) < MIN_ITEMS:
         return NO_MATCH
-    if min(len(np.unique(short)), len(np.unique(long))) < MIN_DISTINCT and len(long) - len(short) > SAME_LENGTH:
+    if len(long) - len(short) > SAME_LENGTH and min(len(np.unique(short)), len(np.unique(long))) < MIN_DISTINCT:
         return NO_MATCH  # a held chord says only "this chord": another track holding it must be as long too
     blocks = align(short, long)
     if not blocks:

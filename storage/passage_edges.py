@@ -4,9 +4,11 @@ slice per 2-3 s. Where the fingerprints match, their longest run of matched bloc
 a small drift) is the passage, walked out item by item to where the bits stop agreeing; elsewhere the
 embedding alignment (storage.passages) stands.
 
-Item k of a fingerprint describes the audio from k * ITEM_SECONDS to about SPAN later, so the run of
-matching items starts where the shared audio starts and stops SPAN before it ends: measured on real music
-with planted passages (benchmarks/bench_fingerprints.py), the stop lies SPAN = 1.9 s before the planted end.
+Item k of a fingerprint describes about two seconds of audio from k * ITEM_SECONDS on, so the run of
+matching items (walked out to where the smoothed bit error rate is halfway between the passage's own and
+that of unrelated audio) starts LEAD before the shared audio and stops SPAN before its end: both measured
+on real music with planted passages (benchmarks/bench_fingerprints.py: mean signed errors -0.42 s and
+-1.32 s before correction).
 """
 
 from __future__ import annotations
@@ -18,24 +20,35 @@ import numpy as np
 from storage.fingerprints import ITEM_SECONDS, AlignedBlock, Fingerprint, align
 from storage.passages import Passage
 
-SPAN = 1.9  # seconds of audio an item describes past its start (measured)
+LEAD = 0.42  # seconds: the first matching item starts this long before the shared audio (measured)
+SPAN = 1.32  # seconds: the shared audio ends this long after the last matching item starts (measured)
 SMOOTH = 8  # items (~1 s) of bit errors averaged when walking to an edge
 UNRELATED = 0.5  # the bit error rate of unrelated audio: the edge lies halfway from the passage's own to it
 CHAIN_DRIFT = 2  # items: neighbouring blocks of one shared passage (a small speed change drifts)
 
 
-def refine(passage: Passage, query: Fingerprint | None, other: Fingerprint | None) -> Passage:
-    """The passage where the two tracks share the audio itself (their fingerprints' longest run), with its
-    edges and offset to a tenth of a second; `passage` (the embedding alignment) where they share none."""
+def refine(
+    passage: Passage,
+    query: Fingerprint | None,
+    other: Fingerprint | None,
+    region: tuple[float, float] | None = None,
+) -> Passage:
+    """The passage where the two tracks share the audio itself (their fingerprints' longest run, within the
+    query's `region` when one is asked about), with its edges and offset to a tenth of a second; `passage`
+    (the embedding alignment) where they share none."""
     if query is None or other is None:
         return passage
-    chain = longest_chain(align(query.items, other.items))
+    blocks = align(query.items, other.items)
+    if region is not None:
+        first, last = region[0] / ITEM_SECONDS, region[1] / ITEM_SECONDS
+        blocks = [b for b in blocks if b.start < last and b.end > first]
+    chain = longest_chain(blocks)
     if not chain:
         return passage
     shift = int(np.median([b.shift for b in chain]))
     edge = (float(np.mean([b.error for b in chain])) + UNRELATED) / 2  # halfway: where the window is half in
     first, last = _edges(query.items, other.items, shift, chain[0].start, chain[-1].end, edge)
-    start = first * ITEM_SECONDS
+    start = first * ITEM_SECONDS + LEAD
     end = last * ITEM_SECONDS + SPAN
     offset = shift * ITEM_SECONDS
     return replace(

@@ -169,11 +169,13 @@ class SearchService:
                 timeline,
                 start,
                 end,
-                wanted,
+                2 * wanted,  # a track holding the region's own audio may rank lower by the cosine alone
                 excluded,
             )
             prints = read_fingerprints(s, [i for i, _ in found]) if heard is not None else {}
-            found = [(i, within(refine(p, heard, prints.get(i)), start, end)) for i, p in found]
+            found = [(i, within(refine(p, heard, prints.get(i), (start, end)), start, end)) for i, p in found]
+            found.sort(key=lambda pair: (not pair[1].shared_audio, -pair[1].score))  # the region's own audio first
+            found = found[:wanted]
             passages = dict(found)
             ids = np.array([i for i, _ in found], np.int64)
             scores = np.array([p.score for _, p in found], np.float32)

@@ -81,7 +81,7 @@ def test_a_short_clip_is_one_block_and_a_tiny_one_matches_nothing():
 
 
 def test_shared_audio_gives_a_passage_its_edges_and_offset():
-    from storage.passage_edges import SPAN, refine, within
+    from storage.passage_edges import LEAD, SPAN, refine, within
     from storage.passages import Passage
 
     query, other = items(400, 11), items(300, 12)
@@ -90,7 +90,8 @@ def test_shared_audio_gives_a_passage_its_edges_and_offset():
     empty = np.zeros(0, np.float32)
     passage = refine(rough, Fingerprint(query, empty), Fingerprint(other, empty))
     assert passage.shared_audio and passage.score == 0.8
-    assert abs(passage.query_start - 100 * ITEM_SECONDS) < 0.2 and abs(passage.start - 37 * ITEM_SECONDS) < 0.2
+    assert abs(passage.query_start - (100 * ITEM_SECONDS + LEAD)) < 0.2
+    assert abs(passage.start - (37 * ITEM_SECONDS + LEAD)) < 0.2
     assert abs(passage.query_end - (259 * ITEM_SECONDS + SPAN)) < 0.2
     assert abs(passage.offset + 63 * ITEM_SECONDS) < 1e-6
     assert refine(rough, Fingerprint(query, empty), Fingerprint(items(300, 13), empty)) == rough  # nothing shared
