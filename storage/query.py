@@ -74,7 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="find the catalog passages nearest to this region of the query, in seconds (62:92) or "
         "as m:ss-m:ss (1:02-1:32); one passage per track",
     )
-    p.add_argument("--include-self", action="store_true", help="with --passage: the query's own track may be a result")
+    p.add_argument(
+        "--include-self",
+        action="store_true",
+        help="with --passage: the query's own track and its copies may be results",
+    )
     p.add_argument("--data-dir", help="data directory (default $SOUNDALIKE_DATA or ~/.local/share/soundalike)")
     p.add_argument("--model", help="embedding model (default: mule if it has vectors, else the first model by name)")
     p.add_argument("--weights", help="weights for --audio (folder or Hub repo id; default as the indexer)")

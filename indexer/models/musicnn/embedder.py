@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from indexer.errors import UsageError
+from indexer.loudness import METHODS, normalised
 from indexer.models.base import K, TrackEmbedding, check_waveform
 from indexer.models.batching import PieceEmbedder, Pieces
 from indexer.models.device import autocast, check_precision, pick_device
@@ -22,6 +23,8 @@ from indexer.models.musicnn.frontend import LogMel, patch_starts, patches
 from indexer.models.musicnn.weights import read_checkpoint
 from indexer.models.registry import MODELS
 from indexer.models.tagging import top_labels
+
+DEFAULT_LOUDNESS = "r128"
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +47,10 @@ class MusicnnEmbedder(PieceEmbedder):
         batch_size: int | None = None,
         tags_top: int = TAGS_TOP,
         tags_min: float = TAGS_MIN,
+        loudness: str = DEFAULT_LOUDNESS,
     ) -> None:
         self.labels = labels
+        self.loudness = loudness
         self.revision = revision
         self.device = pick_device(device)
         self.precision = check_precision(precision, self.device)
@@ -64,15 +69,23 @@ class MusicnnEmbedder(PieceEmbedder):
         batch_size: int | None = None,
         tags_top: int = TAGS_TOP,
         tags_min: float = TAGS_MIN,
+        loudness: str | None = None,
     ) -> MusicnnEmbedder:
-        """Load a variant (msd, mtt) from the musicnn wheel (indexer.models.musicnn.weights)."""
+        """Load a variant (msd, mtt) from the musicnn wheel (indexer.models.musicnn.weights); `loudness`:
+        r128 (default) normalises each track's loudness before embedding, none embeds it as decoded."""
         chosen = VARIANTS.get(variant or DEFAULT_VARIANT)
         if chosen is None:
             raise UsageError(f"unknown MusiCNN variant {variant!r}; available: {', '.join(VARIANTS)}")
+        level = loudness or DEFAULT_LOUDNESS
+        if level not in METHODS:
+            raise UsageError(f"unknown loudness {loudness!r}; use {' or '.join(METHODS)}")
         files = read_checkpoint(weights, chosen)
         log.info("MusiCNN %s from %s", chosen.folder, files.source)
-        revision = f"{files.revision};variant={chosen.name}"
-        return cls(files.index, files.data, files.labels, revision, device, precision, batch_size, tags_top, tags_min)
+        # Vectors of normalised audio are another space: the revision says so (a build asks for --rebuild).
+        revision = f"{files.revision};variant={chosen.name}" + (f";loudness={level}" if level != "none" else "")
+        return cls(
+            files.index, files.data, files.labels, revision, device, precision, batch_size, tags_top, tags_min, level
+        )
 
     @property
     def piece_width(self) -> int:
@@ -85,7 +98,10 @@ class MusicnnEmbedder(PieceEmbedder):
 
     @torch.inference_mode()
     def _pieces(self, key: Hashable, waveform: np.ndarray) -> Pieces:
-        mel = self.log_mel(torch.from_numpy(check_waveform(waveform)).to(self.device))
+        wave = check_waveform(waveform)
+        if self.loudness == "r128":
+            wave = normalised(wave, SAMPLE_RATE)
+        mel = self.log_mel(torch.from_numpy(wave).to(self.device))
         starts = patch_starts(mel.shape[0])
         return Pieces(key, len(starts), starts, lambda a, b: patches(mel, a, b))
 
