@@ -53,7 +53,9 @@ class PassageOut(BaseModel):
     query_end: float
     start: float
     end: float
+    offset: float = Field(description="seconds to add to a moment of the query's passage to find it in this track")
     score: float
+    shared_audio: bool = Field(False, description="edges from the fingerprints: both tracks hold this audio itself")
 
 
 class NeighbourOut(BaseModel):

@@ -249,7 +249,8 @@ def passage_players(catalog: Catalog, query: Query, neighbour: Neighbour) -> Non
     passage = neighbour.passage
     if passage is None:
         return
-    st.caption(f"matched passage: {describe(passage)} (similarity {passage.score:.3f})")
+    same = ", the same audio" if passage.shared_audio else ""  # the fingerprints found it in both
+    st.caption(f"matched passage: {describe(passage)} (similarity {passage.score:.3f}{same})")
     st.html(similarity_strip(passage))
     here, there = st.columns(2)
     with here:

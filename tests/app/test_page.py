@@ -465,6 +465,29 @@ def test_a_recording_shows_once_with_also_in(page, tmp_path):
     assert also[0].value in ("also in: a copy.mp3", "also in: a.flac")
 
 
+def test_a_remaster_is_listed_as_another_version(page, tmp_path):
+    """The same performance on another master (a treble boost): fingerprints match, levels per band do not;
+    the card says "other version" and the result is not hidden."""
+    from scipy.signal import butter, sosfilt
+
+    from indexer.build import BuildOptions, build_catalog
+    from tests.audio_files import melody, write_audio
+
+    music = tmp_path / "music"
+    original = melody(30.0, seed=1, sr=44100)
+    bright = original + 2.0 * sosfilt(butter(2, 3000, "highpass", fs=44100, output="sos"), original)
+    write_audio(music / "sunrise.flac", 0, mono=original, stereo=False)
+    write_audio(music / "bright.flac", 0, mono=(0.9 * bright / abs(bright).max()).astype("float32"), stereo=False)
+    for i, seconds in enumerate((20.0, 24.0), start=2):
+        write_audio(music / f"other {i}.ogg", 0, mono=melody(seconds, seed=i, sr=44100), stereo=False)
+    build_catalog(music, tmp_path / "data", BuildOptions(workers=1, progress=False), FakeEmbedder())
+    at = pick(page(tmp_path / "data"), "sunrise")
+    remaster = Catalog.open(tmp_path / "data").resolve("bright.flac").id
+    assert remaster in neighbour_ids(at)
+    cards = [m.value for m in at.markdown if "**bright**" in m.value and m.value[0].isdigit()]  # result cards
+    assert len(cards) == 1 and "· *other version*" in cards[0]
+
+
 def test_radio_and_path_with_an_m3u(page, built_catalog):
     _, data = built_catalog
     at = pick(page(data), "ana first")
