@@ -70,7 +70,7 @@ class NeighbourOut(BaseModel):
 
     @classmethod
     def of(cls, n: Neighbour) -> NeighbourOut:
-        passage = PassageOut(**n.passage.as_dict()) if n.passage is not None else None
+        passage = PassageOut.model_validate(n.passage.as_dict()) if n.passage is not None else None
         return cls(
             track=TrackOut.of(n.track),
             score=n.score,

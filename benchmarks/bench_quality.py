@@ -154,7 +154,7 @@ def musicnn_layers(files: list[Path], labels: np.ndarray, wheel: Path) -> list[t
 
     rows = []
     for variant in ("msd", "mtt"):
-        embedder = load_embedder("musicnn", str(wheel), device="cpu", variant=variant)
+        embedder = load_embedder("musicnn", str(wheel), device="cpu", variant=variant, loudness="none")
         captured: list[np.ndarray] = []
         hook = embedder.network.dense.register_forward_hook(
             lambda m, i, o, out=captured: out.append(o.detach().numpy())
@@ -191,6 +191,7 @@ def main() -> None:
     parser.add_argument("--skip-mule", action="store_true", help="leave out random-weight MULE (slowest)")
     parser.add_argument("--skip-peers", action="store_true")
     parser.add_argument("--skip-models", action="store_true", help="only the peers and MusiCNN's layers")
+    parser.add_argument("--skip-layers", action="store_true", help="leave out the comparison of MusiCNN's layers")
     args = parser.parse_args()
     wheel = real_data.musicnn_wheel()
     with tempfile.TemporaryDirectory(prefix="soundalike-quality-") as tmp:
@@ -201,6 +202,8 @@ def main() -> None:
         systems: list[tuple[str, str, str | None, dict[str, str]]] = [
             ("MusiCNN MSD", "musicnn", str(wheel), {"variant": "msd"}),
             ("MusiCNN MTT", "musicnn", str(wheel), {"variant": "mtt"}),
+            ("MusiCNN MSD as decoded (--loudness none)", "musicnn", str(wheel), {"variant": "msd", "loudness": "none"}),
+            ("MusiCNN MTT as decoded (--loudness none)", "musicnn", str(wheel), {"variant": "mtt", "loudness": "none"}),
         ]
         if args.skip_models:
             systems = []
@@ -216,8 +219,9 @@ def main() -> None:
         if not args.skip_peers:
             print("peers on the same files")
             show(peers(files, labels))
-        print("MusiCNN: which vector (the embedder alone; cosines over every pair)")
-        show(musicnn_layers(files, labels, wheel))
+        if not args.skip_layers:
+            print("MusiCNN: which vector (the embedder alone; cosines over every pair)")
+            show(musicnn_layers(files, labels, wheel))
 
 
 if __name__ == "__main__":

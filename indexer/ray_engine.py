@@ -55,11 +55,11 @@ def _decode_rows(batch: dict[str, np.ndarray], sample_rate: int, timeout: float)
     out: dict[str, list] = {"id": [], "payload": []}
     for track_id, path in zip(batch["id"], batch["path"], strict=True):
         try:
-            wave, tags, _ = run(str(path), sample_rate).result()  # fingerprints: the builder's own pass
+            wave, tags, heard = run(str(path), sample_rate).result()
             tags = replace(tags, duration=wave.size / sample_rate)
-            item: tuple = (None, wave, tags, second_levels(wave, sample_rate))
+            item: tuple = (None, wave, tags, second_levels(wave, sample_rate), heard)
         except Exception as exc:  # noqa: BLE001 - any decoder failure is this file's failure
-            item = (failure_reason(exc, timeout), None, None, None)
+            item = (failure_reason(exc, timeout), None, None, None, None)
         out["id"].append(int(track_id))
         out["payload"].append(pickle.dumps(item, protocol=5))
     return out
@@ -88,7 +88,7 @@ class EmbedActor:
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
         items = {int(i): pickle.loads(p) for i, p in zip(batch["id"], batch["payload"], strict=True)}
         results: dict[int, Any] = {}  # an embedding, or the reason it failed
-        decoded = ((i, wave) for i, (error, wave, _, _) in items.items() if error is None)
+        decoded = ((i, wave) for i, (error, wave, _, _, _) in items.items() if error is None)
         try:
             for track_id, embedded in self.embedder.embed_stream(decoded):
                 results[track_id] = embedded
@@ -96,7 +96,7 @@ class EmbedActor:
             log.warning("embedding a block failed (%s); retrying its tracks one by one", exc)
             results = self._one_by_one(items)
         out: dict[str, list] = {"id": [], "payload": []}
-        for track_id, (error, _, tags, levels) in items.items():
+        for track_id, (error, _, tags, levels, heard) in items.items():
             result: TrackEmbedding | None = None
             found = results.get(track_id)
             if isinstance(found, str):
@@ -107,15 +107,16 @@ class EmbedActor:
             written = None
             if result is not None and self.store is not None:
                 assert loudness is not None
-                written = commit_track(self.store, self.job.model, self.job.revision, track_id, tags, result, loudness)
-                result, loudness = None, None  # committed: only the outcome goes back
+                job = self.job
+                written = commit_track(self.store, job.model, job.revision, track_id, tags, result, loudness, heard)
+                result, loudness, heard = None, None, None  # committed: only the outcome goes back
             out["id"].append(track_id)
-            out["payload"].append(pickle.dumps((error, tags, result, loudness, written), protocol=5))
+            out["payload"].append(pickle.dumps((error, tags, result, loudness, written, heard), protocol=5))
         return out
 
     def _one_by_one(self, items: dict[int, tuple]) -> dict[int, Any]:
         results: dict[int, Any] = {}
-        for track_id, (error, wave, _, _) in items.items():
+        for track_id, (error, wave, _, _, _) in items.items():
             if error is not None:
                 continue
             try:
@@ -138,8 +139,8 @@ class RayEngine:
             self._connect(ray)
         try:
             for track_id, payload in self._pipeline(ray, tracks, job):
-                error, tags, result, loudness, written = pickle.loads(payload)
-                yield TrackOutcome(track_id, tags, result, loudness, error, written)
+                error, tags, result, loudness, written, heard = pickle.loads(payload)
+                yield TrackOutcome(track_id, tags, result, loudness, error, written, heard)
         finally:
             if started_here:
                 ray.shutdown()

@@ -26,8 +26,7 @@ import numpy as np
 
 from storage.alignment import Run, best_run
 
-PASSAGE_SECONDS = 30.0  # a passage's length where a fixed one is asked for (the page's region, benchmarks)
-MIN_PASSAGE_SECONDS = 6.0  # the shortest matched passage (two MULE hops, two MusiCNN patches)
+MIN_PASSAGE_SECONDS = 6.0  # the shortest matched passage (three MULE slices, two MusiCNN patches)
 SILENCE_DBFS = -60.0
 QUIET_PENALTY = -8.0
 
@@ -99,7 +98,7 @@ def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a @ b.T) * _inverse_norms(a)[:, None] * _inverse_norms(b)[None, :]
 
 
-def passage_slices(hop: float, seconds: float = PASSAGE_SECONDS) -> int:
+def passage_slices(hop: float, seconds: float = MIN_PASSAGE_SECONDS) -> int:
     return max(1, int(round(seconds / max(hop, 1e-6))))
 
 
