@@ -76,6 +76,16 @@ def duplicates(catalog: Catalog, made: VariantCatalog) -> None:
     print(f"duplicates: {grouped}/{len(made.variants)} variants grouped with their original (recall)")
     print(f"            {merged} of {len(distinct) * (len(distinct) - 1) // 2} pairs of different tracks grouped")
     print(f"            {versions}/{len(made.remasters)} remasters: the same recording on another master")
+    with catalog.reading() as s:
+        prints = read_fingerprints(s, list(ids.values()))
+    for kind in [*VARIANTS, "remaster"]:
+        pairs = [(v, o) for v, o in {**made.variants, **made.remasters}.items() if kind in v]
+        errors = [b.error for v, o in pairs for b in compare(prints[ids[o]], prints[ids[v]]).blocks]
+        print(f"  matched blocks' bit error rate, {kind:12s} {min(errors):.3f}-{max(errors):.3f}")
+    shared = {frozenset((p.donor, p.mix)) for p in made.planted}  # planted: they do share audio
+    unrelated = [(a, b) for a, b in itertools.combinations(distinct, 2) if frozenset((a, b)) not in shared]
+    strangers = sum(len(compare(prints[ids[a]], prints[ids[b]]).blocks) for a, b in unrelated)
+    print(f"  blocks matched between tracks that share no audio: {strangers} (of {len(unrelated)} pairs)")
     index = catalog.index()
     unit = {p: normalise(catalog.vector(ids[p])[None])[0] for p in paths}
     for kind in [*VARIANTS, "remaster"]:

@@ -202,8 +202,8 @@ def main() -> None:
         systems: list[tuple[str, str, str | None, dict[str, str]]] = [
             ("MusiCNN MSD", "musicnn", str(wheel), {"variant": "msd"}),
             ("MusiCNN MTT", "musicnn", str(wheel), {"variant": "mtt"}),
-            ("MusiCNN MSD as decoded (--loudness none)", "musicnn", str(wheel), {"variant": "msd", "loudness": "none"}),
-            ("MusiCNN MTT as decoded (--loudness none)", "musicnn", str(wheel), {"variant": "mtt", "loudness": "none"}),
+            ("MusiCNN MSD loudness-normalised", "musicnn", str(wheel), {"variant": "msd", "loudness": "r128"}),
+            ("MusiCNN MTT loudness-normalised", "musicnn", str(wheel), {"variant": "mtt", "loudness": "r128"}),
         ]
         if args.skip_models:
             systems = []

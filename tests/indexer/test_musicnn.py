@@ -133,7 +133,7 @@ def test_variants_and_their_options(weights):
     mtt = load_embedder("musicnn", str(weights), device="cpu", variant="mtt", tags_top="2", tags_min="0")
     styles = mtt.embed([tone_mix(4.0)])[0].styles
     assert len(styles) == 2 and all(label.startswith("mtt tag") for label in styles)
-    assert mtt.revision.endswith(";variant=mtt;loudness=r128")
+    assert mtt.revision.endswith(";variant=mtt")
     with pytest.raises(UsageError, match="unknown MusiCNN variant 'nope'"):
         load_embedder("musicnn", str(weights), device="cpu", variant="nope")
     with pytest.raises(UsageError, match="unknown loudness 'loud'"):
@@ -141,15 +141,16 @@ def test_variants_and_their_options(weights):
 
 
 def test_loudness_is_normalised_before_embedding_unless_asked_not_to(weights):
-    """r128 (the default): a copy 6 dB quieter embeds as the original; none: as decoded (a build before it)."""
-    normalised = load_embedder("musicnn", str(weights), device="cpu")
-    plain = load_embedder("musicnn", str(weights), device="cpu", loudness="none")
+    """r128: a copy 6 dB quieter embeds as the original (another space: the revision says so); none (the
+    default): as decoded."""
+    normalised = load_embedder("musicnn", str(weights), device="cpu", loudness="r128")
+    plain = load_embedder("musicnn", str(weights), device="cpu")
     wave = tone_mix(8.0)
     same = [e.vector for e in normalised.embed([wave, wave * 0.5])]
     np.testing.assert_allclose(same[0], same[1], rtol=1e-4, atol=1e-5)
     moved = [e.vector for e in plain.embed([wave, wave * 0.5])]
     assert np.abs(moved[0] - moved[1]).max() > 1e-3
-    assert ";loudness" not in plain.revision  # the vectors of builds before normalising stay valid with none
+    assert normalised.revision.endswith(";loudness=r128") and ";loudness" not in plain.revision
 
 
 def run(*args: str, data: Path) -> subprocess.CompletedProcess:

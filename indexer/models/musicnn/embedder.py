@@ -24,7 +24,7 @@ from indexer.models.musicnn.weights import read_checkpoint
 from indexer.models.registry import MODELS
 from indexer.models.tagging import top_labels
 
-DEFAULT_LOUDNESS = "r128"
+DEFAULT_LOUDNESS = "none"  # measured: docs/models.md#loudness
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class MusicnnEmbedder(PieceEmbedder):
         loudness: str | None = None,
     ) -> MusicnnEmbedder:
         """Load a variant (msd, mtt) from the musicnn wheel (indexer.models.musicnn.weights); `loudness`:
-        r128 (default) normalises each track's loudness before embedding, none embeds it as decoded."""
+        r128 normalises each track's loudness before embedding, none (default) embeds it as decoded."""
         chosen = VARIANTS.get(variant or DEFAULT_VARIANT)
         if chosen is None:
             raise UsageError(f"unknown MusiCNN variant {variant!r}; available: {', '.join(VARIANTS)}")
