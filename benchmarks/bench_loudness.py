@@ -1,12 +1,13 @@
 """Should audio be loudness-normalised before embedding? Measured per model (issue 29, part 3).
 
-On excerpts of real soundtracks (tests.real_data): each excerpt and a copy 6 dB quieter are embedded as they
-are and after normalising both to NORMALISED_LUFS (EBU R128 integrated loudness, indexer/loudness.py: what
-`--loudness r128` does). Prints, per model, the cosine between a track and its quieter copy (1.0: the gain changes nothing) with and without
-normalising; for MusiCNN (real weights) also leave-one-out precision@5 by soundtrack with and without (what
-normalising costs in similarity quality; benchmarks/bench_quality.py measures it on whole tracks too, both
-ways). The other models run on random-weight checkpoints in their published formats: only their input
-path's sensitivity to gain can be read from them.
+On excerpts of real soundtracks (tests.real_data): each excerpt and a copy 6 dB quieter are embedded as
+they are and after normalising both to NORMALISED_LUFS (EBU R128 integrated loudness, indexer/loudness.py:
+what `--loudness r128` does). Prints, per model, the cosine between a track and its quieter copy (1.0: the
+gain changes nothing) with and without normalising; for MusiCNN (real weights) also leave-one-out
+precision@5 by soundtrack with and without (what normalising costs in similarity quality;
+benchmarks/bench_quality.py measures it on whole tracks too, both ways). The other models run on
+random-weight checkpoints in their published formats: only their input path's sensitivity to gain can be
+read from them.
 
     python benchmarks/bench_loudness.py [--per-soundtrack 12] [--models musicnn,mule,maest,mert-95m,musicfm-msd]
 """

@@ -4,13 +4,17 @@ A fingerprint is one 32-bit item per ITEM_SECONDS (16 two-bit classifiers over t
 fingerprints are compared block by block: the shorter one is cut into blocks of BLOCK items, each block
 takes the offset into the other where its bits differ least (the candidate offsets come from items whose
 top 16 bits agree), and a block matches when its bit error rate is at most MAX_ERROR. Per-block offsets
-tolerate trims, gaps and small speed changes; the two are the same recording when the matched blocks
+tolerate trims, gaps and small speed changes; a matched block counts when a neighbour matched at about the
+same shift, or when it matches very well alone; the two are the same recording when the blocks that count
 cover at least MIN_COVERAGE of the shorter one.
 
-Measured on 15 real soundtrack excerpts (60 s) and FFmpeg variants of each (benchmarks/bench_fingerprints.py):
-matched blocks of a copy have bit error rates of 0.00-0.03 (MP3 64/192 kb/s, Opus, -6 dB, 3 s cut), 0.05-0.13
-(compression + treble) and up to 0.19 (+2 % tempo); the best block of two different tracks 0.25 and more.
-So MAX_ERROR 0.22; every variant covered >= 0.86 of its original, no two different tracks any block.
+Measured (benchmarks/bench_fingerprints.py: 20 soundtrack excerpts of 45 s, FFmpeg variants of 5, 2
+remasters, 16 mixes): matched blocks of a copy have bit error rates of 0.000-0.025 (MP3 64/192 kb/s, Opus,
+-6 dB), 0.009-0.048 (first 3 s cut), 0.021-0.100 (+2 % tempo) and 0.017-0.104 (compression + treble);
+between tracks that share no audio, stray blocks at 0.12-0.22 at scattered shifts (an ambient track
+matched 6 of another's 11 blocks so, each at another shift), none of which counts once a block must have a
+matched neighbour at about its shift or match at 0.1 alone. So MAX_ERROR 0.22 and a coverage of half:
+every variant is found (coverage 1.0), no block of 683 unrelated pairs counts.
 
 The same *recording* may still be another *master* (a remaster's EQ): `profile` keeps each track's mean level
 in PROFILE_BANDS, and two fingerprint-matched tracks are copies of one master when those levels differ by a
@@ -33,6 +37,9 @@ ITEM_SECONDS = 4096 / 3 / 11025  # Chromaprint's default algorithm: a 4096-sampl
 BLOCK = 32  # items per block (~4 s): a +2 % tempo drifts 0.64 items within one
 MAX_ERROR = 0.22
 MIN_COVERAGE = 0.5
+CHAIN_DRIFT = 2  # items between neighbouring matched blocks of one passage (a small speed change drifts)
+LONE_BLOCK_ERROR = 0.1  # a matched block with no matched neighbour counts only this good (measured: unrelated
+# tracks' stray blocks at 0.12-0.22, at scattered shifts; blocks of copies 0.00-0.10)
 MIN_ITEMS = 8  # ~1 s: a shorter fingerprint matches nothing (too few bits to tell chance from a copy)
 MIN_DISTINCT = 4  # a fingerprint of fewer values than this (a held chord, a test tone) is told by its length too
 SAME_LENGTH = 4  # items (~0.5 s)
@@ -192,7 +199,7 @@ def compare(a: Fingerprint | np.ndarray, b: Fingerprint | np.ndarray) -> Match:
         return NO_MATCH
     if len(long) - len(short) > SAME_LENGTH and min(len(np.unique(short)), len(np.unique(long))) < MIN_DISTINCT:
         return NO_MATCH  # a held chord says only "this chord": another track holding it must be as long too
-    blocks = align(short, long)
+    blocks = consistent(align(short, long))
     if not blocks:
         return NO_MATCH
     covered = sum(block.end - block.start for block in blocks)
@@ -202,6 +209,22 @@ def compare(a: Fingerprint | np.ndarray, b: Fingerprint | np.ndarray) -> Match:
         blocks = [AlignedBlock(x.start + x.shift, x.end + x.shift, -x.shift, x.error) for x in blocks]
         offset = -offset
     return Match(covered / len(short), error, offset, tuple(blocks))
+
+
+def consistent(blocks: list[AlignedBlock]) -> list[AlignedBlock]:
+    """The matched blocks that belong to a run of neighbours at about one shift, or that match very well
+    alone: a drone or a held chord matches stray blocks of unrelated music at scattered shifts."""
+
+    def joined(x: AlignedBlock, y: AlignedBlock) -> bool:
+        return x.end == y.start and abs(x.shift - y.shift) <= CHAIN_DRIFT
+
+    return [
+        block
+        for i, block in enumerate(blocks)
+        if block.error <= LONE_BLOCK_ERROR
+        or (i > 0 and joined(blocks[i - 1], block))
+        or (i + 1 < len(blocks) and joined(block, blocks[i + 1]))
+    ]
 
 
 def same_master(a: Fingerprint, b: Fingerprint) -> bool:

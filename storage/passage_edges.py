@@ -17,14 +17,13 @@ from dataclasses import replace
 
 import numpy as np
 
-from storage.fingerprints import ITEM_SECONDS, AlignedBlock, Fingerprint, align
+from storage.fingerprints import CHAIN_DRIFT, ITEM_SECONDS, LONE_BLOCK_ERROR, AlignedBlock, Fingerprint, align
 from storage.passages import Passage
 
 LEAD = 0.42  # seconds: the first matching item starts this long before the shared audio (measured)
 SPAN = 1.32  # seconds: the shared audio ends this long after the last matching item starts (measured)
 SMOOTH = 8  # items (~1 s) of bit errors averaged when walking to an edge
 UNRELATED = 0.5  # the bit error rate of unrelated audio: the edge lies halfway from the passage's own to it
-CHAIN_DRIFT = 2  # items: neighbouring blocks of one shared passage (a small speed change drifts)
 
 
 def refine(
@@ -43,8 +42,8 @@ def refine(
         first, last = region[0] / ITEM_SECONDS, region[1] / ITEM_SECONDS
         blocks = [b for b in blocks if b.start < last and b.end > first]
     chain = longest_chain(blocks)
-    if not chain:
-        return passage
+    if not chain or (len(chain) == 1 and chain[0].error > LONE_BLOCK_ERROR):
+        return passage  # one block near the threshold: two tracks that merely sound alike can reach it
     shift = int(np.median([b.shift for b in chain]))
     edge = (float(np.mean([b.error for b in chain])) + UNRELATED) / 2  # halfway: where the window is half in
     first, last = _edges(query.items, other.items, shift, chain[0].start, chain[-1].end, edge)

@@ -105,3 +105,15 @@ def test_a_held_chord_matches_only_as_long_a_one():
     assert compare(chord, chord.copy()).same_recording
     assert not compare(chord, np.full(60, 692189559, np.uint32)).same_recording  # 2.5 s longer: another track
     assert len(Fingerprint(chord, np.zeros(0, np.float32)).keys()) == 1  # indexed all the same
+
+
+def test_one_block_of_shared_audio_must_match_well():
+    from storage.passage_edges import refine
+    from storage.passages import Passage
+
+    query, empty = items(400, 21), np.zeros(0, np.float32)
+    rough = Passage(10.0, 40.0, 0.0, 30.0, 0.8)
+    for flip, shared in ((0.02, True), (0.17, False)):  # one block (~4 s) of the query inside the other
+        other = items(300, 22)
+        other[50:82] = noisy(query[96:128], flip)
+        assert refine(rough, Fingerprint(query, empty), Fingerprint(other, empty)).shared_audio is shared
