@@ -117,3 +117,13 @@ def test_one_block_of_shared_audio_must_match_well():
         other = items(300, 22)
         other[50:82] = noisy(query[96:128], flip)
         assert refine(rough, Fingerprint(query, empty), Fingerprint(other, empty)).shared_audio is shared
+
+
+def test_one_offset_makes_a_copy_two_make_an_edit():
+    original = items(320, 31)
+    gap = original.copy()
+    gap[160:192] = items(32, 32)  # one block lost in the middle: still one path
+    assert compare(original, noisy(gap, 0.02)).same_recording
+    edit = np.concatenate([items(40, 33), original[:130], items(30, 34), original[190:320]])  # two parts moved
+    match = compare(original, noisy(edit, 0.02))
+    assert 0.3 < match.coverage < 0.5 and not match.same_recording
