@@ -17,7 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from storage.fingerprints import CHAIN_DRIFT, ITEM_SECONDS, LONE_BLOCK_ERROR, AlignedBlock, Fingerprint, align
+from storage.fingerprints import CHAIN_DRIFT, ITEM_SECONDS, AlignedBlock, Fingerprint, align, consistent
 from storage.passages import Passage
 
 LEAD = 0.42  # seconds: the first matching item starts this long before the shared audio (measured)
@@ -41,9 +41,9 @@ def refine(
     if region is not None:
         first, last = region[0] / ITEM_SECONDS, region[1] / ITEM_SECONDS
         blocks = [b for b in blocks if b.start < last and b.end > first]
-    chain = longest_chain(blocks)
-    if not chain or (len(chain) == 1 and chain[0].error > LONE_BLOCK_ERROR):
-        return passage  # one block near the threshold: two tracks that merely sound alike can reach it
+    chain = longest_chain(consistent(blocks))  # a lone block near the threshold: music that merely sounds alike
+    if not chain:
+        return passage
     shift = int(np.median([b.shift for b in chain]))
     edge = (float(np.mean([b.error for b in chain])) + UNRELATED) / 2  # halfway: where the window is half in
     first, last = _edges(query.items, other.items, shift, chain[0].start, chain[-1].end, edge)

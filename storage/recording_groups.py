@@ -55,11 +55,14 @@ def index_stamp(session: Session) -> tuple[int, int]:
     return int(count or 0), int(last or 0)
 
 
-def matches(session: Session, index: FingerprintIndex, query: Fingerprint, limit: int = CANDIDATES) -> list[int]:
-    """Catalog tracks whose fingerprint matches `query` (the same recording, any master)."""
+def matches(
+    session: Session, index: FingerprintIndex, query: Fingerprint, limit: int = CANDIDATES
+) -> dict[int, Fingerprint]:
+    """Catalog tracks whose fingerprint matches `query` (the same recording, any master), with their
+    fingerprints, most voted first."""
     ids = index.candidates(query.keys(), limit)
     stored = read_fingerprints(session, ids)
-    return [i for i in ids if i in stored and compare(query, stored[i]).same_recording]
+    return {i: stored[i] for i in ids if i in stored and compare(query, stored[i]).same_recording}
 
 
 def group_new(session: Session) -> int:

@@ -331,12 +331,12 @@ class SearchService:
         recording = copy = None
         if query.fingerprint is not None:
             found = matches(s, self.catalog.indexes.fingerprints(s), query.fingerprint)
-            prints, groups = read_fingerprints(s, found), group_of(s, found)
-            for track_id in found:
-                recording = recording if recording is not None else groups[track_id][0]
-                if same_master(query.fingerprint, prints[track_id]):
-                    copy = copy if copy is not None else groups[track_id][1]
-                    same.append(reads.track(s, track_id))
+            groups = group_of(s, list(found))
+            masters = [i for i, heard in found.items() if same_master(query.fingerprint, heard)]
+            recording = next((groups[i][0] for i in found if groups[i][0] is not None), None)
+            copy = next((groups[i][1] for i in masters if groups[i][1] is not None), None)
+            listed = reads.tracks(s, masters)
+            same += [listed[i] for i in masters if i in listed]
         if copy is None and same:
             copy = group_of(s, [same[0].id]).get(same[0].id, (None, None))[1]
         unique = list({t.id: t for t in same}.values())
