@@ -204,12 +204,24 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="remove a catalog folder and its tracks (asks first)",
         description="Remove a catalog folder's tracks, with their vectors and timelines, from the data directory "
-        "(never the audio files), then rebuild the indexes that had them.",
+        "(never the audio files), then update the indexes that had them.",
         epilog=_examples("indexer forget /mnt/old-drive/music", "indexer forget ~/Music/podcasts --yes"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     forget.add_argument("folder", type=Path, metavar="FOLDER", help="the folder as it was indexed")
     forget.add_argument("--yes", "-y", action="store_true", help="do not ask (for scripts)")
+    reindex = sub.add_parser(
+        "reindex",
+        parents=[common],
+        help="rebuild a model's indexes in full (retrain, refit the map)",
+        description="Rebuild MODEL's track index (the IVF retrained, the map refitted, hub statistics and "
+        "closeness recomputed) and its segment index from the stored vectors, and swap them in. `indexer build` "
+        "updates them by what changed and rebuilds in full only once the catalog has drifted past the bounds "
+        "in docs/store.md; this rebuilds now. Nothing is re-embedded.",
+        epilog=_examples("indexer reindex mule", "indexer reindex musicnn --data-dir /srv/soundalike"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    reindex.add_argument("model", choices=list(MODELS), metavar="MODEL", help="the model whose indexes to rebuild")
     return parser
 
 
@@ -452,8 +464,18 @@ def cmd_forget(args: argparse.Namespace) -> int:
             return 0
     with store.lock("forget"):
         gone = store.forget_folder(folder)
-    models = f"; {', '.join(gone.models)} index(es) rebuilt" if gone.models else ""
+    models = f"; {', '.join(gone.models)} index(es) updated" if gone.models else ""
     print(f"forgot {gone.folder}: {gone.tracks} track(s){models}")
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    from storage.store import Store
+
+    store = Store(args.data_dir)
+    with store.lock("reindex"):
+        info = store.rebuild_index(args.model)
+    print(f"{args.model}: {info.count} track(s) indexed in full ({info.kind}, {info.build_seconds:.1f} s)")
     return 0
 
 
@@ -467,6 +489,7 @@ COMMANDS = {
     "serve": cmd_serve,
     "mpd": cmd_mpd,
     "forget": cmd_forget,
+    "reindex": cmd_reindex,
 }
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import migrate_v3, migrate_v4, migrate_v5
+from storage import migrate_v3, migrate_v4, migrate_v5, migrate_v6
 from storage.errors import NoDataError, StorageError
 from storage.fts import create_search
 from storage.schema import Base, Meta, TrackStyle, table
@@ -33,6 +33,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     3: migrate_v3.upgrade,  # folders, per-model state, model settings, text search
     4: migrate_v4.upgrade,  # compact timelines (format per row, per-model basis), slice loudness
     5: migrate_v5.upgrade,  # acoustic fingerprints and the recordings they group
+    6: migrate_v6.upgrade,  # each vector's version, so indexes update by what changed
 }
 LATEST = max(MIGRATIONS)
 

@@ -49,7 +49,8 @@ def upgrade(conn: Connection) -> None:
     )
     conn.exec_driver_sql("DROP TABLE IF EXISTS vector_indexes")  # written, never read
     for index in table(Embedding).indexes:
-        index.create(conn, checkfirst=True)
+        if index.name == "ix_embeddings_model":  # v3's own; later ones come with their columns (v6)
+            index.create(conn, checkfirst=True)
     create_search(conn)
 
 

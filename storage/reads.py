@@ -267,3 +267,21 @@ def timeline_formats(session: Session, model: str) -> dict[str, int]:
     """How many of `model`'s timelines are in each stored format (storage.timelines)."""
     query = select(Embedding.timeline_format, func.count()).where(Embedding.model == model)
     return {str(fmt): int(n) for fmt, n in session.execute(query.group_by(Embedding.timeline_format)).all()}
+
+
+def vector_ids(session: Session, model: str) -> np.ndarray:
+    """Sorted ids of the tracks that have `model`'s vector."""
+    query = select(Embedding.track_id).where(Embedding.model == model).order_by(Embedding.track_id)
+    return np.fromiter(session.execute(query).scalars(), dtype=np.int64)
+
+
+def vectors_since(session: Session, model: str, version: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(ids, vectors, revisions) of `model`'s vectors written after vectors version `version`, by id."""
+    rows = session.execute(
+        select(Embedding.track_id, Embedding.vector, Embedding.revision)
+        .where(Embedding.model == model, Embedding.version > version)
+        .order_by(Embedding.track_id)
+    ).all()
+    ids = np.array([r[0] for r in rows], np.int64)
+    vectors = np.stack([np.frombuffer(r[1], "<f4") for r in rows]) if rows else np.empty((0, 0), np.float32)
+    return ids, vectors.astype(np.float32), sorted({r[2] for r in rows})

@@ -1,4 +1,4 @@
-"""SQLAlchemy models (schema v5). The database is the source of truth; FAISS indexes derive from it.
+"""SQLAlchemy models (schema v6). The database is the source of truth; FAISS indexes derive from it.
 
 State is per (track, model) and never stored twice: a track is *indexed* for a model when it has
 that model's row in `embeddings`, *failed* when it has one in `failures`, *pending* otherwise.
@@ -102,9 +102,13 @@ class Embedding(Base):
     timeline_format: Mapped[str] = mapped_column(String(16), default="f16", server_default="f16")
     loudness: Mapped[bytes | None] = mapped_column(LargeBinary)  # int8 (n_slices,) dBFS; None: not measured
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The model's vectors version this row was written at: an index update reads only the rows newer than
+    # its build (storage.increments). None: written before schema v6 (the migration stamps those).
+    version: Mapped[int | None] = mapped_column(Integer)
 
 
 Index("ix_embeddings_model", Embedding.model, Embedding.track_id)
+Index("ix_embeddings_model_version", Embedding.model, Embedding.version)
 
 
 class TimelineCodec(Base):

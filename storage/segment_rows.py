@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.passages import SILENCE_DBFS
@@ -50,13 +51,39 @@ def segment_chunks(
         )
         with sessions() as s:
             for part in s.execute(query).partitions(TRACKS_A_CHUNK):
-                tracks, slices, vectors = [], [], []
-                for track_id, dim, blob, fmt, loudness in part:
-                    timeline = comparable(blob, fmt, dim, codec)
-                    keep = np.flatnonzero(sounding(loudness, len(timeline)))
-                    tracks.append(np.full(len(keep), track_id, np.int64))
-                    slices.append(keep.astype(np.int32))
-                    vectors.append(normalise(timeline[keep]))
-                yield np.concatenate(tracks), np.concatenate(slices), np.concatenate(vectors)
+                yield _rows(part, codec)
 
     return chunks
+
+
+def _rows(part: Sequence[Row], codec: TimelineCodec | None) -> SegmentChunk:
+    """The sounding slices of (track id, dim, timeline, format, loudness) rows."""
+    tracks, slices, vectors = [], [], []
+    for track_id, dim, blob, fmt, loudness in part:
+        timeline = comparable(blob, fmt, dim, codec)
+        keep = np.flatnonzero(sounding(loudness, len(timeline)))
+        tracks.append(np.full(len(keep), track_id, np.int64))
+        slices.append(keep.astype(np.int32))
+        vectors.append(normalise(timeline[keep]))
+    return np.concatenate(tracks), np.concatenate(slices), np.concatenate(vectors)
+
+
+@dataclass(frozen=True)
+class ChangedSegments:
+    """The tracks whose timelines were written after a vectors version, and their sounding slices."""
+
+    track_ids: np.ndarray  # sorted: every changed track, sounding or not
+    rows: SegmentChunk
+
+
+def segment_rows_since(session: Session, model: str, version: int, codec: TimelineCodec | None) -> ChangedSegments:
+    query = (
+        select(Embedding.track_id, Embedding.dim, Embedding.timeline, Embedding.timeline_format, Embedding.loudness)
+        .where(Embedding.model == model, Embedding.version > version)
+        .order_by(Embedding.track_id)
+    )
+    part = session.execute(query).all()
+    ids = np.array([r[0] for r in part], np.int64)
+    if not part:
+        return ChangedSegments(ids, (ids, np.empty(0, np.int32), np.empty((0, 0), np.float32)))
+    return ChangedSegments(ids, _rows(part, codec))

@@ -20,6 +20,7 @@ import faiss
 import numpy as np
 
 from storage.errors import CorruptIndexError, EmptyIndexError
+from storage.segment_layer import SegmentLayer
 from storage.vectors import current_build, new_build, normalise
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def choose_kind(count: int, exact_max: int = EXACT_SEGMENTS) -> tuple[str, dict]
     return "ivf-sq8", {"nlist": nlist, "nprobe": min(nlist, max(16, nlist // 256))}
 
 
-def _new_faiss(kind: str, params: dict, dim: int) -> faiss.Index:
+def new_faiss(kind: str, params: dict, dim: int) -> faiss.Index:
     sq8 = faiss.ScalarQuantizer.QT_8bit
     if kind == "exact-sq8":
         return faiss.IndexScalarQuantizer(dim, sq8, faiss.METRIC_INNER_PRODUCT)
@@ -81,7 +82,7 @@ def write_segments(
         raise EmptyIndexError("no segments to index")
     started = time.perf_counter()
     kind, params = choose_kind(count, exact_max)
-    index = _new_faiss(kind, params, dim)
+    index = new_faiss(kind, params, dim)
     wanted = TRAIN_SAMPLE
     if kind == "ivf-sq8":
         ivf = faiss.extract_index_ivf(index)
@@ -140,15 +141,20 @@ class SegmentIndex:
             self.index = faiss.read_index(str(directory / "segments.faiss"), faiss.IO_FLAG_READ_ONLY | mapped)
             self.tracks = np.load(directory / "tracks.npy", mmap_mode="r")
             self.slices = np.load(directory / "slices.npy", mmap_mode="r")
+            self.layer = SegmentLayer.load(directory, self.meta.dim)
         except (OSError, ValueError, TypeError, RuntimeError) as exc:
             raise CorruptIndexError(
                 f"segment index {directory} cannot be read ({exc.__class__.__name__}); rebuild it with "
                 "`python -m storage.query --rebuild-index`"
             ) from exc
-        if self.index.ntotal != self.meta.count or self.tracks.shape != (self.meta.count,):
+        if self.index.ntotal != len(self.tracks) or self.tracks.shape != self.slices.shape:
             raise CorruptIndexError(f"segment index {directory} is inconsistent (sizes differ); rebuild it")
         if self.meta.kind == "ivf-sq8":
             faiss.extract_index_ivf(self.index).nprobe = self.meta.params["nprobe"]
+        self._in_force: faiss.IDSelector | None = None  # base rows of tracks not hidden by the layer
+        if len(self.layer.hidden):
+            self._bitmap = np.packbits(~np.isin(self.tracks, self.layer.hidden), bitorder="little")
+            self._in_force = faiss.IDSelectorBitmap(len(self.tracks), faiss.swig_ptr(self._bitmap))
 
     @classmethod
     def open_current(cls, segments_dir: Path) -> SegmentIndex:
@@ -164,8 +170,19 @@ class SegmentIndex:
     def search(self, probes: np.ndarray, fetch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For each probe slice, its `fetch` nearest segments: (cosines, track ids, slice numbers), each
         (n_probes, fetch); missing hits have track id -1."""
-        scores, rows = self.index.search(normalise(probes), min(fetch, self.meta.count))
+        q = normalise(probes)
+        k = max(1, min(fetch, len(self.tracks)))
+        if self._in_force is None:
+            scores, rows = self.index.search(q, k)
+        elif self.meta.kind == "ivf-sq8":
+            params = faiss.SearchParametersIVF(sel=self._in_force, nprobe=self.meta.params["nprobe"])
+            scores, rows = self.index.search(q, k, params=params)
+        else:
+            scores, rows = self.index.search(q, k, params=faiss.SearchParameters(sel=self._in_force))
         found = rows >= 0
         safe = np.where(found, rows, 0)
         tracks = np.where(found, self.tracks[safe], -1)
-        return scores, tracks, np.where(found, self.slices[safe], 0)
+        slices = np.where(found, self.slices[safe], 0)
+        if len(self.layer.tracks):
+            return self.layer.merged(q, np.where(found, scores, -np.inf), tracks, slices, fetch)
+        return scores, tracks, slices

@@ -20,7 +20,7 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import recording_groups, sync, timelines
+from storage import increments, reads, recording_groups, segment_updates, sync, timelines
 from storage.db import open_database
 from storage.errors import CorruptIndexError, EmptyIndexError, FolderError, ModelMismatchError
 from storage.fingerprints import Fingerprint
@@ -29,7 +29,7 @@ from storage.paths import INDEX_DIR, database_url, resolve_data_dir
 from storage.reads import folder_rows, load_codec
 from storage.schema import Embedding, Failure, Folder, Model, Track, TrackFingerprint, TrackStyle
 from storage.schema import TimelineCodec as CodecRow
-from storage.segment_rows import basis_key, count_segments, segment_chunks
+from storage.segment_rows import basis_key, count_segments, segment_chunks, segment_rows_since
 from storage.segments import EXACT_SEGMENTS, SEGMENTS_DIR, SegmentIndex, SegmentMeta, write_segments
 from storage.timelines import CODED, RAW, TimelineCodec, fit_codec, raw_timeline
 from storage.vectors import EXACT_MAX, IndexMeta, VectorIndex, current_build, write_index
@@ -124,7 +124,7 @@ class Store:
         return FolderInfo(folder.id, _resolved(new_path), folder.tracks)
 
     def forget_folder(self, folder: FolderInfo) -> Forgotten:
-        """Remove a folder and its tracks with everything they own; rebuild the indexes that had them."""
+        """Remove a folder and its tracks with everything they own; update the indexes that had them."""
         with self.sessions.begin() as s:
             ids = list(s.execute(select(Track.id).where(Track.folder_id == folder.id)).scalars())
             models = sorted(
@@ -230,6 +230,7 @@ class Store:
                 return False
             for name, value in tags.items():
                 setattr(track, name, value)
+            bump_versions(s, [model])
             s.merge(
                 Embedding(
                     track_id=track_id,
@@ -243,6 +244,7 @@ class Store:
                     loudness=None
                     if loudness is None
                     else np.clip(np.rint(loudness), -128, 0).astype(np.int8).tobytes(),
+                    version=vectors_version(s, model),
                 )
             )
             s.execute(delete(Failure).where(Failure.track_id == track_id, Failure.model == model))
@@ -251,7 +253,6 @@ class Store:
                 s.add_all(TrackStyle(track_id=track_id, model=model, label=k, probability=p) for k, p in styles.items())
             if fingerprint is not None and s.get(TrackFingerprint, track_id) is None:
                 s.add(recording_groups.fingerprint_row(track_id, fingerprint))
-            bump_versions(s, [model])
         return True
 
     # -- fingerprints ------------------------------------------------------------------------------
@@ -437,10 +438,13 @@ class Store:
         except (EmptyIndexError, CorruptIndexError):
             return False
 
-    def refresh_index(self, model: str, centre: bool | None = None) -> IndexMeta | None:
-        """Rebuild the index when the vectors changed since it was built, is missing or unreadable, or is
-        centred otherwise than `centre` asks (None: as it is); remove it when the model has no vectors left.
-        The new index, or None when nothing was built."""
+    def refresh_index(
+        self, model: str, centre: bool | None = None, policy: increments.Policy | None = None
+    ) -> IndexMeta | None:
+        """Bring the index up to the stored vectors: updated by what changed since its build (storage.increments:
+        a layer on top, or folded in; `policy` its bounds), rebuilt in full when the data drifted past them, when
+        it is missing or unreadable, or centred otherwise than `centre` asks (None: as it is); removed when the
+        model has no vectors left. The new index, or None when nothing was built."""
         with self.sessions() as s:
             version = vectors_version(s, model)
             has_vectors = s.execute(select(Embedding.track_id).where(Embedding.model == model).limit(1)).first()
@@ -455,13 +459,55 @@ class Store:
                 current = VectorIndex.open_current(model_dir)
                 # A build from before pair cosines were kept is rebuilt once, so results can say their closeness.
                 same_space = centre is None or bool(current.meta.params.get("centred")) == centre
-                if current.meta.vectors_version == version and current.pairs is not None and same_space:
-                    if not self._segments_fresh(model, version):
-                        self.rebuild_segments(model)
-                    return None
+                if current.pairs is not None and same_space:
+                    if current.meta.vectors_version == version:
+                        if not self._segments_fresh(model, version):
+                            self.refresh_segments(model)
+                        return None
+                    updated = self._update_index(model, current, policy or increments.Policy())
+                    if updated is not None:
+                        self.refresh_segments(model)
+                        return updated
             except CorruptIndexError as exc:
                 log.warning("%s; rebuilding it", exc)
-        return self.rebuild_index(model, centre=centre)
+        return self.rebuild_index(model, exact_max=(policy or increments.Policy()).exact_max, centre=centre)
+
+    def _update_index(self, model: str, current: VectorIndex, policy: increments.Policy) -> IndexMeta | None:
+        """`current` brought up to the stored vectors without a rebuild; None when it needs one."""
+        with self.sessions() as s:  # one snapshot: the version and the rows it counts
+            version = vectors_version(s, model)
+            stored = reads.vector_ids(s, model)
+            ids, vectors, revisions = reads.vectors_since(s, model, current.meta.vectors_version)
+        if set(revisions) - {current.meta.revision}:
+            return None  # other weights: the full rebuild says so
+        removed = np.setdiff1d(np.asarray(current.ids), stored)
+        changes = increments.Changes(ids, vectors, removed, version)
+        how = increments.plan(current, changes, policy)
+        if how == "full":
+            log.info("%s: the catalog drifted past the update bounds; rebuilding its index in full", model)
+            return None
+        return increments.update_index(self.model_dir(model), current, changes, how, policy)
+
+    def refresh_segments(self, model: str) -> SegmentMeta | None:
+        """Bring the segment index up to the stored timelines: updated by the tracks that changed since its
+        build (storage.segment_updates) while the layer stays within its bound and the basis is the same;
+        rebuilt otherwise."""
+        with self.sessions() as s:
+            version, basis = vectors_version(s, model), basis_key(s, model)
+        try:
+            current = SegmentIndex.open_current(self.segments_dir(model))
+        except (EmptyIndexError, CorruptIndexError):
+            return self.rebuild_segments(model)
+        if current.meta.basis != basis:
+            return self.rebuild_segments(model)
+        if current.meta.vectors_version == version:
+            return current.meta
+        with self.sessions() as s:
+            version = vectors_version(s, model)
+            stored = reads.vector_ids(s, model)
+            rows = segment_rows_since(s, model, current.meta.vectors_version, self.codec(model))
+        updated = segment_updates.update_segments(self.segments_dir(model), current, rows, stored, version)
+        return updated if updated is not None else self.rebuild_segments(model)
 
 
 def _f16(timeline: np.ndarray) -> bytes:

@@ -34,6 +34,7 @@ from storage.catalog_map import MAP_FILE, compute_map
 from storage.errors import CorruptIndexError, EmptyIndexError
 from storage.gpu import GpuScan, gpu_list_adder, open_gpu_scan, train_ivf
 from storage.hubs import HUBS_FILE, HUBS_MAX, HubStats, hub_stats
+from storage.layers import MergedRows, load_delta, merge_rows
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ def index_files(kind: str, params: dict) -> list[str]:
     return ["index.faiss"] if shards == 1 else [f"index-{i}.faiss" for i in range(shards)]
 
 
-def _new_faiss(kind: str, params: dict, dim: int) -> faiss.Index:
+def new_faiss(kind: str, params: dict, dim: int) -> faiss.Index:
     fp16 = faiss.ScalarQuantizer.QT_fp16
     if kind == "exact-fp16":
         return faiss.IndexIDMap2(faiss.IndexScalarQuantizer(dim, fp16, faiss.METRIC_INNER_PRODUCT))
@@ -159,6 +160,7 @@ def write_index(
         raise EmptyIndexError("no vectors to index")
     started = time.perf_counter()
     kind, params = choose_kind(count, exact_max, compressed_min, dim)
+    params["trained_count"] = count  # what later updates measure the catalog's growth against (storage.increments)
     with new_build(model_dir) as tmp:
         vectors = np.lib.format.open_memmap(tmp / "vectors.npy", mode="w+", dtype=np.float32, shape=(count, dim))
         ids = np.lib.format.open_memmap(tmp / "ids.npy", mode="w+", dtype=np.int64, shape=(count,))
@@ -181,7 +183,7 @@ def write_index(
         files = index_files(kind, params)
         bounds = np.linspace(0, count, len(files) + 1).astype(int)
         for file, lo, hi in zip(files, bounds[:-1], bounds[1:], strict=True):
-            index = _new_faiss(kind, params, dim)
+            index = new_faiss(kind, params, dim)
             add: Callable[[np.ndarray, np.ndarray], None] = index.add_with_ids
             if kind in IVF_KINDS:
                 ivf = faiss.extract_index_ivf(index)
@@ -250,7 +252,7 @@ def new_build(model_dir: Path) -> Iterator[Path]:
     _remove_old_builds(model_dir, keep={name, _previous_build(model_dir, name)})
 
 
-def pair_cosines(vectors: np.ndarray, pairs: int = PAIRS) -> np.ndarray:
+def pair_cosines(vectors: np.ndarray | MergedRows, pairs: int = PAIRS) -> np.ndarray:
     """Sorted cosines of `pairs` random pairs of distinct rows (normalised rows; seeded, so the same vectors
     give the same sample): the model's distribution of closeness on this catalog."""
     count = len(vectors)
@@ -309,18 +311,25 @@ def _remove_old_builds(model_dir: Path, keep: set[str]) -> None:
 
 
 def _selector(
-    exclude: Sequence[int], include: Sequence[int] | None, keep_alive: list[faiss.IDSelector]
+    exclude: Sequence[int],
+    include: Sequence[int] | None,
+    keep_alive: list[faiss.IDSelector],
+    base: faiss.IDSelector | None = None,
 ) -> faiss.IDSelector | None:
-    """FAISS's filter for ids in `include` (all when None) and not in `exclude`."""
-    selector: faiss.IDSelector | None = None
+    """FAISS's filter for ids in `include` (all when None) and not in `exclude`, within `base` (a build's
+    tracks in force) when given."""
+    selector: faiss.IDSelector | None = base
     if include is not None:
-        selector = faiss.IDSelectorBatch(np.asarray(sorted(set(include)), dtype=np.int64))
+        included = faiss.IDSelectorBatch(np.asarray(sorted(set(include)), dtype=np.int64))
+        keep_alive.append(included)
+        selector = included if selector is None else faiss.IDSelectorAnd(selector, included)
         keep_alive.append(selector)
     if exclude:
         excluded = faiss.IDSelectorBatch(np.asarray(sorted(set(exclude)), dtype=np.int64))
         negated = faiss.IDSelectorNot(excluded)
         keep_alive += [excluded, negated]
         selector = negated if selector is None else faiss.IDSelectorAnd(selector, negated)
+        keep_alive.append(selector)
     return selector  # the caller holds it while searching
 
 
@@ -343,17 +352,29 @@ class VectorIndex:
             flags = faiss.IO_FLAG_READ_ONLY | mapped.get(self.meta.kind, faiss.IO_FLAG_MMAP)
             files = index_files(self.meta.kind, self.meta.params)
             self.shards = [faiss.read_index(str(directory / f), flags) for f in files]
-            self.vectors = np.load(directory / "vectors.npy", mmap_mode="r")
-            self.ids = np.load(directory / "ids.npy", mmap_mode="r")
+            self.base_vectors = np.load(directory / "vectors.npy", mmap_mode="r")
+            self.base_ids = np.load(directory / "ids.npy", mmap_mode="r")
+            self.added_ids, self.added_vectors, self.hidden = load_delta(directory, self.meta.dim)
         except (OSError, ValueError, TypeError, RuntimeError) as exc:
             raise CorruptIndexError(
                 f"index {directory} cannot be read ({exc.__class__.__name__}); rebuild it with `indexer build` "
                 "or `python -m storage.query --rebuild-index`"
             ) from exc
+        self.vectors: np.ndarray | MergedRows = self.base_vectors
+        self.ids: np.ndarray = self.base_ids
+        self._hidden: faiss.IDSelector | None = None  # excludes the hidden base tracks from FAISS's answers
+        if self.layered:
+            self.ids, source = merge_rows(self.base_ids, self.hidden, self.added_ids)
+            self.vectors = MergedRows(self.base_vectors, self.added_vectors, source)
+            if len(self.hidden):
+                self._hidden_batch = faiss.IDSelectorBatch(self.hidden)
+                self._hidden = faiss.IDSelectorNot(self._hidden_batch)
+        base_count = len(self.base_ids)
         if (
-            self.vectors.shape != (self.meta.count, self.meta.dim)
-            or self.ids.shape != (self.meta.count,)
-            or sum(shard.ntotal for shard in self.shards) != self.meta.count
+            self.base_vectors.shape != (base_count, self.meta.dim)
+            or self.added_vectors.shape != (len(self.added_ids), self.meta.dim)
+            or len(self.ids) != self.meta.count
+            or sum(shard.ntotal for shard in self.shards) != base_count
         ):
             raise CorruptIndexError(
                 f"index {directory} is inconsistent (sizes differ); rebuild it with `indexer build`"
@@ -361,7 +382,12 @@ class VectorIndex:
         self._halves: tuple[faiss.IndexFlatIP, faiss.IndexFlatIP] | None = None  # IVF centroids, for 2 threads
         if self.approximate:
             faiss.extract_index_ivf(self.shards[0]).nprobe = self.meta.params["nprobe"]
-        self.gpu: GpuScan | None = open_gpu_scan(self.vectors, self.ids) if gpu else None
+        self.gpu: GpuScan | None = open_gpu_scan(self.base_vectors, self.base_ids) if gpu else None
+
+    @property
+    def layered(self) -> bool:
+        """Whether changes lie on top of the base (storage.increments): added vectors or hidden tracks."""
+        return bool(len(self.added_ids) or len(self.hidden))
 
     @property
     def approximate(self) -> bool:
@@ -432,10 +458,14 @@ class VectorIndex:
         # Over-fetch on approximate scores, then re-score in float32: returned scores are exact cosines.
         fetch = min(self.meta.count, max(4 * k, k + 64, self.meta.params.get("rerank", 0)))
         # The GPU scan filters exclusions itself; style filters (include) keep FAISS's selectors on the CPU.
-        labels = self.gpu.candidates(q, fetch, exclude) if self.gpu is not None and include is None else None
+        labels = None
+        if self.gpu is not None and include is None:
+            labels = self.gpu.candidates(q, fetch, [*exclude, *self.hidden.tolist()])
         if labels is None:
             keep_alive: list[faiss.IDSelector] = []  # selectors don't own their parts: hold them for the search
-            labels = self._candidates(q, fetch, _selector(exclude, include, keep_alive))
+            labels = self._candidates(q, fetch, _selector(exclude, include, keep_alive, self._hidden))
+        if len(self.added_ids):
+            labels = np.concatenate([labels, self._added_candidates(q, fetch, exclude, include)])
         candidates = labels[labels >= 0]
         if candidates.size == 0:
             return np.empty(0, np.int64), np.empty(0, np.float32)
@@ -445,6 +475,44 @@ class VectorIndex:
         scores[order] = self.vectors[rows[order]] @ q[0]
         order = np.argsort(-scores, kind="stable")[:k]
         return candidates[order].astype(np.int64), scores[order].astype(np.float32)
+
+    def neighbours(
+        self, queries: np.ndarray, k: int, exclude: Sequence[int] | np.ndarray = ()
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each query's `k` nearest tracks in force by the index's own scores, best first: (ids, scores), each
+        (n, k), id -1 where fewer were found. `queries` are already in the index's space (`prepare`); one
+        batched search, for many queries at once (placing new tracks), not re-scored."""
+        q = np.ascontiguousarray(queries, np.float32)
+        exclude = [int(i) for i in exclude]
+        keep_alive: list[faiss.IDSelector] = []
+        params = self._search_params(_selector(exclude, None, keep_alive, self._hidden))
+        parts = [shard.search(q, k, params=params) if params else shard.search(q, k) for shard in self.shards]
+        scores = np.concatenate([d for d, _ in parts], axis=1)
+        ids = np.concatenate([i for _, i in parts], axis=1)
+        if len(self.added_ids):
+            added = q @ self.added_vectors.T
+            added[:, np.isin(self.added_ids, np.asarray(list(exclude), np.int64))] = -np.inf
+            scores = np.concatenate([scores, added], axis=1)
+            ids = np.concatenate([ids, np.broadcast_to(self.added_ids, added.shape)], axis=1)
+        scores = np.where(ids >= 0, scores, -np.inf)
+        order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        ids, scores = np.take_along_axis(ids, order, 1), np.take_along_axis(scores, order, 1)
+        return np.where(np.isfinite(scores), ids, -1), np.where(np.isfinite(scores), scores, 0).astype(np.float32)
+
+    def _added_candidates(
+        self, q: np.ndarray, fetch: int, exclude: Sequence[int], include: Sequence[int] | None
+    ) -> np.ndarray:
+        """Ids of the best `fetch` added vectors (an exact float32 scan: there are few of them)."""
+        scores = self.added_vectors @ q[0]
+        allowed = np.ones(len(scores), bool)
+        if exclude:
+            allowed &= ~np.isin(self.added_ids, np.asarray(list(exclude), np.int64))
+        if include is not None:
+            allowed &= np.isin(self.added_ids, np.asarray(list(include), np.int64))
+        ids, scores = self.added_ids[allowed], scores[allowed]
+        if len(ids) > fetch:
+            ids = ids[np.argpartition(-scores, fetch - 1)[:fetch]]
+        return np.asarray(ids, np.int64)
 
     def _candidates(self, q: np.ndarray, fetch: int, selector: faiss.IDSelector | None) -> np.ndarray:
         """Labels of each shard's top `fetch` (FAISS releases the GIL: shards scan in parallel)."""

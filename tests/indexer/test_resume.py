@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -116,3 +117,61 @@ def test_interrupt_exits_cleanly_and_says_what_was_saved(catalog, tmp_path, sig)
     assert saved == indexed_count(data) >= 2
     report = build_catalog(catalog, data, BuildOptions(workers=1, progress=False), FakeEmbedder())
     assert report.indexed == N_TRACKS - saved and report.unchanged == saved
+
+
+UPDATE_SCRIPT = """
+import pathlib, sys, time
+from tests.fake_embedder import install
+install(delay=0.0)
+import storage.increments as increments
+derive = increments._write_derived
+def stalled(tmp, *args):  # the new build half-written: its folder exists, CURRENT not yet switched
+    derive(tmp, *args)
+    pathlib.Path(sys.argv[3]).write_text(str(tmp))
+    time.sleep(120)
+increments._write_derived = stalled
+from indexer.cli import main
+sys.exit(main(["build", sys.argv[1], "--data-dir", sys.argv[2], "--quiet", "--workers", "1"]))
+"""
+
+
+def test_sigkill_during_an_index_update_keeps_the_previous_index_serving(catalog, tmp_path):
+    """Two tracks added to a built catalog: the build killed while writing the updated index leaves the
+    previous index in force, answering; the next build finishes the job (an update, not a rebuild)."""
+    from storage.catalog import Catalog
+    from tests.search_helpers import similar
+
+    music = tmp_path / "music"
+    shutil.copytree(catalog, music)
+    data = tmp_path / "data"
+    build_catalog(music, data, BuildOptions(workers=1, progress=False), FakeEmbedder())
+    before = Catalog.open(data).index().name
+    for i in range(2):
+        write_audio(music / "new" / f"added {i}.wav", 3.0, seed=100 + i)
+    marker = tmp_path / "writing"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", UPDATE_SCRIPT, str(music), str(data), str(marker)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    half_written = Path(marker.read_text())
+    assert half_written.exists() and half_written.name.startswith(".tmp-")
+
+    catalog_now = Catalog.open(data)
+    assert catalog_now.index().name == before and catalog_now.index().meta.count == N_TRACKS
+    assert len(similar(catalog_now, 1, k=5, allow_stale=True)) == 5  # the previous index still answers
+
+    report = build_catalog(music, data, BuildOptions(workers=1, progress=False), FakeEmbedder())
+    assert report.indexed == 0  # the vectors were saved before the kill; only the index was behind
+    index = Catalog.open(data).index()
+    assert index.name != before and index.layered and index.meta.count == N_TRACKS + 2
+    assert not half_written.exists()  # the next build cleared the half-written one
+    assert len(similar(Catalog.open(data), N_TRACKS + 1, k=5)) == 5

@@ -150,11 +150,19 @@ def test_two_folders_forget_and_a_missing_one(env, capsys, monkeypatch):
     assert run(env, "forget", str(a)) == 2
     assert "--yes" in capsys.readouterr().err and len(mule_ids(env)) == 2 * N
     assert run(env, "forget", str(a), "--yes") == 0
-    assert f"forgot {a.resolve()}: {N} track(s); mule index(es) rebuilt" in capsys.readouterr().out
+    assert f"forgot {a.resolve()}: {N} track(s); mule index(es) updated" in capsys.readouterr().out
     remaining = mule_ids(env)
     assert remaining == mule_ids(env) and not remaining & ids_a and len(remaining) == N
     catalog = Catalog.open(env / "data")
     assert {n.track.id for n in similar(catalog, min(remaining), k=10)} == remaining - {min(remaining)}
+    assert catalog.index().layered  # forgetting updated the index: the forgotten tracks are hidden
+    answer = [(n.track.id, n.score) for n in similar(catalog, min(remaining), k=10)]
+    assert run(env, "reindex", "mule") == 0  # asked for: rebuilt in full, the same answers
+    assert f"mule: {N} track(s) indexed in full" in capsys.readouterr().out and not catalog.index().layered
+    again = similar(catalog, min(remaining), k=10)
+    assert [n.track.id for n in again] == [i for i, _ in answer]
+    assert [n.score for n in again] == pytest.approx([score for _, score in answer], abs=1e-6)
+    assert run(env, "reindex", "maest") == 1 and "no maest vectors" in capsys.readouterr().err
 
 
 def test_weights_and_options_are_remembered(env, capsys):

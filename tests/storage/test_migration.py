@@ -1,4 +1,4 @@
-"""Schema v2 -> v5 on a data directory written by the v2 code (fixtures/v2.sql, see make_v2.py):
+"""Schema v2 -> v6 on a data directory written by the v2 code (fixtures/v2.sql, see make_v2.py):
 nothing lost, nothing re-embedded, fingerprints added by the next build; on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
@@ -60,13 +60,13 @@ def write_v2(data_dir: Path) -> None:
     engine.dispose()
 
 
-def test_v2_to_v5_keeps_everything(tmp_path, backend, monkeypatch):
+def test_v2_to_v6_keeps_everything(tmp_path, backend, monkeypatch):
     data = tmp_path / "data"
     write_v2(data)
     old = v2_rows()
     store = Store(data)  # opening for writing migrates
     with store.sessions() as s:
-        assert s.get(Meta, "schema_version").value == "5"
+        assert s.get(Meta, "schema_version").value == "6"
         assert [m.key for m in s.execute(select(Meta)).scalars()] == ["schema_version"]
         vectors = {
             (e.track_id, e.model): (e.vector, e.timeline, e.starts) for e in s.execute(select(Embedding)).scalars()
@@ -85,6 +85,8 @@ def test_v2_to_v5_keeps_everything(tmp_path, backend, monkeypatch):
     reason = "ffmpeg: Invalid data found when processing input"
     assert failures == [(1, "maest", reason), (1, "mule", reason)]
     assert models == {"maest": ("/weights/maest", {"variant": "30s-pw-129e"}, 5), "mule": (None, {}, 5)}
+    with store.sessions() as s:  # v6: every vector stamped with its model's version, so updates start from here
+        assert set(s.execute(select(Embedding.version)).scalars()) == {5}
     [folder] = store.folders()
     root = old.execute("SELECT value FROM meta WHERE key = 'catalog_root'").fetchone()[0]
     assert (str(folder.path), folder.tracks) == (root, 6)

@@ -30,7 +30,7 @@ def test_exact_search_equals_numpy_brute_force(tmp_path, backend, shards, monkey
     fill_store(tmp_path / "data", vectors)
     catalog = Catalog.open(tmp_path / "data")
     index = catalog.index()
-    assert len(index.shards) == shards and index.meta.params == {"shards": shards}
+    assert len(index.shards) == shards and index.meta.params == {"shards": shards, "trained_count": 300}
     for track_id in (1, 57, 150, 151, 300):  # both sides of the shard boundary
         got = similar(catalog, track_id, k=10)
         ids, scores = brute_force(vectors, vectors[track_id - 1], 10, exclude={track_id})
