@@ -31,6 +31,7 @@ from indexer.models import check_options
 from indexer.models.base import Embedder, TrackEmbedding
 from indexer.plan import plan_folder
 from indexer.scan import scan
+from indexer.stages import StageClock
 from indexer.steps import EmbedJob, TrackOutcome, commit_track, server_database
 from indexer.tags import Tags
 from storage.fingerprints import Fingerprint
@@ -79,6 +80,7 @@ class BuildReport:
     elapsed: float = 0.0
     interrupted: bool = False
     index: IndexMeta | None = None
+    stages: StageClock = field(default_factory=StageClock)  # where the time went (indexer.stages)
 
 
 @dataclass
@@ -125,7 +127,9 @@ class Builder:
 
     def _build(self) -> None:
         model = self.options.model
-        plans = self._plan()
+        clock = self.report.stages
+        with clock("scan"):
+            plans = self._plan()
         known = [p.folder for p in plans if p.folder is not None]
         if (
             self.options.rebuild
@@ -146,9 +150,12 @@ class Builder:
         to_embed = self.store.to_embed(model, folders)
         if to_embed:
             self._embed(to_embed)
-        self._fingerprint(folders)
-        self.store.compact_timelines(model)  # also what a migrated data directory needs: no re-embedding
-        self.report.index = self.store.refresh_index(model, centre=models.model_spec(model).centred)
+        with clock("fingerprints"):
+            self._fingerprint(folders)
+        with clock("compact"):
+            self.store.compact_timelines(model)  # also what a migrated data directory needs: no re-embedding
+        with clock("index"):
+            self.report.index = self.store.refresh_index(model, centre=models.model_spec(model).centred)
 
     # -- planning: read-only ----------------------------------------------------------------------
 
@@ -244,19 +251,29 @@ class Builder:
 
         paths = dict(tracks)
         progress = Progress(len(tracks), enabled=self.options.progress)
+        clock, started = self.report.stages, time.perf_counter()
+        before = {stage: clock.seconds.get(stage, 0.0) for stage in ("write", "compact")}
         try:
             for outcome in self.engine.run(tracks, self._job(), self.embedder()):
                 if outcome.error is not None or outcome.tags is None:
                     self._fail(outcome.track_id, paths[outcome.track_id], outcome.error or "no result")
                     continue
-                if outcome.committed is None:
-                    assert outcome.embedding is not None and outcome.loudness is not None
-                    self._save(outcome.track_id, outcome.tags, outcome.embedding, outcome.loudness, outcome.fingerprint)
-                else:
-                    self._saved(outcome.tags, outcome.committed)  # committed by the engine
+                with clock("write"):
+                    if outcome.committed is None:
+                        assert outcome.embedding is not None and outcome.loudness is not None
+                        self._save(
+                            outcome.track_id, outcome.tags, outcome.embedding, outcome.loudness, outcome.fingerprint
+                        )
+                    else:
+                        self._saved(outcome.tags, outcome.committed)  # committed by the engine
                 progress.advance(outcome.tags.duration or 0.0)
         finally:
             progress.close()
+            # The loop's time less writing (compaction included) and the wait for decoders: the model's.
+            waited = getattr(self.engine, "decode_wait", 0.0)
+            clock.add("decode wait", waited)
+            spent = sum(clock.seconds.get(stage, 0.0) - before[stage] for stage in before)
+            clock.add("embed", max(0.0, time.perf_counter() - started - spent - waited))
 
     def _save(
         self, track_id: int, tags: Tags, result: TrackEmbedding, loudness: np.ndarray, fingerprint: Fingerprint | None
@@ -270,7 +287,8 @@ class Builder:
         self.report.indexed += int(saved)
         self.report.audio_seconds += tags.duration or 0.0
         if self.report.indexed % COMPACT_EVERY == 0 and self.store.codec(self.options.model) is None:
-            self.store.compact_timelines(self.options.model)
+            with self.report.stages("compact"):
+                self.store.compact_timelines(self.options.model)
 
     def _fingerprint(self, folders: list[FolderInfo]) -> None:
         """Fingerprint the tracks that lack one (embedded before fingerprints, or on Ray), then group the new

@@ -4,7 +4,8 @@ its file), embedding in this process with slices batched across tracks."""
 from __future__ import annotations
 
 import concurrent.futures as cf
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,12 @@ FINGERPRINT_RATE = 16000  # enough for Chromaprint (11,025 Hz) and the level ban
 class LocalEngine:
     """Turns tracks into outcomes on this machine."""
 
+    def __init__(self) -> None:
+        self.decode_wait = 0.0  # seconds this process waited for decoded audio (indexer.stages)
+
+    def _waited(self, seconds: float) -> None:
+        self.decode_wait += seconds
+
     def run(self, tracks: list[tuple[int, Path]], job: EmbedJob, embedder: Embedder) -> Iterator[TrackOutcome]:
         from pebble import ProcessPool
 
@@ -32,7 +39,7 @@ class LocalEngine:
         failed: list[TrackOutcome] = []
         pool = ProcessPool(max_workers=job.workers)
         try:
-            decoded = _decoded(pool, tracks, job, tags, levels, prints, failed)
+            decoded = _decoded(pool, tracks, job, tags, levels, prints, failed, self._waited)
             for track_id, result in embedder.embed_stream(decoded):
                 yield from _drain(failed)
                 loudness = slice_loudness(levels.pop(track_id), result.starts)
@@ -57,6 +64,7 @@ def _decoded(
     levels: dict[int, np.ndarray],
     prints: dict[int, Fingerprint | None],
     failed: list[TrackOutcome],
+    waited: Callable[[float], None],
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Decoded tracks as workers finish them (their tags, per-second levels and fingerprints kept on the way); failures
     queued in `failed` on the way."""
@@ -69,7 +77,9 @@ def _decoded(
         while queue and len(running) < window:
             track_id = queue.pop()
             running[pool.schedule(load_track, (str(paths[track_id]), rate), timeout=job.timeout)] = track_id
+        started = time.perf_counter()
         done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+        waited(time.perf_counter() - started)
         for future in done:
             track_id = running.pop(future)
             try:

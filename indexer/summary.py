@@ -35,7 +35,10 @@ def format_report(r: BuildReport) -> str:
     for path, reason in r.failed:
         lines.append(f"  failed: {path}: {reason}")
     if r.index is not None:
-        lines.append(f"index: {r.index.count} vectors, {r.index.kind}, built in {r.index.build_seconds:.1f} s")
+        how = "updated" if r.index.params.get("layer") else "built"
+        lines.append(f"index: {r.index.count} vectors, {r.index.kind}, {how} in {r.index.build_seconds:.1f} s")
+    if r.indexed and r.stages.summary():
+        lines.append(f"time: {r.stages.summary()}")
     return "\n".join(lines)
 
 
@@ -85,12 +88,21 @@ def _index_lines(catalog: Catalog) -> list[str]:
     size = sum(p.stat().st_size for p in index.directory.iterdir())
     behind = catalog.stale_by(index)
     built = dt.datetime.fromtimestamp(meta.built_at).strftime("%Y-%m-%d %H:%M:%S")
-    params = "".join(f", {k}={v}" for k, v in meta.params.items())
+    bookkeeping = ("trained_count", "pairs_drift", "layer")  # storage.increments' own; shown below
+    params = "".join(f", {k}={v}" for k, v in meta.params.items() if k not in bookkeeping)
     freshness = f"stale ({behind} change(s) since)" if behind else "up to date"
+    layer = meta.params.get("layer")
+    updates = (
+        f"  updates: {layer['added']} vector(s) added and {layer['hidden']} hidden on top of the last full build "
+        f"of {meta.params.get('trained_count', meta.count)} (`indexer reindex {catalog.model}` rebuilds in full)"
+        if layer
+        else None
+    )
     return [
         f"  weights revision {meta.revision}",
         f"  index: {meta.kind}{params}, {meta.count} vectors x {meta.dim}, {size / 1e6:.1f} MB, "
         f"built {built}, {freshness}",
+        *([updates] if updates else []),
         *_hub_lines(catalog, index),
     ]
 

@@ -118,7 +118,9 @@ def test_second_model_killed_midway_hides_nothing_and_resumes(env, capsys):
     assert len(similar(mule, min(all_ids), k=2 * N)) == 2 * N - 1  # and answered by the mule index
     # The stale lock of the killed build is taken over; the remembered weights are used.
     assert build(env, "--model", "mert-95m") == 0
-    assert f"mert-95m: indexed {2 * N - mert['indexed']} " in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"mert-95m: indexed {2 * N - mert['indexed']} " in out
+    assert "\ntime: " in out and "embed" in out.split("\ntime: ")[1]  # where the build's time went
     assert mule_ids(env, "mert-95m") == all_ids
 
 
@@ -155,7 +157,11 @@ def test_two_folders_forget_and_a_missing_one(env, capsys, monkeypatch):
     assert remaining == mule_ids(env) and not remaining & ids_a and len(remaining) == N
     catalog = Catalog.open(env / "data")
     assert {n.track.id for n in similar(catalog, min(remaining), k=10)} == remaining - {min(remaining)}
-    assert catalog.index().layered  # forgetting updated the index: the forgotten tracks are hidden
+    assert catalog.index().layered  # b was added on top of a; forgetting a hid its tracks
+    assert run(env, "status") == 0
+    assert (
+        f"updates: {N} vector(s) added and {N} hidden on top of the last full build of {N}" in capsys.readouterr().out
+    )
     answer = [(n.track.id, n.score) for n in similar(catalog, min(remaining), k=10)]
     assert run(env, "reindex", "mule") == 0  # asked for: rebuilt in full, the same answers
     assert f"mule: {N} track(s) indexed in full" in capsys.readouterr().out and not catalog.index().layered
