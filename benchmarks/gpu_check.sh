@@ -10,8 +10,10 @@
 #   1. the device; 2. MULE parity with mule-torch on CUDA in fp32, then bf16 (tests/indexer/test_mule_parity.py);
 #   3. MULE throughput, fp32 and bf16, at batch sizes 32, 128, 256, and against mule-torch on the same GPU
 #      (benchmarks/bench_mule.py);
-#   4. `indexer build` end to end on the GPU, real decoding included, vs the naive librosa + mule-torch loop
-#      (benchmarks/bench_build.py): the x real-time figure that sizes a large catalog's build (docs/scale.md);
+#   4. where a GPU build's time goes (benchmarks/bench_pipeline.py, 20 h of generated audio): decode per core against
+#      FFmpeg's, the model alone, and the build's stage clock (which stage bounds it: the wait for decoders or the model);
+#      then `indexer build` end to end vs the naive librosa + mule-torch loop (benchmarks/bench_build.py): the
+#      x real-time figure that sizes a large catalog's build (docs/scale.md);
 #   5. where faiss has GPU support: the faiss-gpu tests (tests/storage/test_gpu.py), the search benchmark at
 #      300k vectors, GPU vs CPU, and the compressed index's build at 500k vectors, k-means on the GPU.
 set -uo pipefail
@@ -62,7 +64,9 @@ for batch in 32 128 256; do
 done
 step "MULE vs mule-torch on the GPU" 90 "$PYTHON" benchmarks/bench_mule.py --device cuda --clips 30,60,150,300 \
     --repeat 2
-step "indexer build end to end on the GPU" 150 "$PYTHON" benchmarks/bench_build.py --device cuda --tracks 24 \
+step "where a GPU build's time goes: 20 h of generated audio" 200 "$PYTHON" benchmarks/bench_pipeline.py \
+    --generate 20 --device cuda --workers "$(nproc)" --decode-files 12
+step "indexer build end to end on the GPU" 120 "$PYTHON" benchmarks/bench_build.py --device cuda --tracks 24 \
     --min 60 --max 240
 # faiss-gpu wheels need CUDA 12's cuBLAS (hundreds of MB), which cannot always travel to a lent machine.
 if ! "$PYTHON" -c 'import sys, faiss; sys.exit(not getattr(faiss, "get_num_gpus", lambda: 0)())' 2>/dev/null; then

@@ -26,7 +26,17 @@ def _read_soundfile(path: Path) -> tuple[np.ndarray, int]:
     import soundfile as sf
 
     data, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    return data.mean(axis=1), int(rate)
+    return _mono(data), int(rate)
+
+
+def _mono(frames: np.ndarray) -> np.ndarray:
+    """Interleaved (samples, channels) averaged to mono. Mono and stereo without numpy's strided reduction
+    (a fifth of a stereo decode's time), bit-identical to `mean(axis=1)` in float32."""
+    if frames.shape[1] == 1:
+        return frames[:, 0]
+    if frames.shape[1] == 2:
+        return (frames[:, 0] + frames[:, 1]) * np.float32(0.5)
+    return frames.mean(axis=1)
 
 
 def _read_av(path: Path) -> tuple[np.ndarray, int]:

@@ -154,9 +154,11 @@ def test_drift_past_the_bounds_rebuilds_in_full(ivf_data, tmp_path):
     assert info is not None and info.params["trained_count"] == 2250 and info.params["layer"] is not None
 
 
-def test_segments_update_by_the_tracks_that_changed(tmp_path):
+@pytest.mark.parametrize("exact_max", [1_000_000, 50])
+def test_segments_update_by_the_tracks_that_changed(tmp_path, exact_max):
     tracks = planted()
     store = stored(tmp_path, tracks)
+    store.rebuild_segments("mule", exact_max=exact_max)  # exact, or IVF
     catalog = Catalog.open(store.data_dir)
     first = catalog.segments().name
     copy = tracks[3].copy()
@@ -170,7 +172,8 @@ def test_segments_update_by_the_tracks_that_changed(tmp_path):
     found = passages(catalog, 1, 10.0, 30.0, 5)
     assert found[0].track.id == new and abs(found[0].passage.start - 20.0) <= 2
     assert 9 not in [n.track.id for n in found]
-    store.rebuild_segments("mule")
+    assert segments.meta.kind == ("exact-sq8" if exact_max > 50 else "ivf-sq8")
+    store.rebuild_segments("mule", exact_max=exact_max)
     full = passages(catalog, 1, 10.0, 30.0, 5)
     assert [(n.track.id, n.passage.start) for n in found] == [(n.track.id, n.passage.start) for n in full]
 
