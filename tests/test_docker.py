@@ -1,4 +1,4 @@
-"""The Docker images and compose file: checked by parsing; the CPU image built and run (Podman: docker/podman-setup.sh)."""
+"""The Docker images and compose file: parsed, and the CPU image built and run (Podman: docker/podman-setup.sh)."""
 
 from __future__ import annotations
 
