@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -70,6 +71,18 @@ def generated(root: Path, hours: float) -> list[Path]:
         os.link(source, link)
         files.append(link)
     return files
+
+
+def linked(files: list[Path], root: Path) -> Path:
+    """A catalog folder holding exactly `files` (hard links, copies across file systems)."""
+    for i, path in enumerate(files):
+        target = root / f"{i:04d} {path.name}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, target)
+        except OSError:
+            shutil.copyfile(path, target)
+    return root
 
 
 def ffmpeg_decode(path: Path, rate: int) -> float:
@@ -141,7 +154,7 @@ def main() -> None:
         embedded = embed_stage(embedder, waves)
         print(f"  embed alone ({args.model}, {embedder.device}): {embedded:6.1f} s ({audio / embedded:5.0f}x)")
 
-        catalog = files[0].parents[1] if args.generate else Path(os.path.commonpath([str(f.parent) for f in files]))
+        catalog = files[0].parents[1] if args.generate else linked(files, tmp / "catalog")
         options = BuildOptions(
             model=args.model, weights=weights, device=args.device, workers=args.workers, progress=False
         )
