@@ -133,6 +133,8 @@ def pip_build_settings(tmp_path: Path) -> list[str]:
     for value in settings.values():
         for token in value.split():
             path = Path(token.removeprefix("file://"))
+            if token.startswith("file://") and path.name == "simple":
+                path = path.parent  # a local index's pages link to its files beside `simple/`
             if path.is_absolute() and path.exists():
                 mounts[str(path)] = str(path)
     return [f"--volume={host}:{inside}:ro" for host, inside in mounts.items()]
