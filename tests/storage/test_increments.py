@@ -185,3 +185,47 @@ def add_tracks_with_timeline(store: Store, timeline: np.ndarray) -> list[int]:
     starts = np.arange(len(timeline)) * 2.0
     store.save_embedding(track_id, "mule", "rev", {"duration": len(timeline) * 2.0}, timeline.mean(0), timeline, starts)
     return [track_id]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_any_sequence_of_changes_answers_as_exact_search(tmp_path, seed):
+    """Random rounds of additions, removals and re-embeddings, each followed by an update (layers stacking,
+    folds past a small bound): after every round the index answers as exact search over the stored vectors."""
+    rng = np.random.default_rng(seed)
+    store = fill_store(tmp_path / "data", clustered_vectors(120, 16, seed=seed))
+    catalog = Catalog.open(store.data_dir)
+    policy = Policy(layer_min_rows=25, layer_fraction=0.0)
+    kinds = set()
+    for round_ in range(8):
+        ids = sorted(int(i) for i in catalog.index().ids)
+        add_tracks(store, clustered_vectors(int(rng.integers(0, 12)), 16, seed=100 * seed + round_), f"r{round_}")
+        gone = rng.choice(ids, int(rng.integers(0, 6)), replace=False).tolist()
+        with store.sessions.begin() as s:
+            sync.delete_tracks(s, gone)
+        for track_id in rng.choice(sorted(set(ids) - set(gone)), 3, replace=False).tolist():
+            v = rng.standard_normal(16).astype(np.float32)
+            store.save_embedding(track_id, "mule", "rev1", {}, v, np.stack([v, v]), np.array([0.0, 2.0]))
+        store.refresh_index("mule", policy=policy)
+        index = catalog.index()
+        kinds.add(index.layered)
+        truth_ids, truth = stored_vectors(store)
+        assert np.array_equal(np.asarray(index.ids), truth_ids)
+        unit = truth / np.linalg.norm(truth, axis=1, keepdims=True)
+        for row in rng.choice(len(truth_ids), 5, replace=False):
+            found, scores = index.search(truth[row], 10, exclude=[int(truth_ids[row])])
+            cosines = unit @ unit[row]
+            cosines[row] = -np.inf
+            best = np.argsort(-cosines, kind="stable")[:10]
+            assert found.tolist() == truth_ids[best].tolist()
+            np.testing.assert_allclose(scores, cosines[best], atol=1e-5)
+    assert kinds == {True, False}  # both layers and folds were exercised
+
+
+def stored_vectors(store: Store) -> tuple[np.ndarray, np.ndarray]:
+    from sqlalchemy import select
+
+    from storage.schema import Embedding
+
+    with store.sessions() as s:
+        rows = s.execute(select(Embedding.track_id, Embedding.vector).order_by(Embedding.track_id)).all()
+    return np.array([r[0] for r in rows]), np.stack([np.frombuffer(r[1], "<f4") for r in rows])
