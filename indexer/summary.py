@@ -37,7 +37,7 @@ def format_report(r: BuildReport) -> str:
     if r.index is not None:
         how = "updated" if r.index.params.get("layer") else "built"
         lines.append(f"index: {r.index.count} vectors, {r.index.kind}, {how} in {r.index.build_seconds:.1f} s")
-    if r.indexed and r.stages.summary():
+    if r.indexed:
         lines.append(f"time: {r.stages.summary()}")
     return "\n".join(lines)
 

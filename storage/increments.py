@@ -86,11 +86,18 @@ class Policy:
     compressed_min: int = COMPRESSED_MIN
 
 
+def _layer_ids(current: VectorIndex, changes: Changes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(gone, added ids, hidden ids) of the layer `changes` make on `current`: `gone` are the tracks whose
+    vector in `current` no longer holds; the added ids are sorted."""
+    gone = np.union1d(changes.removed, changes.ids)
+    added_ids = np.union1d(np.setdiff1d(current.added_ids, gone), changes.ids).astype(np.int64)
+    hidden = np.union1d(current.hidden, np.intersect1d(current.base_ids, gone)).astype(np.int64)
+    return gone, added_ids, hidden
+
+
 def plan(current: VectorIndex, changes: Changes, policy: Policy = Policy()) -> str:
     """ "layer", "fold" or "full": how to bring `current` up to `changes` (module docstring)."""
-    gone = np.union1d(changes.removed, changes.ids)
-    added_ids = np.union1d(np.setdiff1d(current.added_ids, gone), changes.ids)
-    hidden = np.union1d(current.hidden, np.intersect1d(current.base_ids, gone))
+    _, added_ids, hidden = _layer_ids(current, changes)
     count = len(current.base_ids) - len(hidden) + len(added_ids)
     if count == 0:
         return "full"
@@ -120,15 +127,15 @@ class _Layer:
 
 
 def _next_layer(current: VectorIndex, changes: Changes) -> _Layer:
-    gone = np.union1d(changes.removed, changes.ids)
+    gone, added_ids, hidden = _layer_ids(current, changes)
     dim = current.meta.dim
     fresh = np.asarray(current.prepare(changes.vectors), np.float32) if len(changes.ids) else np.empty((0, dim))
     keep = ~np.isin(current.added_ids, gone)
-    added_ids = np.concatenate([current.added_ids[keep], changes.ids]).astype(np.int64)
-    added_vectors = np.concatenate([current.added_vectors[keep], fresh]).astype(np.float32)
-    order = np.argsort(added_ids, kind="stable")
-    hidden = np.union1d(current.hidden, np.intersect1d(current.base_ids, gone)).astype(np.int64)
-    return _Layer(added_ids[order], added_vectors[order], hidden, gone, fresh.astype(np.float32))
+    # The vectors in the order of `added_ids` (sorted): the kept ones, then the fresh ones, sorted together.
+    kept_then_fresh = np.concatenate([current.added_ids[keep], changes.ids])
+    vectors = np.concatenate([current.added_vectors[keep], fresh]).astype(np.float32)
+    vectors = vectors[np.argsort(kept_then_fresh, kind="stable")]
+    return _Layer(added_ids, vectors, hidden, gone, fresh.astype(np.float32))
 
 
 def update_index(

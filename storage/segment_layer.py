@@ -1,4 +1,4 @@
-"""Changes on top of a segment index build (storage.segment_layers writes them): the slices of new or
+"""Changes on top of a segment index build (storage.segment_updates writes them): the slices of new or
 changed tracks, scanned exactly in float32, and the base tracks they hide."""
 
 from __future__ import annotations

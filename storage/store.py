@@ -419,18 +419,6 @@ class Store:
         chunks = segment_chunks(self.sessions, model, codec)
         return write_segments(self.segments_dir(model), chunks, count, dim, meta, exact_max=exact_max)
 
-    def _segments_fresh(self, model: str, version: int) -> bool:
-        with self.sessions() as s:
-            basis = basis_key(s, model)
-        try:
-            meta = SegmentIndex.open_current(self.segments_dir(model)).meta
-        except EmptyIndexError:
-            return False
-        except CorruptIndexError as exc:
-            log.warning("%s; rebuilding it", exc)
-            return False
-        return meta.vectors_version == version and meta.basis == basis
-
     def _centred(self, model: str) -> bool:
         """Whether the index in force compares centred vectors (False without one)."""
         try:
@@ -461,8 +449,7 @@ class Store:
                 same_space = centre is None or bool(current.meta.params.get("centred")) == centre
                 if current.pairs is not None and same_space:
                     if current.meta.vectors_version == version:
-                        if not self._segments_fresh(model, version):
-                            self.refresh_segments(model)
+                        self.refresh_segments(model)  # nothing to do when it is as fresh
                         return None
                     updated = self._update_index(model, current, policy or increments.Policy())
                     if updated is not None:
@@ -496,7 +483,10 @@ class Store:
             version, basis = vectors_version(s, model), basis_key(s, model)
         try:
             current = SegmentIndex.open_current(self.segments_dir(model))
-        except (EmptyIndexError, CorruptIndexError):
+        except EmptyIndexError:
+            return self.rebuild_segments(model)
+        except CorruptIndexError as exc:
+            log.warning("%s; rebuilding it", exc)
             return self.rebuild_segments(model)
         if current.meta.basis != basis:
             return self.rebuild_segments(model)
