@@ -30,6 +30,28 @@ BENCH_SOUNDTRACKS = SOUNDTRACKS | {
 }
 AUDIO = ("*.ogg", "*.opus", "*.mp3")
 TF_REFERENCE = ["tensorflow-cpu==2.15.1", "numpy<2", "librosa==0.10.2.post1"]
+# LAION's CLAP package and what it imports (its own pins left out: it asks for wandb, progressbar and more it
+# never imports for inference); transformers 4.46 carries the CLAP conversion script that 5 no longer ships.
+# No torchvision: no CPU build of it for torch 2.13 is at hand, and laion-clap imports it only for training and
+# image code (tests/indexer/clap_reference.py stands in for those imports).
+TORCH_CPU = ["--extra-index-url", "https://download.pytorch.org/whl/cpu", "torch==2.13.0"]
+CLAP_REFERENCE = [
+    "numpy<2",
+    "transformers==4.46.3",
+    "librosa==0.10.2.post1",
+    "torchlibrosa==0.1.0",
+    "soundfile",
+    "h5py",
+    "braceexpand",
+    "webdataset",
+    "pandas",
+    "wget",
+    "ftfy",
+    "regex",
+    "tqdm",
+    "pillow",
+]
+CLAP_PACKAGE = "laion-clap==1.1.7"
 SOUNDFONT = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")  # Debian's timgm6mb-soundfont: a small General MIDI set
 
 
@@ -108,10 +130,33 @@ def tf_reference() -> Path:
     return python
 
 
+def clap_reference() -> Path:
+    """The side environment's python: LAION's laion-clap 1.1.7 (numpy < 2) with torch 2.13 (CPU) and
+    transformers 4.46 (its CLAP conversion script)."""
+    venv = CACHE / "clap-reference"
+    python = venv / "bin" / "python"
+    if (venv / ".complete").exists() and python.exists():
+        return python
+    shutil.rmtree(venv, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    for step in (TORCH_CPU, CLAP_REFERENCE, ["--no-deps", CLAP_PACKAGE]):
+        done = subprocess.run([*pip, *step], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise Missing(f"pip install {' '.join(step)} failed: {done.stderr.strip()[-300:]}")
+    (venv / ".complete").touch()
+    return python
+
+
 def main() -> int:
     """Fetch everything (CI calls this before the tests); one line per item."""
     ok = True
-    fetches = (("musicnn wheel", musicnn_wheel), ("soundtracks", soundtracks), ("TF reference", tf_reference))
+    fetches = (
+        ("musicnn wheel", musicnn_wheel),
+        ("soundtracks", soundtracks),
+        ("TF reference", tf_reference),
+        ("CLAP reference", clap_reference),
+    )
     for name, fetch in fetches:
         try:
             got = fetch()

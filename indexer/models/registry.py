@@ -10,7 +10,7 @@ from importlib import import_module
 from indexer.models.spec import ModelSpec, Option
 from storage.paths import DEFAULT_MODEL
 
-PACKAGES = ("mule", "maest", "mert", "musicfm", "musicnn")  # adding a model: its package, then its name here
+PACKAGES = ("mule", "maest", "mert", "musicfm", "musicnn", "clap")  # adding a model: its package, then its name here
 
 SPECS: tuple[ModelSpec, ...] = tuple(
     spec for package in PACKAGES for spec in import_module(f"indexer.models.{package}.spec").SPECS

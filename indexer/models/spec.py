@@ -14,7 +14,8 @@ Loader = Callable[..., "Embedder"]  # (name, weights, device, precision, batch_s
 CC_BY_NC = "CC BY-NC 4.0: non-commercial use only"
 VARIANT_HELP = (
     "the published variant: maest 30s-pw-129e, 20s-pw-129e, 10s-pw-129e, 5s-pw-129e, ...; "
-    "musicnn msd (Million Song Dataset tags) or mtt (MagnaTagATune)"
+    "musicnn msd (Million Song Dataset tags) or mtt (MagnaTagATune); "
+    "clap general (larger_clap_general), unfused (clap-htsat-unfused) or music (no search by words)"
 )
 
 

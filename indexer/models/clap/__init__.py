@@ -1,0 +1,1 @@
+"""LAION CLAP: audio and words in one space (indexer.models.clap.spec)."""

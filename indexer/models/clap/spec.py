@@ -1,0 +1,34 @@
+"""CLAP's entry in the model registry."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from indexer.models.spec import VARIANT_HELP, ModelSpec, Option
+
+if TYPE_CHECKING:
+    from indexer.models.base import Embedder
+
+
+def load(
+    name: str, weights: str | None, device: str, precision: str, batch_size: int | None, variant: str | None = None
+) -> Embedder:
+    from indexer.models.clap.embedder import ClapEmbedder
+
+    return ClapEmbedder.from_weights(weights, variant, device, precision, batch_size)
+
+
+# The model cards of laion/larger_clap_general, clap-htsat-unfused and larger_clap_music say apache-2.0
+# (LAION's code repository is CC0-1.0).
+LICENCE = "LAION CLAP weights, Apache-2.0 (the Hub model cards)"
+SPECS = (
+    ModelSpec(
+        "clap",
+        "LAION CLAP (HTSAT + RoBERTa), 512-d, audio and words in one space: search by description",
+        LICENCE,
+        48000,
+        {"cpu": 4, "cuda": 64},
+        load,
+        (Option("variant", str, VARIANT_HELP, "general"),),
+    ),
+)
