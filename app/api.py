@@ -6,7 +6,9 @@ what `storage.query --json` would give. Errors are JSON `{"detail": message}` wi
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -24,6 +26,7 @@ from storage.catalog import Catalog
 from storage.errors import SoundalikeError, UnknownTrackError
 from storage.search import SearchRequest, SearchService
 from storage.tracks import Neighbour, TrackInfo
+from storage.words import MAX_CHARS, text_catalog
 
 MAX_COUNT = 500
 MAX_SEEDS = 20
@@ -49,13 +52,16 @@ class TrackOut(BaseModel):
 
 
 class PassageOut(BaseModel):
-    query_start: float
-    query_end: float
+    query_start: float | None = Field(None, description="the query's passage (none for a moment: `moment` true)")
+    query_end: float | None = None
     start: float
     end: float
-    offset: float = Field(description="seconds to add to a moment of the query's passage to find it in this track")
+    offset: float | None = Field(
+        None, description="seconds to add to a moment of the query's passage to find it in this track"
+    )
     score: float
     shared_audio: bool = Field(False, description="edges from the fingerprints: both tracks hold this audio itself")
+    moment: bool = Field(False, description="the passage of this track that fits a description (text=...&moments)")
 
 
 class NeighbourOut(BaseModel):
@@ -207,13 +213,48 @@ def search_request(
 Options = Annotated[SearchRequest, Depends(search_request)]
 
 
-@api.get("/v1/similar", response_model=list[NeighbourOut], summary="Tracks similar to one or several tracks")
+Words = Annotated[list[str] | None, Query(max_length=MAX_CHARS, description="words (repeatable): needs clap")]
+
+
+@api.get(
+    "/v1/similar",
+    response_model=list[NeighbourOut],
+    summary="Tracks similar to one or several tracks, or to a description",
+    description="`ids` (seed tracks) or `text` (a description: a text-capable model, clap). With `text`, "
+    "`moments` lists the passages that fit the words, one per track, and closeness is measured against the "
+    "description's own cosines to the catalog. `more` and `less` steer a track query by words. The header "
+    "`Soundalike-Steps` says what shaped the list (percent-encoded UTF-8, `; ` between steps).",
+)
 def similar(
+    request: Request,
+    response: Response,
     cat: Model,
     options: Options,
-    ids: Annotated[str, Query(pattern=IDS, description="1 to 20 seed track ids, comma-separated")],
+    ids: Annotated[str | None, Query(pattern=IDS, description="1 to 20 seed track ids, comma-separated")] = None,
+    text: Annotated[str | None, Query(min_length=1, max_length=MAX_CHARS, description="describe the music")] = None,
+    moments: Annotated[bool, Query(description="with text: the moments that fit the words")] = False,
+    more: Words = None,
+    less: Words = None,
+    steer_weight: Annotated[float | None, Query(gt=0, le=4, description="how far more/less move the query")] = None,
 ) -> list[NeighbourOut]:
-    found = SearchService(cat).by_seeds(_seeds(ids), options)
+    if (ids is None) == (text is None):
+        raise HTTPException(422, "give ids (seed tracks) or text (a description), one of the two")
+    if text is not None and (more or less):
+        raise HTTPException(422, "more and less steer a track query; with text, put the words in the text")
+    if moments and text is None:
+        raise HTTPException(422, "moments goes with text")
+    if text is not None or more or less:
+        cat = text_catalog(cat, request.query_params.get("model"))
+    from indexer import query_text
+
+    if text is not None:
+        query = query_text.text_query(cat, text)
+        service = SearchService(cat)
+        found = service.moments(query, options) if moments else service.by_text(query, options)
+    else:
+        steering = query_text.steering(cat, more or (), less or (), steer_weight)
+        found = SearchService(cat).by_seeds(_seeds(ids or ""), replace(options, steering=steering))
+    response.headers["Soundalike-Steps"] = "; ".join(quote(step, safe=" :,") for step in found.steps)
     return [NeighbourOut.of(n) for n in found.neighbours]
 
 

@@ -6,6 +6,8 @@ Run with `streamlit run app/server.py` (the server adds the audio and cover rout
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from app import landing, listening, map_view, playlists, views
@@ -14,6 +16,7 @@ from storage.catalog import Catalog
 from storage.display import track_label
 from storage.errors import SoundalikeError
 from storage.search import SearchResult, SearchService
+from storage.words import text_catalog
 
 VIEWS = ["Discover", "Browse", "Map"]
 
@@ -27,6 +30,8 @@ def show_page(catalog: Catalog) -> None:
     views.search_box(catalog)
     with st.expander("Or upload a file", expanded=st.session_state.get("query_source") == "upload"):
         views.upload_box(catalog)
+    with st.expander("Or describe what you want to hear", expanded=st.session_state.get("query_source") == "text"):
+        views.describe_box(catalog)
     view = st.radio("Explore the catalog", VIEWS, horizontal=True, key="view")
 
     explore = st.container(key="explore")  # filled once the results are known: the map marks them
@@ -34,11 +39,15 @@ def show_page(catalog: Catalog) -> None:
     results: SearchResult | None = None
     region = None
     if query is not None:
+        if query.description is not None:  # words are answered by a model that understands them (CLAP)
+            catalog = text_catalog(catalog)
         query_card = st.container()
+        steering = views.steering_boxes(catalog, query)
         playlists.radio_button(query)
-        region = views.passage_picker(catalog, query)  # before the search: the region it searches by
+        if query.description is None:
+            region = views.passage_picker(catalog, query)  # before the search: the region it searches by
         try:
-            results = ask(SearchService(catalog), query, options, region)
+            results = ask(SearchService(catalog), query, replace(options, steering=steering), region)
         except SoundalikeError as exc:
             st.error(str(exc))
 
@@ -69,6 +78,9 @@ def show_page(catalog: Catalog) -> None:
             f"The index is being updated ({results.pending_changes} change(s) since it was built): "
             "results come from the previous index until `indexer build` finishes."
         )
+    for step in results.steps:
+        if step.startswith("steered"):
+            st.caption(f"Results {step} (docs/words.md).")
     with st.container(key="listening-tools"):
         listening.play_all([n.track for n in results.neighbours], "results")
         listening.results_m3u(results.neighbours, query)

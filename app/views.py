@@ -15,7 +15,7 @@ from app.landing import choose, cover_html
 from app.listening import query_peaks, waveform_figure, waveform_html
 from app.media import browser_media_type, catalog_file
 from app.playlists import path_button
-from app.queries import Query, Upload
+from app.queries import Description, Query, Upload
 from app.settings import (
     DEFAULT_K,
     DEFAULT_PER_ALBUM,
@@ -36,8 +36,9 @@ from storage.display import closeness_text, duration_text, track_label
 from storage.errors import SoundalikeError
 from storage.passages import Passage, clock, describe
 from storage.paths import resolve_data_dir
-from storage.search import SearchRequest
+from storage.search import SearchRequest, Steering
 from storage.tracks import Neighbour, TrackInfo
+from storage.words import TEXT_MODELS, text_catalog
 
 
 @st.cache_resource(show_spinner=False)
@@ -78,6 +79,8 @@ def set_query_track(track_id: int) -> None:
 def current_query(catalog: Catalog) -> Query | None:
     if st.session_state.get("query_source") == "upload" and "upload" in st.session_state:
         return Query(upload=st.session_state["upload"])
+    if st.session_state.get("query_source") == "text" and st.session_state.get("description") is not None:
+        return Query(description=st.session_state["description"])
     track_id = st.session_state.get("query_track") or _track_from_url()
     if track_id is None:
         return None
@@ -185,6 +188,58 @@ def upload_box(catalog: Catalog) -> None:
         (st.warning if level == "warning" else st.error)(message)
 
 
+def describe_box(catalog: Catalog) -> None:
+    """Words to search by (a text-capable model: CLAP), and whether to list moments instead of tracks."""
+    try:
+        words_catalog = text_catalog(catalog)
+    except SoundalikeError as exc:
+        st.caption(f"Search by words needs a model that understands them: {exc}.")
+        return
+    text = st.text_input(
+        "Describe what you want to hear",
+        key="describe",
+        placeholder="e.g. calm piano with rain",
+        help="English words, as CLAP learnt them: instruments, moods, genres, voices, sounds (docs/words.md).",
+    )
+    moments = st.toggle("Find moments, not whole tracks", key="moments", help="The passage of each track that fits.")
+    if not text.strip():
+        if st.session_state.get("query_source") == "text":
+            st.session_state["query_source"] = "track"
+        return
+    wanted = (text.strip(), words_catalog.model)
+    if st.session_state.get("description_of") != wanted:
+        from indexer.query_text import text_query
+
+        try:
+            with st.spinner("Reading the words…"):
+                query = text_query(words_catalog, text)
+        except SoundalikeError as exc:
+            st.error(str(exc))
+            return
+        st.session_state["description_of"] = wanted
+        st.session_state["description_query"] = query
+        st.session_state["query_source"] = "text"
+    st.session_state["description"] = Description(st.session_state["description_query"], moments)
+
+
+def steering_boxes(catalog: Catalog, query: Query) -> Steering | None:
+    """Two small text boxes under a track or file query: words to move it toward and away from (CLAP)."""
+    if catalog.model not in TEXT_MODELS or query.description is not None:
+        return None
+    more_box, less_box = st.columns(2)
+    more = more_box.text_input("More of", key="steer_more", placeholder="e.g. vocals", max_chars=200)
+    less = less_box.text_input("Less of", key="steer_less", placeholder="e.g. drums", max_chars=200)
+    if not more.strip() and not less.strip():
+        return None
+    from indexer.query_text import steering
+
+    try:
+        return steering(catalog, [more] if more.strip() else [], [less] if less.strip() else [])
+    except SoundalikeError as exc:
+        st.error(str(exc))
+        return None
+
+
 def accept_upload(catalog: Catalog, file) -> tuple[str, str] | None:  # type: ignore[no-untyped-def]
     """Embed an uploaded file and make it the query; (level, message) when it can't be used."""
     if file.size > MAX_UPLOAD_MB * 1024 * 1024:
@@ -249,6 +304,12 @@ def passage_players(catalog: Catalog, query: Query, neighbour: Neighbour) -> Non
     passage = neighbour.passage
     if passage is None:
         return
+    if passage.moment:
+        st.caption(f"the moment: {describe(passage)} (similarity {passage.score:.3f})")
+        st.html(similarity_strip(passage))
+        label = f"{track_label(neighbour.track)} from {clock(passage.start)}"
+        audio_player(catalog, neighbour.track, passage.start, label)
+        return
     same = ", the same audio" if passage.shared_audio else ""  # the fingerprints found it in both
     st.caption(f"matched passage: {describe(passage)} (similarity {passage.score:.3f}{same})")
     st.html(similarity_strip(passage))
@@ -289,6 +350,13 @@ def show_query(catalog: Catalog, query: Query, region: tuple[float, float] | Non
             if styles:
                 words.caption(f"styles: {styles_text(styles)}")
             audio_player(catalog, query.track)
+        elif query.description is not None:
+            what = "moments" if query.description.moments else "tracks"
+            st.markdown(f"**{html.escape(query.label)}**  \n{what} that fit the words")
+            st.caption(
+                f"closeness: how the result ranks among the whole catalog's cosines to these words ({catalog.model})"
+            )
+            return
         else:
             assert query.upload is not None
             upload = query.upload.query
@@ -348,6 +416,8 @@ def show_neighbours(
     catalog: Catalog, query: Query, neighbours: list[Neighbour], region: tuple[float, float] | None = None
 ) -> None:
     heading = f"{len(neighbours)} nearest"
+    if query.description is not None and query.description.moments:
+        heading = f"{len(neighbours)} moments"
     if region is not None:
         heading += f" passages to {clock(region[0])}–{clock(region[1])}"
     st.subheader(heading, anchor=False)

@@ -69,6 +69,7 @@ class Passage:
     score: float  # mean cosine of the aligned slices
     strip: tuple[float, ...] = ()  # per neighbour slice: its best cosine against the query's passage
     shared_audio: bool = False  # edges and offset from the fingerprints: the same audio in both
+    moment: bool = False  # the moment nearest to a description (storage.moments): no query passage
 
     @property
     def offset(self) -> float:
@@ -76,6 +77,13 @@ class Passage:
         return self.start - self.query_start
 
     def as_dict(self) -> dict[str, float | bool]:
+        if self.moment:
+            return {
+                "start": round(self.start, 2),
+                "end": round(self.end, 2),
+                "score": round(self.score, 6),
+                "moment": True,
+            }
         return {
             "query_start": round(self.query_start, 2),
             "query_end": round(self.query_end, 2),
@@ -152,7 +160,9 @@ def clock(seconds: float) -> str:
 
 
 def describe(passage: Passage) -> str:
-    """ "0:45–1:15 here ↔ 1:02–1:32 in the query"."""
+    """ "0:45–1:15 here ↔ 1:02–1:32 in the query" ("0:45–1:15 fits the words" for a moment)."""
+    if passage.moment:
+        return f"{clock(passage.start)}–{clock(passage.end)} fits the words"
     return (
         f"{clock(passage.start)}–{clock(passage.end)} here ↔ "
         f"{clock(passage.query_start)}–{clock(passage.query_end)} in the query"

@@ -19,8 +19,9 @@ from storage.console import run_cli
 from storage.display import format_table, m3u_text, neighbour_json, track_label
 from storage.errors import UsageError
 from storage.passages import clock
-from storage.search import SearchRequest, SearchResult, SearchService, VectorQuery
+from storage.search import STEER_WEIGHT, SearchRequest, SearchResult, SearchService, Steering, VectorQuery
 from storage.tracks import TrackInfo
+from storage.words import text_catalog
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,7 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
         "  python -m storage.query 'Ana Lune/01 Morning.flac' -k 20 --json\n"
         "  python -m storage.query 42 --passage 1:02-1:32    # passages like that region of track 42\n"
         "  python -m storage.query 42 57 61                  # tracks near all three\n"
-        "  python -m storage.query --audio song.mp3 --m3u -  # an outside file; a playlist to stdout",
+        "  python -m storage.query --audio song.mp3 --m3u -  # an outside file; a playlist to stdout\n"
+        "  python -m storage.query --text 'calm piano with rain'            # by description (--model clap)\n"
+        "  python -m storage.query --text 'a choir comes in' --passages     # the moments that fit the words\n"
+        "  python -m storage.query 42 --more vocals --less drums            # like 42, steered by words",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
@@ -67,6 +71,18 @@ def build_parser() -> argparse.ArgumentParser:
         '("piano"); repeatable; needs a tagging model (maest, musicnn)',
     )
     p.add_argument("--audio", type=Path, metavar="FILE", help="query with an outside audio file instead of a track")
+    p.add_argument("--text", metavar="WORDS", help="describe what you want to hear (a text-capable model: clap)")
+    p.add_argument(
+        "--passages", action="store_true", help="with --text: the catalog moments that fit the words, one per track"
+    )
+    p.add_argument("--more", action="append", metavar="WORDS", help="steer a track or file query toward these words")
+    p.add_argument("--less", action="append", metavar="WORDS", help="steer a track or file query away from these words")
+    p.add_argument(
+        "--steer-weight",
+        type=float,
+        metavar="W",
+        help=f"how far --more/--less move the query (default {STEER_WEIGHT}; docs/words.md)",
+    )
     p.add_argument(
         "--passage",
         type=passage_range,
@@ -123,8 +139,8 @@ def write_m3u(target: str, tracks: list[TrackInfo]) -> None:
         raise UsageError(f"cannot write the playlist {target}: {exc.strerror or exc}") from None
 
 
-def request_from(args: argparse.Namespace) -> SearchRequest:
-    """The search request the flags describe."""
+def request_from(args: argparse.Namespace, steering: Steering | None = None) -> SearchRequest:
+    """The search request the flags describe (the steering words already embedded)."""
     for cap in (args.max_per_artist, args.max_per_album):
         if cap is not None and cap < 1:
             raise UsageError("--max-per-artist and --max-per-album take a number of at least 1")
@@ -137,7 +153,19 @@ def request_from(args: argparse.Namespace) -> SearchRequest:
         rerank=args.rerank,
         allow_stale=args.allow_stale,
         include_self=args.include_self,
+        steering=steering,
     )
+
+
+def steering_from(catalog: Catalog, args: argparse.Namespace) -> Steering | None:
+    """--more/--less embedded by the catalog's text-capable model (indexer.query_text: torch only here)."""
+    if not args.more and not args.less:
+        if args.steer_weight is not None:
+            raise UsageError("--steer-weight goes with --more or --less")
+        return None
+    from indexer.query_text import steering
+
+    return steering(catalog, args.more or (), args.less or (), args.steer_weight, args.weights, args.device)
 
 
 def outside_query(catalog: Catalog, args: argparse.Namespace) -> VectorQuery:
@@ -151,8 +179,15 @@ def outside_query(catalog: Catalog, args: argparse.Namespace) -> VectorQuery:
 
 def ask(service: SearchService, args: argparse.Namespace) -> tuple[str, SearchResult, list[TrackInfo]]:
     """(how the query reads, the service's answer, the query's tracks) for the parsed flags."""
-    request = request_from(args)
     catalog = service.catalog
+    if args.text is not None:
+        from indexer.query_text import text_query
+
+        words = text_query(catalog, args.text, args.weights, args.device)
+        request = request_from(args)
+        found = service.moments(words, request) if args.passages else service.by_text(words, request)
+        return f"“{words.text}”" + (" (moments)" if args.passages else ""), found, []
+    request = request_from(args, steering_from(catalog, args))
     if args.audio is not None:
         query = outside_query(catalog, args)
         if args.passage:
@@ -174,6 +209,16 @@ def ask(service: SearchService, args: argparse.Namespace) -> tuple[str, SearchRe
     return label, service.by_seeds(seeds, request), seeds
 
 
+def check_word_flags(args: argparse.Namespace) -> None:
+    """The flags that go with words, said before any model loads."""
+    if args.passages and args.text is None:
+        raise UsageError("--passages goes with --text (for a region of a track: --passage START:END)")
+    if args.text is not None and (args.more or args.less):
+        raise UsageError("--more and --less steer a track or file query; with --text, put the words in the text")
+    if args.text is not None and args.passage:
+        raise UsageError("--passage takes a region of a track or file; with --text use --passages")
+
+
 def run(args: argparse.Namespace) -> int:
     if args.rebuild_index:
         from storage.store import Store
@@ -184,11 +229,15 @@ def run(args: argparse.Namespace) -> int:
             info = store.rebuild_index(catalog.model)
         print(f"rebuilt the {info.model} index: {info.count} vectors, {info.kind}, {info.build_seconds:.1f} s")
         return 0
-    if bool(args.track) == (args.audio is not None):
-        raise UsageError("give a TRACK_ID (or several) or --audio FILE (one of the two)")
+    if sum((bool(args.track), args.audio is not None, args.text is not None)) != 1:
+        raise UsageError("give a TRACK_ID (or several), --audio FILE or --text WORDS (one of the three)")
     if args.m3u == "-" and args.json:
         raise UsageError("--m3u - and --json would both write to stdout; give --m3u a file")
-    service = SearchService(Catalog.open(args.data_dir, args.model))
+    check_word_flags(args)
+    catalog = Catalog.open(args.data_dir, args.model)
+    if args.text is not None or args.more or args.less:
+        catalog = text_catalog(catalog, args.model)
+    service = SearchService(catalog)
     label, found, seeds = ask(service, args)
     if args.passage:
         label += f", passage {clock(args.passage[0])}–{clock(args.passage[1])}"
@@ -199,14 +248,17 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(payload(service, args, found, seeds), ensure_ascii=False, indent=2))
     else:
-        print(format_table(label, found.neighbours))
+        steered = [step for step in found.steps if step.startswith("steered")]
+        print(format_table(label + "".join(f" ({step})" for step in steered), found.neighbours))
     return 0
 
 
 def payload(service: SearchService, args: argparse.Namespace, found: SearchResult, seeds: list[TrackInfo]) -> dict:
     """What --json prints: the query, the model, the re-ranking and the neighbours."""
     query: dict[str, object]
-    if seeds:
+    if args.text is not None:
+        query = {"text": args.text, "moments": bool(args.passages)}
+    elif seeds:
         query = {"id": seeds[0].id, "path": seeds[0].path}
         if len(seeds) > 1:
             query["seeds"] = [{"id": t.id, "path": t.path} for t in seeds]
@@ -221,6 +273,7 @@ def payload(service: SearchService, args: argparse.Namespace, found: SearchResul
         "query": query,
         "model": found.model,
         "rerank": args.rerank,
+        "steps": list(found.steps),
         "neighbours": [neighbour_json(n) for n in found.neighbours],
     }
 

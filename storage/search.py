@@ -30,6 +30,49 @@ from storage.recording_groups import group_of, matches, read_fingerprints
 from storage.tracks import Neighbour, TrackInfo
 from storage.vectors import VectorIndex, normalise
 
+STEER_WEIGHT = 0.5  # how far a word pulls a track query: q' = q + w (sum of --more texts - sum of --less texts)
+TEXT_SAMPLE = 4096  # catalog vectors a description's own cosines are measured on (closeness of text results)
+
+
+@dataclass(frozen=True)
+class Steering:
+    """Words that move a query along the joint space of a text-capable model (CLAP): unit text vectors,
+    the words they came from, and the weight (storage.search.steer)."""
+
+    more: tuple[str, ...] = ()
+    less: tuple[str, ...] = ()
+    more_vectors: np.ndarray | None = None  # (len(more), dim)
+    less_vectors: np.ndarray | None = None
+    weight: float = STEER_WEIGHT
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.weight <= 4.0:
+            raise UsageError("the steering weight is a number above 0 and at most 4")
+
+    def described(self) -> str:
+        words = [f"more {w}" for w in self.more] + [f"less {w}" for w in self.less]
+        return "steered: " + ", ".join(words)
+
+
+def steer(vector: np.ndarray, steering: Steering) -> np.ndarray:
+    """The unit query moved by the words: normalise(q/|q| + w (sum of `more` - sum of `less`))."""
+    pull = np.zeros_like(vector, dtype=np.float32)
+    if steering.more_vectors is not None and len(steering.more_vectors):
+        pull += normalise(np.asarray(steering.more_vectors, np.float32)).sum(0)
+    if steering.less_vectors is not None and len(steering.less_vectors):
+        pull -= normalise(np.asarray(steering.less_vectors, np.float32)).sum(0)
+    moved = normalise(np.asarray(vector, np.float32)[None])[0] + steering.weight * pull
+    return normalise(moved[None])[0]
+
+
+@dataclass(frozen=True)
+class TextQuery:
+    """A description embedded by a text-capable model's text tower (CLAP): a unit vector of its joint space."""
+
+    text: str
+    vector: np.ndarray
+    revision: str | None = None  # the weights that embedded it: must be the index's
+
 
 @dataclass(frozen=True)
 class SearchRequest:
@@ -46,6 +89,7 @@ class SearchRequest:
     allow_stale: bool = False  # answer from an index older than the database (long-lived readers)
     passages: bool = True  # attach each result's matched passage with the query (when it has a timeline)
     include_self: bool = False  # by passage: the query's own track may be a result
+    steering: Steering | None = None  # words that move the query (text-capable models)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "exclude_ids", tuple(self.exclude_ids))
@@ -129,6 +173,43 @@ class SearchService:
             found = reads.vectors(s, self.model, [t.id for t in infos])
             vectors = np.stack([found[t.id] if t.id in found else reads.vector(s, self.model, t.id) for t in infos])
             return self._answer(s, VectorQuery(seed_centre(vectors)), infos, request)
+
+    def by_text(self, query: TextQuery, request: SearchRequest = SearchRequest()) -> SearchResult:
+        """The k tracks nearest to a description; each result's closeness is measured against the description's
+        own cosines to the catalog (text and audio cosines live on another scale than audio pairs)."""
+        if request.steering is not None:
+            raise UsageError("steering words apply to a track or file query, not to a description")
+        with self.catalog.reading() as s:
+            vector = VectorQuery(query.vector, revision=query.revision)
+            found = self._answer(s, vector, [], replace(request, passages=False), versions=False)
+            index = self.catalog.indexes.index()
+            near = text_closeness(index, query.vector, [n.score for n in found.neighbours])
+            neighbours = [replace(n, closeness=c) for n, c in zip(found.neighbours, near, strict=True)]
+            return replace(found, neighbours=neighbours, steps=(f"described: {query.text}", *found.steps))
+
+    def moments(self, query: TextQuery, request: SearchRequest = SearchRequest()) -> SearchResult:
+        """The catalog passages nearest to a description, one per track (storage.moments): each result's
+        `passage` is the moment (its start and end in the track; the query's side is the whole description)."""
+        from storage.moments import find_moments
+
+        with self.catalog.reading() as s:
+            indexes = self.catalog.indexes
+            segments = indexes.segments(s, request.allow_stale)
+            _check_revision(self.model, query.revision, segments.meta.revision, "segment index")
+            excluded = self._excluded(s, request, [], [], [])
+            wanted = 4 * request.k if request.caps.active else request.k
+            probe = self.catalog.comparable(Timeline(query.vector[None], np.zeros(1))).vectors[0]
+            codec = indexes.codec(s)
+            found = find_moments(
+                segments, lambda ids: reads.timelines(s, self.model, ids, codec), probe, wanted, excluded
+            )
+            passages = dict(found)
+            ids = np.array([i for i, _ in found], np.int64)
+            scores = np.array([p.score for _, p in found], np.float32)
+            listed = [replace(n, passage=passages[n.track.id]) for n in self._neighbours(s, ids, scores)]
+            kept = apply_caps(listed, request.k, request.caps) if request.caps.active else listed[: request.k]
+            steps = (f"moments: {query.text}",)
+            return SearchResult(kept, self.model, indexes.stale_by(s, indexes.index()), steps=steps)
 
     def by_passage(
         self, query: TrackInfo | int | VectorQuery, start: float, end: float, request: SearchRequest = SearchRequest()
@@ -224,7 +305,9 @@ class SearchService:
 
     # -- the policy --------------------------------------------------------------------------------------
 
-    def _answer(self, s: Session, query: VectorQuery, seeds: list[TrackInfo], request: SearchRequest) -> SearchResult:
+    def _answer(
+        self, s: Session, query: VectorQuery, seeds: list[TrackInfo], request: SearchRequest, versions: bool = True
+    ) -> SearchResult:
         indexes = self.catalog.indexes
         index = indexes.checked_index(s, request.allow_stale)
         _check_revision(self.model, query.revision, index.meta.revision, "index")
@@ -241,12 +324,17 @@ class SearchService:
         artists = [t.artist or "" for t in seeds] or [query.artist or ""]
         albums = [t.album or "" for t in seeds] or [query.album or ""]
         excluded = self._excluded(s, request, artists, albums, seeds)
-        single = len(seeds) < 2 and request.rerank is None  # CSLS scores are no cosines to hold a threshold to
+        # Only a plain cosine to one recording can be held to the version threshold (not CSLS scores, several
+        # seeds, a moved query, a description).
+        single = versions and len(seeds) < 2 and request.rerank is None and request.steering is None
         version_at = indexes.version_rule(s, index).threshold if single else None
-        neighbours = self._nearest(s, index, query.vector, own, request, excluded, version_at)
+        vector = query.vector if request.steering is None else steer(query.vector, request.steering)
+        neighbours = self._nearest(s, index, vector, own, request, excluded, version_at)
         if request.passages and query.timeline is not None and neighbours:
             neighbours = self._with_passages(s, query.timeline, neighbours, query.fingerprint)
-        steps = ("re-ranked: csls",) if request.rerank else ()
+        steps: tuple[str, ...] = ("re-ranked: csls",) if request.rerank else ()
+        if request.steering is not None:
+            steps += (request.steering.described(),)
         return SearchResult(neighbours, self.model, indexes.stale_by(s, index), tuple(in_catalog), steps)
 
     def _excluded(
@@ -359,6 +447,15 @@ class SearchService:
             else n
             for n in neighbours
         ]
+
+
+def text_closeness(index: VectorIndex, vector: np.ndarray, scores: Sequence[float]) -> list[float]:
+    """For each score, the % of the catalog (an even sample of up to TEXT_SAMPLE tracks) further from `vector`."""
+    count = len(index.ids)
+    rows = np.unique(np.linspace(0, count - 1, min(count, TEXT_SAMPLE)).round().astype(np.int64))
+    own = np.sort(np.asarray(index.vectors[rows], np.float32) @ index.prepare(vector[None])[0])  # stored: prepared
+    below = np.searchsorted(own, np.asarray(scores, np.float32), side="left")
+    return [float(c) for c in 100.0 * below / max(1, len(own))]
 
 
 def _check_revision(model: str, query: str | None, built: str, what: str) -> None:
