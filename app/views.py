@@ -332,6 +332,11 @@ def track_details(track: TrackInfo) -> str:
     return " · ".join(html.escape(p) for p in parts if p)
 
 
+def tags_word(tagger: Catalog | None) -> str:
+    """What a card calls a model's labels: CLAP's zero-shot tags say how a track sounds."""
+    return "sounds" if tagger is not None and tagger.model == "clap" else "styles"
+
+
 def styles_text(styles: dict[str, float] | None) -> str:
     return " · ".join(f"{label.replace('---', ' / ')} {p:.0%}" for label, p in (styles or {}).items())
 
@@ -348,7 +353,7 @@ def show_query(catalog: Catalog, query: Query, region: tuple[float, float] | Non
             tagger = tagging_catalog(catalog)
             styles = tagger.styles([query.track.id])[query.track.id] if tagger else {}
             if styles:
-                words.caption(f"styles: {styles_text(styles)}")
+                words.caption(f"{tags_word(tagger)}: {styles_text(styles)}")
             audio_player(catalog, query.track)
         elif query.description is not None:
             what = "moments" if query.description.moments else "tracks"
@@ -422,6 +427,7 @@ def show_neighbours(
         heading += f" passages to {clock(region[0])}–{clock(region[1])}"
     st.subheader(heading, anchor=False)
     styles = _compared_styles(catalog, query, neighbours)
+    word = tags_word(tagging_catalog(catalog))
     for rank, n in enumerate(neighbours, 1):
         with st.container(border=True, key=f"neighbour-{rank}"):
             image, info, player, action = st.columns([1, 4, 4, 1.4], vertical_alignment="center")
@@ -433,7 +439,7 @@ def show_neighbours(
             if n.also_in:
                 info.caption("also in: " + ", ".join(Path(p).name for p in n.also_in), help="\n".join(n.also_in))
             if n.track.id in styles:
-                info.caption(f"styles: {styles[n.track.id]}")
+                info.caption(f"{word}: {styles[n.track.id]}")
             with player:
                 audio_player(catalog, n.track)
             action.button("Find similar", key=f"use-{n.track.id}", on_click=choose, args=(n.track.id,))

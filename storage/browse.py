@@ -44,7 +44,7 @@ class MapPoints:
     groups: dict[str, list[str]]  # colouring -> each point's group ("" when unknown)
 
 
-TAGGING_MODELS = ("maest", "musicnn")  # models whose tracks carry labels, in the order they are preferred
+TAGGING_MODELS = ("maest", "musicnn", "clap")  # models whose tracks carry labels, in the order they are preferred
 
 
 def tagging_catalog(catalog: Catalog) -> Catalog | None:

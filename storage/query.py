@@ -65,10 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--style",
+        "--tag",
         action="append",
         metavar="STYLE",
         help='keep neighbours tagged with this style ("Electronic---Techno"), genre ("Electronic") or tag '
-        '("piano"); repeatable; needs a tagging model (maest, musicnn)',
+        '("piano"); repeatable; needs a tagging model (maest, musicnn, clap)',
     )
     p.add_argument("--audio", type=Path, metavar="FILE", help="query with an outside audio file instead of a track")
     p.add_argument("--text", metavar="WORDS", help="describe what you want to hear (a text-capable model: clap)")

@@ -351,7 +351,8 @@ class SearchService:
             return None
         if not reads.tags_styles(s, self.model):
             raise UsageError(
-                f"the {self.model} vectors carry no style tags; a style filter needs a tagging model (maest, musicnn)"
+                f"the {self.model} vectors carry no style tags; "
+                "a style filter needs a tagging model (maest, musicnn, clap)"
             )
         return sorted(reads.tracks_with_styles(s, self.model, list(request.styles)))
 

@@ -23,7 +23,8 @@ def clap_data(tmp_path_factory):
     weights = write_random_clap(root / "clap", "small", seed=4)
     for i in range(8):
         write_audio(root / "music" / f"a{i % 2}" / f"t{i}.flac", 4.0 + 3 * i, seed=80 + i)
-    options = BuildOptions(model="clap", weights=str(weights), workers=1, progress=False)
+    tags = {"tags_top": "3", "tags_min": "0"}  # random weights score every tag alike: keep the top 3 anyway
+    options = BuildOptions(model="clap", weights=str(weights), workers=1, progress=False, model_options=tags)
     assert build_catalog(root / "music", root / "data", options).indexed == 8
     return root / "data", weights, root / "music"
 
@@ -159,3 +160,58 @@ def test_the_api_says_what_is_wrong_with_words(api_client):
     ]:
         got = api_client.get("/v1/similar", params=params)
         assert got.status_code == status and message in got.json()["detail"], (params, got.text)
+
+
+def test_tags_kept_shown_filtered(clap_data, capsys):
+    from indexer.models.clap.tags import read_vocabulary
+
+    data = clap_data[0]
+    catalog = Catalog.open(data, "clap")
+    vocabulary = set(read_vocabulary().tags)
+    counts = dict(catalog.style_counts())
+    assert sum(counts.values()) == 8 * 3 and set(counts) <= vocabulary
+    out = run_json(capsys, "a0/t0.flac", "-k", "7", "--data-dir", str(data), "--model", "clap")
+    assert len(out["query"]["styles"]) == 3 and all(len(n["styles"]) == 3 for n in out["neighbours"])
+    rare = min(counts, key=lambda tag: (counts[tag], tag))
+    kept = run_json(capsys, "a0/t0.flac", "--tag", rare, "-k", "7", "--data-dir", str(data), "--model", "clap")
+    tagged = catalog.tracks_with_styles([rare]) - {catalog.resolve("a0/t0.flac").id}
+    assert {n["id"] for n in kept["neighbours"]} == tagged
+    described = run_json(capsys, "--text", "piano", "--tag", rare, "--data-dir", str(data))
+    assert {n["id"] for n in described["neighbours"]} == catalog.tracks_with_styles([rare])
+
+
+def test_a_vocabulary_of_ones_own(clap_data, tmp_path, capsys):
+    from indexer.cli import main as indexer
+
+    _, weights, music = clap_data
+    mine = tmp_path / "mine.txt"
+    mine.write_text(
+        "# my words\nmood | sunny | sunny music\nmood | rainy | rainy music\nplace | beach | music for the beach\n"
+    )
+    data = tmp_path / "data"
+    args = ["build", str(music / "a1"), "--model", "clap", "--weights", str(weights), "--data-dir", str(data), "-q"]
+    assert indexer([*args, "--tags-file", str(mine), "--tags-min", "0", "--tags-top", "2"]) == 0
+    counts = dict(Catalog.open(data, "clap").style_counts())
+    assert set(counts) <= {"sunny", "rainy", "beach"} and sum(counts.values()) == 4 * 2
+    assert "beach" in counts  # its category alone: probability 1
+    bad = tmp_path / "bad.txt"
+    bad.write_text("mood | sunny\n")
+    capsys.readouterr()
+    other = tmp_path / "other"
+    code = indexer(
+        [
+            "build",
+            str(music / "a1"),
+            "--model",
+            "clap",
+            "--weights",
+            str(weights),
+            "--data-dir",
+            str(other),
+            "-q",
+            "--tags-file",
+            str(bad),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code != 0 and "bad.txt:1: expected 'category | tag | prompt'" in err and err.count("\n") == 1

@@ -17,7 +17,8 @@ from tests.app.test_page import audio_sources, build_beside, messages, neighbour
 @pytest.fixture
 def words_catalog(page_catalog, tmp_path):
     catalog_dir, data = page_catalog
-    build_beside(catalog_dir, data, "clap", write_random_clap(tmp_path / "clap", "small", seed=6))
+    weights = write_random_clap(tmp_path / "clap", "small", seed=6)
+    build_beside(catalog_dir, data, "clap", weights, tags_top="2", tags_min="0")
     return data
 
 
@@ -67,3 +68,25 @@ def test_without_a_text_model_the_page_says_what_to_build(page, built_catalog):
     assert "Search by words needs a model that understands them" in said and "--model clap" in said
     with pytest.raises(KeyError):
         at.text_input(key="describe")
+
+
+def test_tags_on_cards_in_the_filter_and_compared(page, words_catalog):
+    at = page(words_catalog)
+    at.selectbox(key="model").set_value("clap").run()
+    at = pick(at, "three")
+    assert "Apache-2.0" in " ".join(c.value for c in at.sidebar.caption)
+    shown = [c.value for c in at.caption if c.value.startswith("sounds:")]
+    assert len(shown) == 1 + len(neighbour_ids(at)) and re.fullmatch(r"sounds: .+ \d+% · .+ \d+%", shown[0])
+    assert all(re.search(r"(both|only this track|only the query): ", c) for c in shown[1:])  # against the query
+    clap = Catalog.open(words_catalog, "clap")
+    counts = dict(clap.style_counts())
+    assert at.multiselect(key="styles").options == [label for label, _ in clap.style_counts()]
+    rare = min(counts, key=lambda label: (counts[label], label))
+    at.multiselect(key="styles").set_value([rare]).run()
+    three = clap.resolve("cy/solo/03 three.flac").id
+    tagged, kept = clap.tracks_with_styles([rare]) - {three}, set(neighbour_ids(at))
+    assert kept <= tagged and len(kept) == min(10, len(tagged))  # random weights tag most tracks alike
+    at.multiselect(key="styles").set_value([]).run()
+    at.selectbox(key="model").set_value("mule").run()  # MULE's results, compared by CLAP's tags
+    compared = [c.value for c in at.caption if c.value.startswith("sounds:")][1:]
+    assert compared and all(re.search(r"(both|only this track|only the query): ", c) for c in compared)

@@ -55,6 +55,9 @@ def test_texts_are_unit_vectors_in_the_audio_space(small_clap):
     assert not np.allclose(texts[0], texts[1], atol=1e-4)
     tokens = embedder.tokenize(["a" * 500])["input_ids"]
     assert tokens.shape == (1, 77) and tokens[0, 0] == 0 and tokens[0, -1] == 2  # <s> ... </s>, truncated
+    # Padded to 77 as LAION pads, or to the longest text of the batch: the same vectors.
+    words = ["calm piano with rain", "a", "energetic rock with loud drums and a choir"]
+    np.testing.assert_allclose(embedder.embed_texts(words), embedder.embed_texts(words, "max_length"), atol=2e-6)
 
 
 def test_the_music_variant_refuses_text_with_the_reason(small_clap):

@@ -160,7 +160,7 @@ def test_corrupt_index_file(data_dir, capsys):
 
 
 def test_bad_usage_exit_2(data_dir, capsys):
-    expect_error([], 2, "give a TRACK_ID (or several) or --audio FILE", capsys)
+    expect_error([], 2, "give a TRACK_ID (or several), --audio FILE or --text WORDS", capsys)
     with pytest.raises(SystemExit) as info:
         main(["1", "-k", "x"])
     assert info.value.code == 2

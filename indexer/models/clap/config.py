@@ -24,9 +24,9 @@ TEXT_TOKENS = 77  # LAION's tokenizer call: padded and truncated to 77 tokens
 FRONTEND = "torchlibrosa"  # in the revision: LAION's own front end, not transformers' ClapFeatureExtractor
 POOLING = "mean-of-unit-windows"  # the track vector: mean of the unit window embeddings (docs/models.md#clap)
 
-# Zero-shot tags kept per track: at most TAGS_TOP, each at least TAGS_MIN above the vocabulary's median score.
+# Zero-shot tags kept per track: at most TAGS_TOP, each with a probability (within its category) of at least TAGS_MIN.
 TAGS_TOP = 5
-TAGS_MIN = 0.0
+TAGS_MIN = 0.3
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,22 @@ if TYPE_CHECKING:
 
 
 def load(
-    name: str, weights: str | None, device: str, precision: str, batch_size: int | None, variant: str | None = None
+    name: str,
+    weights: str | None,
+    device: str,
+    precision: str,
+    batch_size: int | None,
+    variant: str | None = None,
+    tags_top: str | int | None = None,
+    tags_min: str | float | None = None,
+    tags_file: str | None = None,
 ) -> Embedder:
+    from indexer.models.clap.config import TAGS_MIN, TAGS_TOP
     from indexer.models.clap.embedder import ClapEmbedder
 
-    return ClapEmbedder.from_weights(weights, variant, device, precision, batch_size)
+    top = TAGS_TOP if tags_top is None else int(tags_top)
+    least = TAGS_MIN if tags_min is None else float(tags_min)
+    return ClapEmbedder.from_weights(weights, variant, device, precision, batch_size, top, least, tags_file)
 
 
 # The model cards of laion/larger_clap_general, clap-htsat-unfused and larger_clap_music say apache-2.0
@@ -29,6 +40,13 @@ SPECS = (
         48000,
         {"cpu": 4, "cuda": 64},
         load,
-        (Option("variant", str, VARIANT_HELP, "general"),),
+        (
+            Option("variant", str, VARIANT_HELP, "general"),
+            Option("tags_top", int, "tags kept per track", "5"),
+            Option("tags_min", float, "least probability of a kept tag", "0.3"),
+            Option(
+                "tags_file", str, "clap: a tag vocabulary ('category | tag | prompt' lines) instead of ours", "ours"
+            ),
+        ),
     ),
 )
