@@ -5,7 +5,7 @@ its published format (no download): seconds of audio embedded per second of wall
 (after one warm-up clip), and the process's peak resident memory. MULE is the named
 baseline, measured in the same run.
 
-    python benchmarks/bench_models.py [--models mule,maest,mert-95m,mert-330m,musicfm-msd]
+    python benchmarks/bench_models.py [--models mule,maest,mert-95m,mert-330m,musicfm-msd,clap]
         [--clips 4] [--seconds 30] [--device cpu]
 """
 
@@ -46,6 +46,10 @@ def write_checkpoint(model: str, directory: Path) -> Path:
 
         files = (VARIANTS[model].weights_file, VARIANTS[model].stats_file)
         return write_random_checkpoint(directory, files, conformer_config())
+    if model == "clap":
+        from indexer.models.clap.testing import write_random_clap
+
+        return write_random_clap(directory, "base")  # laion/larger_clap_general's sizes
     raise SystemExit(f"no checkpoint writer for {model}")
 
 

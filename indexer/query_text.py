@@ -40,7 +40,8 @@ def text_vectors(
 def text_query(catalog: Catalog, text: str, weights: str | None = None, device: str = "auto") -> TextQuery:
     """A description as a query of `catalog`'s model, with the revision of the weights that embedded it."""
     vector = text_vectors(catalog, [text], weights, device)[0]
-    return TextQuery(_clean([text])[0], vector, catalog_embedder(catalog, weights, device).revision)
+    revision = catalog_embedder(catalog, weights, device).revision  # loaded by text_vectors: no second load
+    return TextQuery(_clean([text])[0], vector, revision)
 
 
 def steering(

@@ -121,3 +121,15 @@ def test_default_repo_from_an_offline_hub_cache(small_clap, tmp_path, monkeypatc
     assert embedder.embed_texts(["piano"]).shape == (1, 512)
     with pytest.raises(IndexerError, match="laion/larger_clap_music.*not in the local cache"):
         load_embedder("clap", device="cpu", variant="music")
+
+
+def test_an_uninitialised_model_computes_the_same_buffers(small_clap):
+    import json
+
+    from indexer.models.clap.checkpoint import build_model
+
+    config = json.loads((small_clap / "config.json").read_text())
+    fresh, initialised = build_model(config), build_model(config, initialise=True)
+    for (name, mine), (_, theirs) in zip(fresh.named_buffers(), initialised.named_buffers(), strict=True):
+        if not name.endswith(("running_mean", "running_var", "num_batches_tracked")):  # loaded from the file
+            assert torch.equal(mine, theirs), name

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 SPECIALS = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
@@ -24,10 +25,13 @@ def byte_symbols() -> list[str]:
     return [chr(table[b]) for b in range(256)]
 
 
-def small_vocabulary(merges: int = 40) -> tuple[dict[str, int], list[tuple[str, str]]]:
-    """A byte-level BPE vocabulary: specials, the 256 byte symbols, `merges` merges learnt greedily from WORDS."""
+def small_vocabulary(
+    merges: int = 40, vocabulary: Sequence[str] = WORDS
+) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """A byte-level BPE vocabulary: specials, the 256 byte symbols, `merges` merges learnt greedily from the words
+    (enough merges make each word one token, as common English words are in RoBERTa's real vocabulary)."""
     symbols = byte_symbols()
-    words = [[symbols[b] for b in (" " + w).encode()] for w in WORDS]
+    words = [[symbols[b] for b in (" " + w).encode()] for w in vocabulary]
     vocab = dict(SPECIALS)
     for s in symbols:
         vocab.setdefault(s, len(vocab))
@@ -54,11 +58,11 @@ def _merge(word: list[str], a: str, b: str) -> list[str]:
     return out
 
 
-def write_tokenizer(directory: Path) -> int:
+def write_tokenizer(directory: Path, merges: int = 40, vocabulary: Sequence[str] = WORDS) -> int:
     """vocab.json + merges.txt in `directory`; the vocabulary's size."""
-    vocab, merges = small_vocabulary()
+    vocab, merges_learnt = small_vocabulary(merges, vocabulary)
     (directory / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False))
-    (directory / "merges.txt").write_text("#version: 0.2\n" + "".join(f"{a} {b}\n" for a, b in merges))
+    (directory / "merges.txt").write_text("#version: 0.2\n" + "".join(f"{a} {b}\n" for a, b in merges_learnt))
     return len(vocab)
 
 
@@ -83,9 +87,11 @@ def clap_config(size: str = "small", vocab_size: int = 50265) -> dict:
     }
 
 
-def write_random_clap(directory: Path, size: str = "small", seed: int = 0) -> Path:
+def write_random_clap(
+    directory: Path, size: str = "small", seed: int = 0, merges: int = 40, vocabulary: Sequence[str] = WORDS
+) -> Path:
     """A checkpoint in the Hub's layout from random weights; every tensor perturbed, the norms' and batch
-    norm's included, so a wrongly mapped one shows."""
+    norm's included, so a wrongly mapped one shows. `merges` and `vocabulary` shape the tokenizer."""
     import torch
     from safetensors.torch import save_file
 
@@ -93,12 +99,11 @@ def write_random_clap(directory: Path, size: str = "small", seed: int = 0) -> Pa
     from indexer.models.clap.config import CONFIG_FILE, WEIGHTS_FILE
 
     directory.mkdir(parents=True, exist_ok=True)
-    vocab_size = write_tokenizer(directory) if size == "small" else 50265
-    if size != "small":
-        write_tokenizer(directory)
+    written = write_tokenizer(directory, merges, vocabulary)
+    vocab_size = written if size == "small" else 50265
     config = clap_config(size, vocab_size)
     torch.manual_seed(seed)
-    model = build_model(config)
+    model = build_model(config, initialise=True)
     with torch.no_grad():
         for name, tensor in model.state_dict().items():
             if tensor.is_floating_point() and name.endswith(("running_mean", "bias", "norm.weight")):
