@@ -258,17 +258,36 @@ def similar(
     return [NeighbourOut.of(n) for n in found.neighbours]
 
 
-@api.post("/v1/similar/audio", response_model=AudioResultOut, summary="Tracks similar to an uploaded file")
-async def similar_to_audio(cat: Model, options: Options, file: Annotated[UploadFile, File()]) -> AudioResultOut:
+@api.post(
+    "/v1/similar/audio",
+    response_model=AudioResultOut,
+    summary="Tracks similar to an uploaded file",
+    description="`more` and `less` steer the file's query by words (a text-capable model: clap).",
+)
+async def similar_to_audio(
+    request: Request,
+    cat: Model,
+    options: Options,
+    file: Annotated[UploadFile, File()],
+    more: Words = None,
+    less: Words = None,
+    steer_weight: Annotated[float | None, Query(gt=0, le=4, description="how far more/less move the query")] = None,
+) -> AudioResultOut:
     data = await file.read(MAX_UPLOAD_MB * 2**20 + 1)
     if len(data) > MAX_UPLOAD_MB * 2**20:
         raise HTTPException(413, f"uploads are limited to {MAX_UPLOAD_MB} MB")
     from starlette.concurrency import run_in_threadpool
 
-    return await run_in_threadpool(_similar_to_bytes, cat, data, file.filename or "upload", options)
+    if more or less:
+        cat = text_catalog(cat, request.query_params.get("model"))
+    words = (more or [], less or [], steer_weight)
+    return await run_in_threadpool(_similar_to_bytes, cat, data, file.filename or "upload", options, words)
 
 
-def _similar_to_bytes(cat: Catalog, data: bytes, name: str, options: SearchRequest) -> AudioResultOut:
+def _similar_to_bytes(
+    cat: Catalog, data: bytes, name: str, options: SearchRequest, words: tuple[list[str], list[str], float | None]
+) -> AudioResultOut:
+    from indexer import query_text
     from indexer.errors import IndexerError
     from indexer.query_audio import catalog_embedder, embed_bytes
 
@@ -276,7 +295,8 @@ def _similar_to_bytes(cat: Catalog, data: bytes, name: str, options: SearchReque
         query = embed_bytes(data, name, catalog_embedder(cat), MAX_UPLOAD_MINUTES * 60)
     except IndexerError as exc:
         raise HTTPException(400, f"{name}: {exc}") from None
-    found = SearchService(cat).by_vector(query, options)
+    steering = query_text.steering(cat, *words)
+    found = SearchService(cat).by_vector(query, replace(options, steering=steering))
     return AudioResultOut(
         in_catalog=[TrackOut.of(t) for t in found.in_catalog],
         neighbours=[NeighbourOut.of(n) for n in found.neighbours],

@@ -359,7 +359,8 @@ def show_query(catalog: Catalog, query: Query, region: tuple[float, float] | Non
             what = "moments" if query.description.moments else "tracks"
             st.markdown(f"**{html.escape(query.label)}**  \n{what} that fit the words")
             st.caption(
-                f"closeness: how the result ranks among the whole catalog's cosines to these words ({catalog.model})"
+                f"closeness: how the result ranks among the whole catalog's cosines to these words "
+                f"({catalog.model}; {LICENCES.get(catalog.model, '')})"
             )
             return
         else:

@@ -215,3 +215,28 @@ def test_a_vocabulary_of_ones_own(clap_data, tmp_path, capsys):
     )
     err = capsys.readouterr().err
     assert code != 0 and "bad.txt:1: expected 'category | tag | prompt'" in err and err.count("\n") == 1
+
+
+def test_an_uploaded_file_steered_by_words(api_client, clap_data):
+    from indexer.query_audio import catalog_embedder, embed_file
+    from indexer.query_text import steering
+
+    music = clap_data[2]
+    upload = music / "a1" / "t3.flac"
+    with upload.open("rb") as f:
+        got = api_client.post("/v1/similar/audio", params={"more": "vocals", "k": 5}, files={"file": ("t3.flac", f)})
+    assert got.status_code == 200, got.text
+    catalog = Catalog.open(clap_data[0], "clap")
+    moved = steer(embed_file(upload, catalog_embedder(catalog)).vector, steering(catalog, ["vocals"]))
+    for n in got.json()["neighbours"]:
+        v = catalog.vector(n["track"]["id"])
+        assert n["score"] == pytest.approx(float(v @ moved / np.linalg.norm(v)), abs=1e-5)
+
+
+def test_search_by_passage_works_on_clap_windows(clap_data, capsys):
+    data = clap_data[0]
+    out = run_json(capsys, "a1/t7.flac", "--passage", "10:20", "--model", "clap", "-k", "3", "--data-dir", str(data))
+    assert len(out["neighbours"]) == 3
+    for n in out["neighbours"]:
+        passage = n["passage"]  # windows of t7 (25 s) start at 0, 10 and 15: the region holds the last two
+        assert passage["query_start"] in (10.0, 15.0) and passage["end"] <= n["duration"] + 1e-6

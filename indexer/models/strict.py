@@ -44,8 +44,10 @@ def load_strict(
     state: dict[str, Tensor],
     what: str,
     shown: Callable[[str], str] = lambda key: key,
+    assign: bool = False,
 ) -> None:
-    """Load `state` into `model` after checking keys and shapes; `shown` names keys as the file does."""
+    """Load `state` into `model` after checking keys and shapes; `shown` names keys as the file does. `assign`:
+    the model takes the state's tensors as they are (no copy: one copy of the weights in memory, not two)."""
     expected = {published_key(k): tuple(v.shape) for k, v in model.state_dict().items()}
     got = {k: tuple(v.shape) for k, v in state.items()}
     missing = sorted(shown(k) for k in set(expected) - set(got))
@@ -57,4 +59,4 @@ def load_strict(
         raise CheckpointMismatchError(
             f"{what} checkpoint does not match the model: " + "; ".join(p for p in parts if p)
         )
-    model.load_state_dict(state, strict=True)  # torch maps weight_g/weight_v onto the parametrisation
+    model.load_state_dict(state, strict=True, assign=assign)  # torch maps weight_g/weight_v onto the parametrisation

@@ -92,9 +92,8 @@ def test_recomputed_buffers_may_be_absent_but_never_different(small_clap, tmp_pa
     slim = {k: v for k, v in state.items() if not k.endswith(("position_ids", "relative_position_index"))}
     save_file(slim, str(directory / WEIGHTS_FILE))
     reference = load_embedder("clap", str(small_clap), device="cpu").embed([wave(3.0)])[0].vector
-    np.testing.assert_allclose(
-        load_embedder("clap", str(directory), device="cpu").embed([wave(3.0)])[0].vector, reference
-    )
+    slim_vector = load_embedder("clap", str(directory), device="cpu").embed([wave(3.0)])[0].vector
+    np.testing.assert_allclose(slim_vector, reference, rtol=1e-5, atol=1e-6)  # the same weights, laid out anew
     state["text_model.embeddings.position_ids"] = state["text_model.embeddings.position_ids"] + 1
     save_file(state, str(directory / WEIGHTS_FILE))
     with pytest.raises(IndexerError, match="position_ids differs"):

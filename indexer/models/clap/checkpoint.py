@@ -54,4 +54,4 @@ def load_published(model: torch.nn.Module, published: dict[str, Tensor]) -> None
     for key, tensor in own.items():
         if key.endswith(RECOMPUTED_BUFFERS):
             state.setdefault(key, tensor)
-    load_strict(model, state, "CLAP")
+    load_strict(model, state, "CLAP", assign=True)  # the model was built uninitialised: take the file's tensors
