@@ -119,7 +119,8 @@ def main() -> None:
             tracks.append(t4 - t3)
         tokens = np.mean([embedder.tokenize([t])["input_ids"].shape[1] for t in texts])
         print(
-            f"text query ({args.queries} descriptions of {tokens:.0f} tokens, model loaded, CPU, {os.cpu_count()} cores):"
+            f"text query ({args.queries} descriptions of {tokens:.0f} tokens, model loaded, "
+            f"CPU, {os.cpu_count()} cores):"
         )
         print(f"  whole (words -> 10 tracks)  {percentiles(whole)}   (target: p50 <= 50 ms)")
         print(f"  words -> vector             {percentiles(tower)}")
