@@ -148,6 +148,13 @@ def test_the_api_answers_words_as_the_cli(api_client, clap_data, capsys):
     )
     assert [n["track"]["id"] for n in steered.json()] == [n["id"] for n in cli["neighbours"]]
 
+    catalog = Catalog.open(data, "clap")  # the tags filter a description's results as they do a track's
+    counts = dict(catalog.style_counts())
+    rare = min(counts, key=lambda tag: (counts[tag], tag))
+    tagged = api_client.get("/v1/similar", params={"text": "piano", "style": rare, "model": "clap"})
+    assert tagged.status_code == 200
+    assert {n["track"]["id"] for n in tagged.json()} == catalog.tracks_with_styles([rare])
+
 
 def test_the_api_says_what_is_wrong_with_words(api_client):
     for params, status, message in [
