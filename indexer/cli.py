@@ -1,5 +1,5 @@
-"""The `indexer` command: `build [FOLDER...]`, `status`, `tracks`, `duplicates`, `evaluate`, `export`, `serve`,
-`mpd`, `forget FOLDER`. Thin over the libraries."""
+"""The `indexer` command: `build [FOLDER...]`, `status`, `tracks`, `duplicates`, `answers`, `evaluate`, `export`,
+`serve`, `mpd`, `forget FOLDER`. Thin over the libraries."""
 
 from __future__ import annotations
 
@@ -141,6 +141,18 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     duplicates.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
+    answered = sub.add_parser(
+        "answers",
+        parents=[common],
+        help="the listeners' answers (odd one out, thumbs) a learned similarity rests on: counts, or export",
+        description="Listeners' judgements kept in the data directory: which of three tracks sounds least like "
+        "the other two, and thumbs on results. Model-agnostic (track ids and paths); a rebuild keeps them, "
+        "`indexer forget` removes those about the forgotten tracks.",
+        epilog=_examples("indexer answers", "indexer answers --listener ana --json > ana.jsonl"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    answered.add_argument("--listener", metavar="NAME", help="only this listener's answers")
+    answered.add_argument("--json", action="store_true", help="every answer as JSON lines (the export)")
     evaluate = sub.add_parser(
         "evaluate",
         parents=[common],
@@ -341,6 +353,26 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_answers(args: argparse.Namespace) -> int:
+    from storage.answers import json_lines
+    from storage.catalog import Catalog
+
+    catalog = Catalog.open(args.data_dir)
+    if args.json:
+        found = catalog.answers(args.listener)
+        paths = {i: t.path for i, t in catalog.tracks(sorted({i for a in found for i in a.tracks})).items()}
+        sys.stdout.write(json_lines(found, paths))
+        return 0
+    counts = catalog.listeners()
+    if args.listener is not None:
+        counts = [(name, n) for name, n in counts if name == args.listener]
+    for name, count in counts:
+        print(f"{name}\t{count} answer(s)")
+    if not counts:
+        print('no answers yet: the page\'s "Teach it your ears" asks for them')
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
@@ -465,7 +497,8 @@ def cmd_forget(args: argparse.Namespace) -> int:
     with store.lock("forget"):
         gone = store.forget_folder(folder)
     models = f"; {', '.join(gone.models)} index(es) updated" if gone.models else ""
-    print(f"forgot {gone.folder}: {gone.tracks} track(s){models}")
+    said = f"; {gone.answers} listener answer(s) about them" if gone.answers else ""
+    print(f"forgot {gone.folder}: {gone.tracks} track(s){said}{models}")
     return 0
 
 
@@ -484,6 +517,7 @@ COMMANDS = {
     "status": cmd_status,
     "tracks": cmd_tracks,
     "duplicates": cmd_duplicates,
+    "answers": cmd_answers,
     "evaluate": cmd_evaluate,
     "export": cmd_export,
     "serve": cmd_serve,

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage import answers as answer_rows
 from storage import reads
 from storage.db import open_database
 from storage.duplicate_listing import DuplicateEntry, duplicate_entries
@@ -152,6 +153,20 @@ class Catalog:
         """Tracks this model could not embed, with the reason."""
         with self.reading() as s:
             return reads.failed_tracks(s, self.model)
+
+    def answers(self, listener: str | None = None) -> list[answer_rows.Judgement]:
+        """The listeners' answers (of one listener), oldest first (storage.answers)."""
+        with self.reading() as s:
+            return answer_rows.judgements(s, listener)
+
+    def listeners(self) -> list[tuple[str, int]]:
+        with self.reading() as s:
+            return answer_rows.listeners(s)
+
+    def asked(self, listener: str) -> set[frozenset[int]]:
+        """The triplets `listener` was asked already (never asked twice)."""
+        with self.reading() as s:
+            return answer_rows.asked(s, listener)
 
     def duplicates(self) -> list[DuplicateEntry]:
         """Recordings held by more than one file (storage.duplicate_listing)."""

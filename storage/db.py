@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import migrate_v3, migrate_v4, migrate_v5, migrate_v6
+from storage import migrate_v3, migrate_v4, migrate_v5, migrate_v6, migrate_v7
 from storage.errors import NoDataError, StorageError
 from storage.fts import create_search
 from storage.schema import Base, Meta, TrackStyle, table
@@ -34,6 +34,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     4: migrate_v4.upgrade,  # compact timelines (format per row, per-model basis), slice loudness
     5: migrate_v5.upgrade,  # acoustic fingerprints and the recordings they group
     6: migrate_v6.upgrade,  # each vector's version, so indexes update by what changed
+    7: migrate_v7.upgrade,  # the listeners' answers (odd one out, thumbs), for a learned similarity
 }
 LATEST = max(MIGRATIONS)
 

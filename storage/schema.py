@@ -1,4 +1,4 @@
-"""SQLAlchemy models (schema v6). The database is the source of truth; FAISS indexes derive from it.
+"""SQLAlchemy models (schema v7). The database is the source of truth; FAISS indexes derive from it.
 
 State is per (track, model) and never stored twice: a track is *indexed* for a model when it has
 that model's row in `embeddings`, *failed* when it has one in `failures`, *pending* otherwise.
@@ -160,3 +160,20 @@ class TrackFingerprint(Base):
     recording: Mapped[int | None] = mapped_column(Integer, index=True)
     copy: Mapped[int | None] = mapped_column(Integer, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Answer(Base):
+    """A listener's judgement about tracks (storage.answers): which of three sounds least like the other two
+    (`third` set; `odd` one of the three, None: "can't say"), or a thumb on a result (`third` None; `verdict`
+    +1 alike, -1 not alike: `first` the query, `second` the result). Model-agnostic: track ids only, so
+    answers outlive rebuilds; a forgotten track takes its answers with it."""
+
+    __tablename__ = "answers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    listener: Mapped[str] = mapped_column(String(128), index=True)
+    first: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"), index=True)
+    second: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"), index=True)
+    third: Mapped[int | None] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"), index=True)
+    odd: Mapped[int | None] = mapped_column(Integer)
+    verdict: Mapped[int | None] = mapped_column(Integer)
+    answered_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +20,7 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import increments, reads, recording_groups, segment_updates, sync, timelines
+from storage import answers, increments, reads, recording_groups, segment_updates, sync, timelines
 from storage.db import open_database
 from storage.errors import CorruptIndexError, EmptyIndexError, FolderError, ModelMismatchError
 from storage.fingerprints import Fingerprint
@@ -60,6 +60,7 @@ class Forgotten:
     folder: Path
     tracks: int
     models: list[str]  # models whose vectors went with them (their indexes were rebuilt)
+    answers: int = 0  # listeners' answers about those tracks, gone with them
 
 
 class Store:
@@ -130,11 +131,24 @@ class Store:
             models = sorted(
                 s.execute(select(Embedding.model).join(Track).where(Track.folder_id == folder.id).distinct()).scalars()
             )
+            answered = answers.about(s, ids)  # their rows cascade with the tracks'
             sync.delete_tracks(s, ids)
             s.execute(delete(Folder).where(Folder.id == folder.id))
         for model in models:
             self.refresh_index(model)
-        return Forgotten(folder.path, len(ids), models)
+        return Forgotten(folder.path, len(ids), models, answered)
+
+    # -- listeners' answers (storage.answers) ---------------------------------------------------------
+
+    def add_triplet(self, listener: str, tracks: Sequence[int], odd: int | None) -> answers.Judgement:
+        """Keep which of three tracks `listener` found the odd one out (None: can't say)."""
+        with self.sessions.begin() as s:
+            return answers.add_triplet(s, listener, tracks, odd)
+
+    def add_thumb(self, listener: str, query: int, result: int, alike: bool) -> answers.Judgement:
+        """Keep a thumb on a result: alike (up) or not (down)."""
+        with self.sessions.begin() as s:
+            return answers.add_thumb(s, listener, query, result, alike)
 
     # -- applying a scan ------------------------------------------------------------------------
 

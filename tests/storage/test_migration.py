@@ -60,13 +60,13 @@ def write_v2(data_dir: Path) -> None:
     engine.dispose()
 
 
-def test_v2_to_v6_keeps_everything(tmp_path, backend, monkeypatch):
+def test_v2_to_v7_keeps_everything(tmp_path, backend, monkeypatch):
     data = tmp_path / "data"
     write_v2(data)
     old = v2_rows()
     store = Store(data)  # opening for writing migrates
     with store.sessions() as s:
-        assert s.get(Meta, "schema_version").value == "6"
+        assert s.get(Meta, "schema_version").value == "7"
         assert [m.key for m in s.execute(select(Meta)).scalars()] == ["schema_version"]
         vectors = {
             (e.track_id, e.model): (e.vector, e.timeline, e.starts) for e in s.execute(select(Embedding)).scalars()
