@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from app import landing, listening, map_view, playlists, views
+from app import landing, listening, map_view, playlists, teach, views
 from app.queries import ask
 from storage.catalog import Catalog
 from storage.display import track_label
@@ -18,7 +18,7 @@ from storage.errors import SoundalikeError
 from storage.search import SearchResult, SearchService
 from storage.words import text_catalog
 
-VIEWS = ["Discover", "Browse", "Map"]
+VIEWS = ["Discover", "Browse", "Map", "Teach it your ears"]
 
 st.set_page_config(page_title="Find similar tracks", page_icon="🎧", layout="wide")
 st.title("Find similar tracks", anchor=False)
@@ -57,6 +57,8 @@ def show_page(catalog: Catalog) -> None:
             landing.show_browse(catalog)
         elif view == "Map":
             map_view.show_map(catalog, query.track.id if query and query.track else None, neighbour_ids)
+        elif view == "Teach it your ears":
+            teach.show_teach(catalog, views.audio_player)
         else:
             landing.show_discover(catalog, has_query=query is not None)
 

@@ -26,6 +26,7 @@ from app.settings import (
     SEARCH_LIMIT,
     audio_url,
 )
+from app.teach import thumbs
 from indexer.errors import WeightsError
 from indexer.models import LICENCES
 from indexer.query_audio import catalog_embedder, embed_bytes
@@ -446,6 +447,8 @@ def show_neighbours(
             action.button("Find similar", key=f"use-{n.track.id}", on_click=choose, args=(n.track.id,))
             with action:
                 path_button(query, n)
+                if query.track is not None:
+                    thumbs(catalog, query.track.id, n.track.id)
             passage_players(catalog, query, n)
 
 

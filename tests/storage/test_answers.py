@@ -4,6 +4,7 @@ PostgreSQL; never about unknown tracks; kept by a rebuild; exported; forgotten w
 from __future__ import annotations
 
 import json
+from itertools import combinations
 
 import pytest
 
@@ -86,3 +87,38 @@ def test_answers_outlive_a_rebuild_and_go_with_their_folder(two_folders, capsys)
     assert [(a.kind, a.tracks) for a in left] == [("thumb", (b0, b1))]
     assert indexer(["answers", "--data-dir", str(two_folders)]) == 0
     assert capsys.readouterr().out == "ana\t1 answer(s)\n"
+
+
+def test_the_next_triplet_is_unsure_new_and_played_where_it_sounds_like_itself(two_folders):
+    import numpy as np
+
+    from storage.asking import next_triplet, representative_start, uncertainty_gap
+
+    catalog = Catalog.open(two_folders)
+    rng = np.random.default_rng(3)
+    store, seen = Store(two_folders), set()
+    for _ in range(10):  # 5 tracks make 10 triplets: each asked once, then none is left
+        triplet = next_triplet(catalog, "ana", rng)
+        assert triplet is not None and len(set(triplet)) == 3 and frozenset(triplet) not in seen
+        seen.add(frozenset(triplet))
+        store.add_triplet("ana", triplet, odd=None)
+    assert next_triplet(catalog, "ana", rng) is None
+    assert next_triplet(catalog, "bo", rng) is not None  # per listener
+
+    index = catalog.index()
+    vectors = {int(i): np.asarray(index.vectors[r]) for r, i in enumerate(index.ids)}
+    fresh = next_triplet(Catalog.open(two_folders), "cy", np.random.default_rng(0))
+    assert fresh is not None
+
+    def gap(triplet) -> float:
+        return uncertainty_gap(np.stack([vectors[i] for i in triplet]))
+
+    # Its anchor (one of the three) had every other track among its 10 nearest: of all the triplets with that
+    # anchor, the one asked is the one the cosine is least sure about.
+    assert any(gap(fresh) == min(gap(t) for t in combinations(vectors, 3) if anchor in t) for anchor in fresh)
+
+    track = catalog.resolve("a2.flac").id
+    timeline = catalog.timelines([track])[track]
+    unit = timeline.vectors / np.linalg.norm(timeline.vectors, axis=1, keepdims=True)
+    centre = unit.mean(0) / np.linalg.norm(unit.mean(0))
+    assert representative_start(catalog, track) == float(timeline.starts[int(np.argmax(unit @ centre))])
