@@ -24,24 +24,25 @@ def _clean(texts: Sequence[str]) -> list[str]:
     return cleaned
 
 
-def text_vectors(
-    catalog: Catalog, texts: Sequence[str], weights: str | None = None, device: str = "auto"
-) -> np.ndarray:
-    """(len(texts), dim) unit vectors of `catalog`'s model (a text-capable one: storage.words.text_catalog)."""
+def _embed(
+    catalog: Catalog, texts: Sequence[str], weights: str | None, device: str
+) -> tuple[list[str], np.ndarray, str]:
+    """(the texts cleaned, their (len, dim) unit vectors, the weights' revision) by `catalog`'s model, which
+    must understand words (storage.words.text_catalog finds one)."""
     if catalog.model not in TEXT_MODELS:
         raise UsageError(
             f"model {catalog.model} does not understand words; words need {', '.join(TEXT_MODELS)} "
             "(`indexer build FOLDER --model clap`, then --model clap)"
         )
     cleaned = _clean(texts)
-    return np.asarray(catalog_embedder(catalog, weights, device).embed_texts(cleaned), np.float32)  # type: ignore[attr-defined]
+    embedder = catalog_embedder(catalog, weights, device)
+    return cleaned, np.asarray(embedder.embed_texts(cleaned), np.float32), embedder.revision  # type: ignore[attr-defined]
 
 
 def text_query(catalog: Catalog, text: str, weights: str | None = None, device: str = "auto") -> TextQuery:
     """A description as a query of `catalog`'s model, with the revision of the weights that embedded it."""
-    vector = text_vectors(catalog, [text], weights, device)[0]
-    revision = catalog_embedder(catalog, weights, device).revision  # loaded by text_vectors: no second load
-    return TextQuery(_clean([text])[0], vector, revision)
+    [cleaned], vectors, revision = _embed(catalog, [text], weights, device)
+    return TextQuery(cleaned, vectors[0], revision)
 
 
 def steering(
@@ -55,6 +56,7 @@ def steering(
     """The words as a Steering of `catalog`'s model (None when there are none)."""
     if not more and not less:
         return None
-    vectors = text_vectors(catalog, [*more, *less], weights, device)
+    words, vectors, _ = _embed(catalog, [*more, *less], weights, device)
     extra = {} if weight is None else {"weight": weight}
-    return Steering(tuple(_clean(more)), tuple(_clean(less)), vectors[: len(more)], vectors[len(more) :], **extra)
+    cut = len(more)
+    return Steering(tuple(words[:cut]), tuple(words[cut:]), vectors[:cut], vectors[cut:], **extra)

@@ -35,8 +35,7 @@ def next_triplet(catalog: Catalog, listener: str, rng: np.random.Generator) -> t
     if len(ids) < 3:
         return None
     asked = catalog.asked(listener)
-    answered = {t for triplet in asked for t in triplet}
-    fresh = np.array([i for i in ids.tolist() if i not in answered], np.int64)
+    fresh = np.setdiff1d(ids, np.fromiter({t for triplet in asked for t in triplet}, np.int64))
     for attempt in range(ANCHOR_TRIES):
         pool = fresh if len(fresh) and attempt < ANCHOR_TRIES // 2 else ids
         anchor = int(rng.choice(pool))

@@ -10,7 +10,7 @@ runs in one database session (storage.catalog's `reading()`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -25,7 +25,7 @@ from storage.fingerprints import Fingerprint, same_master
 from storage.hubs import HUBS_MAX, RERANKINGS, csls_rerank
 from storage.passage_edges import refine, within
 from storage.passage_search import search_passages
-from storage.passages import Timeline, best_passage, clock
+from storage.passages import Passage, Timeline, best_passage, clock
 from storage.recording_groups import group_of, matches, read_fingerprints
 from storage.tracks import Neighbour, TrackInfo
 from storage.vectors import VectorIndex, normalise
@@ -181,11 +181,8 @@ class SearchService:
             raise UsageError("steering words apply to a track or file query, not to a description")
         with self.catalog.reading() as s:
             vector = VectorQuery(query.vector, revision=query.revision)
-            found = self._answer(s, vector, [], replace(request, passages=False), versions=False)
-            index = self.catalog.indexes.index()
-            near = text_closeness(index, query.vector, [n.score for n in found.neighbours])
-            neighbours = [replace(n, closeness=c) for n, c in zip(found.neighbours, near, strict=True)]
-            return replace(found, neighbours=neighbours, steps=(f"described: {query.text}", *found.steps))
+            found = self._answer(s, vector, [], replace(request, passages=False), described=True)
+            return replace(found, steps=(f"described: {query.text}", *found.steps))
 
     def moments(self, query: TextQuery, request: SearchRequest = SearchRequest()) -> SearchResult:
         """The catalog passages nearest to a description, one per track (storage.moments): each result's
@@ -197,17 +194,12 @@ class SearchService:
             segments = indexes.segments(s, request.allow_stale)
             _check_revision(self.model, query.revision, segments.meta.revision, "segment index")
             excluded = self._excluded(s, request, [], [], [])
-            wanted = 4 * request.k if request.caps.active else request.k
             probe = self.catalog.comparable(Timeline(query.vector[None], np.zeros(1))).vectors[0]
             codec = indexes.codec(s)
             found = find_moments(
-                segments, lambda ids: reads.timelines(s, self.model, ids, codec), probe, wanted, excluded
+                segments, lambda ids: reads.timelines(s, self.model, ids, codec), probe, _wanted(request), excluded
             )
-            passages = dict(found)
-            ids = np.array([i for i, _ in found], np.int64)
-            scores = np.array([p.score for _, p in found], np.float32)
-            listed = [replace(n, passage=passages[n.track.id]) for n in self._neighbours(s, ids, scores)]
-            kept = apply_caps(listed, request.k, request.caps) if request.caps.active else listed[: request.k]
+            kept = self._passage_results(s, found, request)
             steps = (f"moments: {query.text}",)
             return SearchResult(kept, self.model, indexes.stale_by(s, indexes.index()), steps=steps)
 
@@ -242,7 +234,7 @@ class SearchService:
                 raise UsageError("the query track has no timeline for this model: run `indexer build`")
             # the query's own track and its copies (the same recording and master) are not passages of others
             excluded = self._excluded(s, request, artists, albums, [] if request.include_self else seeds)
-            wanted = 4 * request.k if request.caps.active else request.k
+            wanted = _wanted(request)
             codec = indexes.codec(s)
             found = search_passages(
                 segments,
@@ -256,12 +248,7 @@ class SearchService:
             prints = read_fingerprints(s, [i for i, _ in found]) if heard is not None else {}
             found = [(i, within(refine(p, heard, prints.get(i), (start, end)), start, end)) for i, p in found]
             found.sort(key=lambda pair: (not pair[1].shared_audio, -pair[1].score))  # the region's own audio first
-            found = found[:wanted]
-            passages = dict(found)
-            ids = np.array([i for i, _ in found], np.int64)
-            scores = np.array([p.score for _, p in found], np.float32)
-            listed = [replace(n, passage=passages[n.track.id]) for n in self._neighbours(s, ids, scores)]
-            kept = apply_caps(listed, request.k, request.caps) if request.caps.active else listed[: request.k]
+            kept = self._passage_results(s, found[:wanted], request)
             index = indexes.index()
             steps = (f"passage {clock(start)}–{clock(end)}",)
             return SearchResult(kept, self.model, indexes.stale_by(s, index), steps=steps)
@@ -306,8 +293,10 @@ class SearchService:
     # -- the policy --------------------------------------------------------------------------------------
 
     def _answer(
-        self, s: Session, query: VectorQuery, seeds: list[TrackInfo], request: SearchRequest, versions: bool = True
+        self, s: Session, query: VectorQuery, seeds: list[TrackInfo], request: SearchRequest, described: bool = False
     ) -> SearchResult:
+        """`described`: the query is a description (storage.search.TextQuery): no version threshold, and each
+        result's closeness among the description's own cosines (text_closeness), not the catalog's pairs."""
         indexes = self.catalog.indexes
         index = indexes.checked_index(s, request.allow_stale)
         _check_revision(self.model, query.revision, index.meta.revision, "index")
@@ -326,10 +315,11 @@ class SearchService:
         excluded = self._excluded(s, request, artists, albums, seeds)
         # Only a plain cosine to one recording can be held to the version threshold (not CSLS scores, several
         # seeds, a moved query, a description).
-        single = versions and len(seeds) < 2 and request.rerank is None and request.steering is None
+        single = not described and len(seeds) < 2 and request.rerank is None and request.steering is None
         version_at = indexes.version_rule(s, index).threshold if single else None
         vector = query.vector if request.steering is None else steer(query.vector, request.steering)
-        neighbours = self._nearest(s, index, vector, own, request, excluded, version_at)
+        closeness = text_closeness(index, vector) if described else index.closeness
+        neighbours = self._nearest(s, index, vector, own, request, excluded, version_at, closeness)
         if request.passages and query.timeline is not None and neighbours:
             neighbours = self._with_passages(s, query.timeline, neighbours, query.fingerprint)
         steps: tuple[str, ...] = ("re-ranked: csls",) if request.rerank else ()
@@ -365,9 +355,12 @@ class SearchService:
         request: SearchRequest,
         excluded: set[int],
         version_at: float | None = None,
+        closeness: Callable[[np.ndarray], np.ndarray | None] | None = None,
     ) -> list[Neighbour]:
         """The k nearest that survive duplicates (each recording once, never the query's own) and caps; the
-        search widens until it has them or the catalog has no more."""
+        search widens until it has them or the catalog has no more. `closeness` of the scores: the catalog's
+        pairs (VectorIndex.closeness) unless given."""
+        closeness = closeness or index.closeness
         include = self._allowed(s, request)
         if include is not None and not include:
             return []
@@ -385,11 +378,19 @@ class SearchService:
             if request.rerank is not None:
                 ids, scores = csls_rerank(index, ids, scores)
             ids, scores = ids[:rows], scores[:rows]
-            neighbours = self._grouped(s, own, self._neighbours(s, ids, scores, index.closeness(scores)), version_at)
+            neighbours = self._grouped(s, own, self._neighbours(s, ids, scores, closeness(scores)), version_at)
             kept = apply_caps(neighbours, k, request.caps) if capped else neighbours[:k]
             if len(kept) == k or found < fetch or fetch >= index.meta.count:
                 return kept
             fetch, rows = fetch * 4, rows * 4
+
+    def _passage_results(self, s: Session, found: list[tuple[int, Passage]], request: SearchRequest) -> list[Neighbour]:
+        """(track, passage) pairs, best first, as results with their passage, capped to k."""
+        passages = dict(found)
+        ids = np.array([i for i, _ in found], np.int64)
+        scores = np.array([p.score for _, p in found], np.float32)
+        listed = [replace(n, passage=passages[n.track.id]) for n in self._neighbours(s, ids, scores)]
+        return apply_caps(listed, request.k, request.caps) if request.caps.active else listed[: request.k]
 
     def _neighbours(
         self, s: Session, ids: np.ndarray, scores: np.ndarray, closeness: np.ndarray | None = None
@@ -450,13 +451,22 @@ class SearchService:
         ]
 
 
-def text_closeness(index: VectorIndex, vector: np.ndarray, scores: Sequence[float]) -> list[float]:
-    """For each score, the % of the catalog (an even sample of up to TEXT_SAMPLE tracks) further from `vector`."""
+def text_closeness(index: VectorIndex, vector: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """Closeness for a description: each score's % of the catalog (an even sample of up to TEXT_SAMPLE tracks)
+    further from `vector`. The sample's cosines are computed once, here."""
     count = len(index.ids)
     rows = np.unique(np.linspace(0, count - 1, min(count, TEXT_SAMPLE)).round().astype(np.int64))
     own = np.sort(np.asarray(index.vectors[rows], np.float32) @ index.prepare(vector[None])[0])  # stored: prepared
-    below = np.searchsorted(own, np.asarray(scores, np.float32), side="left")
-    return [float(c) for c in 100.0 * below / max(1, len(own))]
+
+    def closeness(scores: np.ndarray) -> np.ndarray:
+        return 100.0 * np.searchsorted(own, np.asarray(scores, np.float32), side="left") / max(1, len(own))
+
+    return closeness
+
+
+def _wanted(request: SearchRequest) -> int:
+    """Passages to look for: k, or 4k when caps may leave some out."""
+    return 4 * request.k if request.caps.active else request.k
 
 
 def _check_revision(model: str, query: str | None, built: str, what: str) -> None:

@@ -25,11 +25,16 @@ def built_catalog(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]
 @pytest.fixture
 def page_catalog(built_catalog: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
     """A private copy of the built catalog and data directory (catalog root re-pointed)."""
+    return copy_catalog(built_catalog, tmp_path)
+
+
+def copy_catalog(built: tuple[Path, Path], root: Path) -> tuple[Path, Path]:
+    """(catalog folder, data directory) copied under `root`, the data directory's folder re-pointed."""
     from storage.store import Store
 
-    catalog, data = tmp_path / "catalog", tmp_path / "data"
-    shutil.copytree(built_catalog[0], catalog)
-    shutil.copytree(built_catalog[1], data)
+    catalog, data = root / "catalog", root / "data"
+    shutil.copytree(built[0], catalog)
+    shutil.copytree(built[1], data)
     store = Store(data)
     store.relocate_folder(store.folders()[0], catalog)
     return catalog, data

@@ -4,12 +4,12 @@ directory."""
 
 from __future__ import annotations
 
-import shutil
 import sys
 
 import pytest
 
 from storage.catalog import Catalog
+from tests.app.conftest import copy_catalog
 from tests.app.server_process import serve_page
 from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS, shot
 
@@ -18,14 +18,8 @@ from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS, shot
 def served_copy(built_catalog, tmp_path_factory):
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium not installed")  # test_browser.py fails in CI without it
-    from storage.store import Store
-
     root = tmp_path_factory.mktemp("teach-page")
-    catalog_dir, data = root / "catalog", root / "data"
-    shutil.copytree(built_catalog[0], catalog_dir)
-    shutil.copytree(built_catalog[1], data)
-    store = Store(data)
-    store.relocate_folder(store.folders()[0], catalog_dir)
+    _, data = copy_catalog(built_catalog, root)
     command = [sys.executable, "-m", "streamlit", "run", "app/server.py"]
     with serve_page(command, {"SOUNDALIKE_DATA": str(data), "SOUNDALIKE_DB_URL": ""}, root / "streamlit.log") as url:
         yield url, data

@@ -4,7 +4,6 @@ random-weight CLAP built beside MULE (behaviour, not quality)."""
 
 from __future__ import annotations
 
-import shutil
 import sys
 
 import pytest
@@ -14,6 +13,7 @@ from indexer.models.clap.testing import write_random_clap
 from storage.caps import Caps
 from storage.catalog import Catalog
 from storage.search import SearchRequest, SearchService
+from tests.app.conftest import copy_catalog
 from tests.app.server_process import serve_page
 from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS, shot
 from tests.app.test_page import build_beside
@@ -23,14 +23,8 @@ from tests.app.test_page import build_beside
 def served_words(built_catalog, tmp_path_factory):
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium not installed")  # test_browser.py fails in CI without it
-    from storage.store import Store
-
     root = tmp_path_factory.mktemp("words-page")
-    catalog_dir, data = root / "catalog", root / "data"
-    shutil.copytree(built_catalog[0], catalog_dir)
-    shutil.copytree(built_catalog[1], data)
-    store = Store(data)
-    store.relocate_folder(store.folders()[0], catalog_dir)
+    catalog_dir, data = copy_catalog(built_catalog, root)
     build_beside(catalog_dir, data, "clap", write_random_clap(root / "clap", "small", seed=9))
     command = [sys.executable, "-m", "streamlit", "run", "app/server.py"]
     with serve_page(command, {"SOUNDALIKE_DATA": str(data), "SOUNDALIKE_DB_URL": ""}, root / "streamlit.log") as url:
