@@ -108,16 +108,30 @@ MODEL_NAMES = "^(" + "|".join(MODELS) + ")$"
 
 def catalog(
     model: Annotated[str | None, Query(pattern=MODEL_NAMES, description="embedding model (default: mule)")] = None,
+    metric: Annotated[
+        str, Query(pattern="^(cosine|mine)$", description="cosine, or mine: a listener's learned similarity")
+    ] = "cosine",
+    listener: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=128,
+            description="with metric=mine: whose (default: the only one); ignored otherwise",
+        ),
+    ] = None,
 ) -> Catalog:
     try:
         base = catalog_for(os.environ.get("SOUNDALIKE_DATA"))
     except SoundalikeError as exc:
         raise HTTPException(503, str(exc)) from None
-    if model is None:
-        return base
-    if model not in base.models():
-        raise HTTPException(404, f"no {model} vectors in this data directory; build them with `indexer build --model`")
-    return base.for_model(model)
+    if model is not None:
+        if model not in base.models():
+            raise HTTPException(
+                404, f"no {model} vectors in this data directory; build them with `indexer build --model`"
+            )
+        base = base.for_model(model)
+    # No learned metric (of that listener): the product error handler answers 400 and says how to make one.
+    return base.with_metric(listener) if metric == "mine" else base
 
 
 def allowed(request: Request) -> None:

@@ -27,6 +27,8 @@ st.title("Find similar tracks", anchor=False)
 def show_page(catalog: Catalog) -> None:
     """The page for one model's catalog: inputs, the catalog's views, the query, its results."""
     options = views.sidebar(catalog)
+    with st.sidebar:
+        searched = teach.my_ears(catalog)  # the catalog searched by the listener's learned metric, or as it is
     views.search_box(catalog)
     with st.expander("Or upload a file", expanded=st.session_state.get("query_source") == "upload"):
         views.upload_box(catalog)
@@ -40,14 +42,14 @@ def show_page(catalog: Catalog) -> None:
     region = None
     if query is not None:
         if query.description is not None:  # words are answered by a model that understands them (CLAP)
-            catalog = text_catalog(catalog)
+            catalog = searched = text_catalog(catalog)
         query_card = st.container()
         steering = views.steering_boxes(catalog, query)
         playlists.radio_button(query)
         if query.description is None:
             region = views.passage_picker(catalog, query)  # before the search: the region it searches by
         try:
-            results = ask(SearchService(catalog), query, replace(options, steering=steering), region)
+            results = ask(SearchService(searched), query, replace(options, steering=steering), region)
         except SoundalikeError as exc:
             st.error(str(exc))
 
@@ -83,6 +85,8 @@ def show_page(catalog: Catalog) -> None:
     for step in results.steps:
         if step.startswith("steered"):
             st.caption(f"Results {step} (docs/words.md).")
+        elif step.startswith("by "):
+            st.caption(f"Results {step} (Teach it your ears).")
     with st.container(key="listening-tools"):
         listening.play_all([n.track for n in results.neighbours], "results")
         listening.results_m3u(results.neighbours, query)

@@ -1,7 +1,8 @@
 """The page's "Teach it your ears" view: three tracks, each playable where it sounds most like itself; which
 one is the odd one out (or "can't say")? Answers are kept per listener in the data directory
-(storage.answers); the next triplet is one the current metric is unsure about (storage.asking). Thumbs on
-ordinary results are answers too (`thumbs`)."""
+(storage.answers); the next triplet is one the metric in force is unsure about (storage.asking). Thumbs on
+ordinary results are answers too (`thumbs`). "Learn from my answers" fits the listener's metric
+(storage.learned); the sidebar's "My ears" searches by it (`my_ears`)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ import numpy as np
 import streamlit as st
 
 from app.landing import cover_html
+from storage import learned
 from storage.asking import next_triplet, representative_start
 from storage.catalog import Catalog
 from storage.display import track_label
+from storage.errors import SoundalikeError
+from storage.learned import MetricInfo
 from storage.store import Store
 
 
@@ -24,10 +28,71 @@ def _keep_name() -> None:
     st.session_state["listener_name"] = st.session_state.get("listener", "")
 
 
+def asking_catalog(catalog: Catalog, listener: str) -> Catalog:
+    """The catalog as the listener's metric in force sees it (the plain one before any is learned): the next
+    triplet is one *that* metric is unsure about."""
+    return catalog.with_metric(listener) if learned.latest(catalog.data_dir, catalog.model, listener) else catalog
+
+
+def next_question(catalog: Catalog, listener: str, rng: np.random.Generator) -> tuple[int, int, int] | None:
+    """The triplet to ask `listener` next (storage.asking), by their metric in force."""
+    return next_triplet(asking_catalog(catalog, listener), listener, rng)
+
+
+def keep_answer(catalog: Catalog, listener: str, triplet: tuple[int, int, int], odd: int | None) -> None:
+    """Keep which of the three `listener` found the odd one out (None: can't say)."""
+    Store(catalog.data_dir).add_triplet(listener, triplet, odd)
+
+
+def relearn(catalog: Catalog, listener: str) -> MetricInfo:
+    """Fit `listener`'s metric for the page's model from every answer so far (storage.learned) and make its
+    index; what it rests on and how it did."""
+    store = Store(catalog.data_dir)
+    with store.lock("learn"):
+        metric, _ = store.learn(catalog.model, listener)
+    return metric.info
+
+
 def answer(catalog: Catalog, listener: str, triplet: tuple[int, int, int], odd: int | None) -> None:
     """A button's callback: keep the answer, then ask the next triplet."""
-    Store(catalog.data_dir).add_triplet(listener, triplet, odd)
+    keep_answer(catalog, listener, triplet, odd)
     st.session_state.pop("triplet", None)
+
+
+def _learn_now(catalog: Catalog, listener: str) -> None:
+    """The "Learn from my answers" button's callback."""
+    try:
+        st.session_state["learned_note"] = ("ok", relearn(catalog, listener).describe())
+    except SoundalikeError as exc:  # no answers yet, a build holding the data directory
+        st.session_state["learned_note"] = ("error", str(exc))
+    st.session_state.pop("triplet", None)  # the next question by the new metric
+
+
+def my_ears(catalog: Catalog) -> Catalog:
+    """The sidebar's "My ears" switch, shown once the named listener has a metric for this model: the catalog
+    searched by it, and a line saying what it rests on; the catalog as it is otherwise."""
+    listener = listener_name()
+    metric = learned.latest(catalog.data_dir, catalog.model, listener) if listener else None
+    if metric is None:
+        return catalog
+    info = metric.info
+    if not st.toggle(
+        "My ears",
+        key="my_ears",
+        help=f"Search by {listener}'s learned similarity (Teach it your ears) instead of the model's cosine.",
+    ):
+        return catalog
+    try:
+        mine = catalog.with_metric(listener)
+    except SoundalikeError as exc:
+        st.caption(str(exc))
+        return catalog
+    plain = "" if info.learned else "; no better than the plain cosine yet, so that is what it uses"
+    st.caption(
+        f"Using {listener}'s ears: learned from {info.answers} answers, held-out agreement "
+        f"{info.agreement_before:.2f} → {info.agreement_after:.2f}{plain}."
+    )
+    return mine
 
 
 def thumb(catalog: Catalog, listener: str, query: int, result: int, alike: bool) -> None:
@@ -51,11 +116,11 @@ def show_teach(catalog: Catalog, audio_player) -> None:  # type: ignore[no-untyp
         return
     wanted = (listener, catalog.model)
     if st.session_state.get("triplet_for") != wanted or st.session_state.get("triplet") is None:
-        rng = np.random.default_rng()
-        st.session_state["triplet"] = next_triplet(catalog, listener, rng)
+        st.session_state["triplet"] = next_question(catalog, listener, np.random.default_rng())
         st.session_state["triplet_for"] = wanted
     triplet = st.session_state["triplet"]
     mine = len(catalog.answers(listener))
+    _show_learning(catalog, listener, mine)
     if triplet is None:
         st.info(f"No new triplet to ask {listener} about in this catalog ({mine} answers so far).")
         return
@@ -73,6 +138,18 @@ def show_teach(catalog: Catalog, audio_player) -> None:  # type: ignore[no-untyp
             )
     st.button("Can't say", key="cant-say", on_click=answer, args=(catalog, listener, triplet, None))
     st.caption(f"{mine} answer(s) from {listener} so far. They are kept in {catalog.data_dir}; `indexer answers`.")
+
+
+def _show_learning(catalog: Catalog, listener: str, answered: int) -> None:
+    """What the listener's metric rests on, and the button that fits it again from every answer so far."""
+    note = st.session_state.pop("learned_note", None)
+    if note is not None:
+        (st.success if note[0] == "ok" else st.error)(note[1])
+    metric = learned.latest(catalog.data_dir, catalog.model, listener)
+    if metric is not None and note is None:
+        st.caption(metric.info.describe())
+    label = "Learn from my answers" if metric is None else f"Learn again ({answered} answers now)"
+    st.button(label, key="learn", on_click=_learn_now, args=(catalog, listener), disabled=not answered)
 
 
 def thumbs(catalog: Catalog, query_id: int, result_id: int) -> None:

@@ -1,5 +1,5 @@
-"""The `indexer` command: `build [FOLDER...]`, `status`, `tracks`, `duplicates`, `answers`, `evaluate`, `export`,
-`serve`, `mpd`, `forget FOLDER`. Thin over the libraries."""
+"""The `indexer` command: `build [FOLDER...]`, `status`, `tracks`, `duplicates`, `answers`, `learn`, `evaluate`,
+`export`, `serve`, `mpd`, `forget FOLDER`. Thin over the libraries."""
 
 from __future__ import annotations
 
@@ -153,6 +153,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     answered.add_argument("--listener", metavar="NAME", help="only this listener's answers")
     answered.add_argument("--json", action="store_true", help="every answer as JSON lines (the export)")
+    learn = sub.add_parser(
+        "learn",
+        parents=[common],
+        help='fit each listener\'s own similarity ("my ears") from their answers, per model',
+        description="Fit a listener's metric for each model from their answers (odd one out, thumbs): the model's "
+        "space stretched along the directions the answers say matter, held to the plain cosine unless it beats it "
+        "on answers held out. Keeps it as a new version, says the held-out agreement before and after, and makes "
+        "the index searched with it (`--metric mine`).",
+        epilog=_examples("indexer learn", "indexer learn --listener ana --model musicnn"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    learn.add_argument("--listener", metavar="NAME", help="only this listener (default: everyone who answered)")
+    learn.add_argument("--model", choices=list(MODELS), metavar="MODEL", help="only this model (default: all)")
+    learn.add_argument("--json", action="store_true", help="print JSON lines instead of sentences")
     evaluate = sub.add_parser(
         "evaluate",
         parents=[common],
@@ -178,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--queries", type=int, default=2000, help="at most this many queries per model, a seeded sample (default 2000)"
     )
+    _add_metric(evaluate, "besides the plain cosine, score each model with this listener's learned metric")
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
     evaluate.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     export = sub.add_parser(
@@ -272,7 +287,20 @@ def _add_mpd(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     once.add_argument("--seed", metavar="TRACK", help="queue a radio from TRACK (id or path) once, then exit")
     once.add_argument("--path", nargs=2, metavar=("FROM", "TO"), help="queue a song path once, then exit")
     mpd.add_argument("--count", type=int, default=20, help="tracks --seed or --path queue (default 20)")
+    _add_metric(mpd, "the radio and paths by this listener's learned metric")
     mpd.add_argument("--quiet", "-q", action="store_true", help="only warnings and errors")
+
+
+def _add_metric(parser: argparse.ArgumentParser, mine: str) -> None:
+    parser.add_argument(
+        "--metric",
+        choices=["cosine", "mine"],
+        default="cosine",
+        help=f"cosine: the model's own (default); mine: {mine} (`indexer learn`)",
+    )
+    parser.add_argument(
+        "--listener", metavar="NAME", help="whose learned metric (default $SOUNDALIKE_LISTENER, or the only one)"
+    )
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -373,6 +401,30 @@ def cmd_answers(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_learn(args: argparse.Namespace) -> int:
+    import json
+
+    from storage.catalog import Catalog
+    from storage.store import Store
+
+    catalog = Catalog.open(args.data_dir, args.model)
+    listeners = [args.listener] if args.listener else [name for name, _ in catalog.listeners()]
+    if not listeners:
+        raise UsageError('no answers yet: the page\'s "Teach it your ears" asks for them')
+    store = Store(catalog.data_dir)
+    with store.lock("learn"):
+        for model in [args.model] if args.model else catalog.models():
+            for listener in listeners:
+                metric, index = store.learn(model, listener)
+                if args.json:
+                    print(json.dumps({**metric.info.__dict__, "index_seconds": index.build_seconds if index else None}))
+                    continue
+                print(metric.info.describe())
+                if index is not None:
+                    print(f"  index of {index.count} track(s) by it in {index.build_seconds:.1f} s (`--metric mine`)")
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
@@ -395,21 +447,35 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
         return start
 
-    scores = []
+    scores, missing = [], []
     for model in [args.model] if args.model else first.models():
         catalog = first.for_model(model)
         for rerank in [None, "csls"] if catalog.index().hubs is not None else [None]:
             name = model + (" csls" if rerank else "")
             scores.append(evaluate_model(catalog, labels, albums, args.k, rerank, args.queries, progress_for(name)))
+        if args.metric == "mine":
+            try:
+                mine = catalog.with_metric(args.listener)
+            except UsageError as exc:  # this model has none: the others may
+                missing.append(exc)
+                continue
+            scores.append(
+                evaluate_model(mine, labels, albums, args.k, None, args.queries, progress_for(model + " mine"))
+            )
+    if missing and not any(s.metric == "mine" for s in scores):
+        raise missing[0]
     for bar in bars:
         bar.close()
     if args.json:
         print(json.dumps({"label": args.label, "k": args.k, "results": [s.as_dict() for s in scores]}, indent=2))
         return 0
     print(f"label: {args.label}, k={args.k}, each query's own album left out")
-    print(f"{'model':14} {'rerank':7} {'queries':>8} {'P@k':>7} {'MAP':>7} {'hit rate':>8}")
+    print(f"{'model':14} {'metric':7} {'rerank':7} {'queries':>8} {'P@k':>7} {'MAP':>7} {'hit rate':>8}")
     for s in scores:
-        print(f"{s.model:14} {s.rerank or '-':7} {s.queries:8d} {s.precision_at_k:7.3f} {s.map:7.3f} {s.hit_rate:8.3f}")
+        print(
+            f"{s.model:14} {s.metric:7} {s.rerank or '-':7} {s.queries:8d} "
+            f"{s.precision_at_k:7.3f} {s.map:7.3f} {s.hit_rate:8.3f}"
+        )
     return 0
 
 
@@ -460,6 +526,8 @@ def cmd_mpd(args: argparse.Namespace) -> int:
     if args.count < 1:
         raise UsageError("--count must be at least 1")
     catalog = Catalog.open(args.data_dir, args.model)
+    if args.metric == "mine":
+        catalog = catalog.with_metric(args.listener)
     caps = Caps(args.max_per_artist or None, args.max_per_album or None)
     address = MpdAddress.resolve(args.host, args.port, args.password)
     radio = MpdRadio(
@@ -518,6 +586,7 @@ COMMANDS = {
     "tracks": cmd_tracks,
     "duplicates": cmd_duplicates,
     "answers": cmd_answers,
+    "learn": cmd_learn,
     "evaluate": cmd_evaluate,
     "export": cmd_export,
     "serve": cmd_serve,

@@ -18,11 +18,12 @@ import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import answers as answer_rows
-from storage import reads
+from storage import learned, reads
 from storage.db import open_database
 from storage.duplicate_listing import DuplicateEntry, duplicate_entries
-from storage.errors import ModelMismatchError
+from storage.errors import ModelMismatchError, UsageError
 from storage.index_state import LoadedIndexes
+from storage.learned import MetricInfo
 from storage.passages import Timeline
 from storage.paths import DEFAULT_MODEL, chosen_weights, database_url, resolve_data_dir
 from storage.segments import SegmentIndex
@@ -51,6 +52,7 @@ class Catalog:
         self.model = model
         self.gpu = gpu
         self._loaded = {} if loaded is None else loaded  # shared by every model's Catalog of this directory
+        self.metric: MetricInfo | None = None  # a listener's learned metric searched with (with_metric)
 
     @classmethod
     def open(cls, data_dir: str | Path | None = None, model: str | None = None, gpu: bool = False) -> Catalog:
@@ -65,6 +67,25 @@ class Catalog:
     def for_model(self, model: str) -> Catalog:
         """The same data directory, read for another model (its indexes loaded once for both)."""
         return Catalog(self.data_dir, self.sessions, model, self.gpu, self._loaded)
+
+    def with_metric(self, listener: str | None = None) -> Catalog:
+        """The same catalog searched by a listener's learned metric (storage.learned.whose says which listener
+        when none is named). A metric that keeps the plain cosine searches the model's own index."""
+        name = learned.whose(self.data_dir, self.model, listener)
+        found = learned.latest(self.data_dir, self.model, name)
+        if found is None:
+            raise UsageError(
+                f'no learned metric of {name} for {self.model}: answer in the page\'s "Teach it your ears", '
+                f"then `indexer learn --listener '{name}'`"
+            )
+        if found.info.revision != self.indexes.index().meta.revision:
+            raise UsageError(
+                f"{name}'s learned metric for {self.model} was fitted on other weights: "
+                f"`indexer learn --listener '{name}'`"
+            )
+        mine = Catalog(self.data_dir, self.sessions, self.model, self.gpu, self._loaded)
+        mine.metric = found.info
+        return mine
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -83,9 +104,13 @@ class Catalog:
 
     @property
     def indexes(self) -> LoadedIndexes:
-        if self.model not in self._loaded:
-            self._loaded[self.model] = LoadedIndexes(self.data_dir, self.model, self.gpu)
-        return self._loaded[self.model]
+        key, index_dir = self.model, None
+        if self.metric is not None and self.metric.learned:
+            index_dir = learned.listener_dir(self.data_dir, self.model, self.metric.listener) / learned.INDEX
+            key = f"{self.model}\n{index_dir.parent.name}"
+        if key not in self._loaded:
+            self._loaded[key] = LoadedIndexes(self.data_dir, self.model, self.gpu, index_dir)
+        return self._loaded[key]
 
     @property
     def index_dir(self) -> Path:

@@ -40,6 +40,7 @@ class Score:
     precision_at_k: float
     map: float
     hit_rate: float
+    metric: str = "cosine"  # or "mine": a listener's learned metric (storage.learned)
 
     def as_dict(self) -> dict[str, object]:
         return dict(self.__dict__)
@@ -122,7 +123,8 @@ def evaluate_model(
         average.append(float((at_rank * rel).sum() / min(len(relevant), k)))
         hits.append(float(rel.any()))
         advance()
-    return Score(catalog.model, rerank, len(queries), _mean(precision), _mean(average), _mean(hits))
+    metric = "mine" if catalog.metric is not None else "cosine"
+    return Score(catalog.model, rerank, len(queries), _mean(precision), _mean(average), _mean(hits), metric)
 
 
 def _mean(values: list[float]) -> float:

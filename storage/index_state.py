@@ -35,8 +35,10 @@ class LoadedIndexes:
     """One model's derived files in a data directory, as a long-lived reader holds them. `gpu`: search
     on a GPU when faiss has one (the page; a one-shot lookup stays on the CPU)."""
 
-    def __init__(self, data_dir: Path, model: str, gpu: bool = False) -> None:
+    def __init__(self, data_dir: Path, model: str, gpu: bool = False, index_dir: Path | None = None) -> None:
+        """`index_dir`: the track index's folder when not the model's own (a learned metric's: storage.learned)."""
         self.data_dir, self.model, self.gpu = data_dir, model, gpu
+        self._index_dir = index_dir
         self._index: VectorIndex | None = None
         self._segments: SegmentIndex | None = None
         self._codec: TimelineCodec | None = None
@@ -48,7 +50,7 @@ class LoadedIndexes:
 
     @property
     def index_dir(self) -> Path:
-        return self.data_dir / INDEX_DIR / self.model
+        return self._index_dir or self.data_dir / INDEX_DIR / self.model
 
     def index(self) -> VectorIndex:
         """The index in force, reloaded when a newer build has been swapped in."""

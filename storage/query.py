@@ -36,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
         "  python -m storage.query --audio song.mp3 --m3u -  # an outside file; a playlist to stdout\n"
         "  python -m storage.query --text 'calm piano with rain'            # by description (--model clap)\n"
         "  python -m storage.query --text 'a choir comes in' --passages     # the moments that fit the words\n"
-        "  python -m storage.query 42 --more vocals --less drums            # like 42, steered by words",
+        "  python -m storage.query 42 --more vocals --less drums            # like 42, steered by words\n"
+        "  python -m storage.query 42 --metric mine --listener ana          # by ana's learned similarity",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
@@ -95,6 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--include-self",
         action="store_true",
         help="with --passage: the query's own track and its copies may be results",
+    )
+    p.add_argument(
+        "--metric",
+        choices=["cosine", "mine"],
+        default="cosine",
+        help="cosine: the model's own (default); mine: a listener's learned similarity (`indexer learn`)",
+    )
+    p.add_argument(
+        "--listener", metavar="NAME", help="with --metric mine: whose (default $SOUNDALIKE_LISTENER, or the only one)"
     )
     p.add_argument("--data-dir", help="data directory (default $SOUNDALIKE_DATA or ~/.local/share/soundalike)")
     p.add_argument("--model", help="embedding model (default: mule if it has vectors, else the first model by name)")
@@ -238,6 +248,10 @@ def run(args: argparse.Namespace) -> int:
     catalog = Catalog.open(args.data_dir, args.model)
     if args.text is not None or args.more or args.less:
         catalog = text_catalog(catalog, args.model)
+    if args.metric == "mine":
+        catalog = catalog.with_metric(args.listener)
+    elif args.listener:
+        raise UsageError("--listener goes with --metric mine")
     service = SearchService(catalog)
     label, found, seeds = ask(service, args)
     if args.passage:
@@ -249,7 +263,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(payload(service, args, found, seeds), ensure_ascii=False, indent=2))
     else:
-        steered = [step for step in found.steps if step.startswith("steered")]
+        steered = [step for step in found.steps if step.startswith(("steered", "by "))]
         print(format_table(label + "".join(f" ({step})" for step in steered), found.neighbours))
     return 0
 
@@ -274,9 +288,18 @@ def payload(service: SearchService, args: argparse.Namespace, found: SearchResul
         "query": query,
         "model": found.model,
         "rerank": args.rerank,
+        "metric": metric_json(service.catalog),
         "steps": list(found.steps),
         "neighbours": [neighbour_json(n) for n in found.neighbours],
     }
+
+
+def metric_json(catalog: Catalog) -> dict[str, object]:
+    """The metric the results come from: the plain cosine, or a listener's learned one and what it rests on."""
+    info = catalog.metric
+    if info is None:
+        return {"name": "cosine"}
+    return {"name": "mine", **info.__dict__}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -323,6 +323,10 @@ class SearchService:
         if request.passages and query.timeline is not None and neighbours:
             neighbours = self._with_passages(s, query.timeline, neighbours, query.fingerprint)
         steps: tuple[str, ...] = ("re-ranked: csls",) if request.rerank else ()
+        metric = self.catalog.metric
+        if metric is not None:
+            plain = "" if metric.learned else "; the plain cosine, not yet beaten"
+            steps += (f"by {metric.listener}'s ears ({metric.answers} answers{plain})",)
         if request.steering is not None:
             steps += (request.steering.described(),)
         return SearchResult(neighbours, self.model, indexes.stale_by(s, index), tuple(in_catalog), steps)

@@ -20,7 +20,7 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import answers, increments, reads, recording_groups, segment_updates, sync, timelines
+from storage import answers, increments, learned, reads, recording_groups, segment_updates, sync, timelines
 from storage.db import open_database
 from storage.errors import CorruptIndexError, EmptyIndexError, FolderError, ModelMismatchError
 from storage.fingerprints import Fingerprint
@@ -391,9 +391,14 @@ class Store:
         return self.data_dir / INDEX_DIR / model
 
     def rebuild_index(self, model: str, exact_max: int = EXACT_MAX, centre: bool | None = None) -> IndexMeta:
-        """Rebuild `model`'s FAISS index from the stored vectors (one consistent snapshot), swap it in.
-        `centre`: compare vectors less the catalog's mean (storage.vectors.centred; the model's spec says);
-        None keeps what the index in force does."""
+        """Rebuild `model`'s FAISS index from the stored vectors (one consistent snapshot), swap it in, and the
+        listeners' learned indexes made from it. `centre`: compare vectors less the catalog's mean
+        (storage.vectors.centred; the model's spec says); None keeps what the index in force does."""
+        info = self._rebuild_index(model, exact_max, centre)
+        self.refresh_learned(model)
+        return info
+
+    def _rebuild_index(self, model: str, exact_max: int = EXACT_MAX, centre: bool | None = None) -> IndexMeta:
         if centre is None:
             centre = self._centred(model)
         with self.sessions() as s:
@@ -412,6 +417,41 @@ class Store:
             info = write_index(model_dir, chunks, count, dim, meta, exact_max=exact_max, with_map=True, centre=centre)
         self.rebuild_segments(model)
         return info
+
+    # -- learned metrics (storage.learning, storage.learned) ----------------------------------------------
+
+    def learn(self, model: str, listener: str) -> tuple[learned.LearnedMetric, IndexMeta | None]:
+        """Fit `listener`'s metric for `model` from their answers, keep it as a new version and make the index
+        searched with it (None when the metric keeps the plain cosine)."""
+        listener = answers.check_listener(listener)
+        index = VectorIndex.open_current(self.model_dir(model))
+        with self.sessions() as s:
+            said = answers.judgements(s, listener)
+        metric = learned.fit(self.data_dir, index, listener, said)
+        return metric, learned.derive_index(metric, index)
+
+    def refresh_learned(self, model: str) -> int:
+        """Make again every learned index of `model` that lags its index in force (new vectors, another
+        centre or weights); removed with the model's vectors. How many were made."""
+        made = 0
+        for info in learned.fitted(self.data_dir, model):
+            metric = learned.latest(self.data_dir, model, info.listener)
+            if metric is None:
+                continue
+            if current_build(self.model_dir(model)) is None:
+                shutil.rmtree(metric.index_dir, ignore_errors=True)  # of vectors that no longer exist
+                continue
+            index = VectorIndex.open_current(self.model_dir(model))
+            if metric.info.revision != index.meta.revision:  # fitted in another space: `indexer learn` again
+                shutil.rmtree(metric.index_dir, ignore_errors=True)
+                log.warning(
+                    "%s's learned %s metric was fitted on other weights: run `indexer learn`", info.listener, model
+                )
+                continue
+            if learned.lags(metric, index):
+                learned.derive_index(metric, index)
+                made += 1
+        return made
 
     def segments_dir(self, model: str) -> Path:
         return self.data_dir / SEGMENTS_DIR / model
@@ -446,7 +486,15 @@ class Store:
         """Bring the index up to the stored vectors: updated by what changed since its build (storage.increments:
         a layer on top, or folded in; `policy` its bounds), rebuilt in full when the data drifted past them, when
         it is missing or unreadable, or centred otherwise than `centre` asks (None: as it is); removed when the
-        model has no vectors left. The new index, or None when nothing was built."""
+        model has no vectors left. The listeners' learned indexes follow it. The new index, or None when nothing
+        was built."""
+        info = self._refresh_index(model, centre, policy)
+        self.refresh_learned(model)
+        return info
+
+    def _refresh_index(
+        self, model: str, centre: bool | None = None, policy: increments.Policy | None = None
+    ) -> IndexMeta | None:
         with self.sessions() as s:
             version = vectors_version(s, model)
             has_vectors = s.execute(select(Embedding.track_id).where(Embedding.model == model).limit(1)).first()
@@ -471,7 +519,7 @@ class Store:
                         return updated
             except CorruptIndexError as exc:
                 log.warning("%s; rebuilding it", exc)
-        return self.rebuild_index(model, exact_max=(policy or increments.Policy()).exact_max, centre=centre)
+        return self._rebuild_index(model, exact_max=(policy or increments.Policy()).exact_max, centre=centre)
 
     def _update_index(self, model: str, current: VectorIndex, policy: increments.Policy) -> IndexMeta | None:
         """`current` brought up to the stored vectors without a rebuild; None when it needs one."""

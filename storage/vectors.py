@@ -51,6 +51,7 @@ CURRENT = "CURRENT"
 PAIRS = 200_000  # cosines of random pairs kept per build: what "closer than x% of pairs" is read from
 PAIRS_FILE = "pairs.npy"
 CENTRE_FILE = "centre.npy"  # a centred build: the catalog's mean unit vector, taken from every vector
+STRETCH_FILES = ("stretch-basis.npy", "stretch-gain.npy")  # a learned metric's build (storage.learning.Stretch)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,12 @@ def centred(vectors: np.ndarray, centre: np.ndarray | None) -> np.ndarray:
     vectors share a large common direction (MusiCNN's are all post-ReLU) compare better without it."""
     unit = normalise(vectors)
     return unit if centre is None else normalise(unit - centre)
+
+
+def stretched(unit: np.ndarray, basis: np.ndarray, gain: np.ndarray) -> np.ndarray:
+    """Rows moved by a learned stretch T = I + basis diag(gain) basisᵀ, normalised (storage.learning)."""
+    unit = np.asarray(unit, np.float32)
+    return normalise(unit + ((unit @ basis) * gain) @ basis.T) if basis.shape[1] else normalise(unit)
 
 
 def pq_bytes(dim: int) -> int:
@@ -148,10 +155,13 @@ def write_index(
     compressed_min: int = COMPRESSED_MIN,
     with_map: bool = False,
     centre: bool = False,
+    space: dict[str, np.ndarray] | None = None,
 ) -> IndexMeta:
     """Build an index from (ids, vectors) chunks sorted by id, write it, switch CURRENT to it;
     `with_map`: with the catalog's 2D map beside it (storage.catalog_map); `centre`: vectors compared
-    less the catalog's mean unit vector (storage.vectors.centred), which the build keeps for queries.
+    less the catalog's mean unit vector (storage.vectors.centred), which the build keeps for queries;
+    `space`: files (name: array) that take queries into the space of vectors already given in it (a learned
+    metric's index: storage.learned), kept with the build.
 
     Vectors stream into a memory-mapped float32 file, so building never holds more than
     one chunk (the training sample is one) plus the FAISS codes in memory.
@@ -180,6 +190,8 @@ def write_index(
                 vectors[first : first + 65536] = normalise(vectors[first : first + 65536] - mean)
             np.save(tmp / CENTRE_FILE, mean)
             params = {**params, "centred": True}
+        for name, array in (space or {}).items():
+            np.save(tmp / name, array)
         files = index_files(kind, params)
         bounds = np.linspace(0, count, len(files) + 1).astype(int)
         for file, lo, hi in zip(files, bounds[:-1], bounds[1:], strict=True):
@@ -412,9 +424,16 @@ class VectorIndex:
         path = self.directory / CENTRE_FILE
         return np.load(path) if path.exists() else None
 
+    @cached_property
+    def stretch(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """A learned metric's build: (basis, gain) of its stretch (storage.learning.Stretch); None otherwise."""
+        paths = [self.directory / name for name in STRETCH_FILES]
+        return (np.load(paths[0]), np.load(paths[1])) if all(p.exists() for p in paths) else None
+
     def prepare(self, vectors: np.ndarray) -> np.ndarray:
         """Query vectors (model output, any norm) in this index's space: what its cosines compare."""
-        return centred(vectors, self.centre)
+        unit = centred(vectors, self.centre)
+        return unit if self.stretch is None else stretched(unit, *self.stretch)
 
     @cached_property
     def pairs(self) -> np.ndarray | None:
