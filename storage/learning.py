@@ -7,11 +7,13 @@ much). That is a Mahalanobis metric M = TᵀT of low rank on top of the identity
 cosine exactly, and searching with it is an ordinary index search over the transformed vectors.
 
 Fitting (numpy, seconds at a million tracks: nothing but the answered tracks and a sample touches memory):
-- directions live in the catalog's top principal subspace (SUBSPACE of them, from a sample): the answers
-  choose among directions the catalog really varies along, so 50 answers cannot chase noise in 1,728 dims;
+- directions live in the catalog's top principal subspace (its first 32 or 128 directions, from a sample):
+  the answers choose among directions the catalog really varies along, so 50 answers cannot chase noise in
+  1,728 dims (an attribute the catalog hardly varies along cannot be learned: docs/teach.md);
 - in it, the directions along which the pairs an answer sets apart (the odd one and each of the others)
   differ most relative to the pair it keeps together: the top generalised eigenvectors of their scatters;
-- how many (RANKS) and how much stretch (STRETCHES, gain g = sqrt(1 + k) - 1) by FOLDS-fold cross-validation
+- which subspace, how many directions (RANKS) and how much stretch (STRETCHES, gain g = sqrt(1 + k) - 1) by
+  FOLDS-fold cross-validation
   of triplet agreement; kept only when it beats the plain cosine on held-out answers by at least
   max(2 standard errors, MARGIN). A listener answering at random is left with the plain cosine.
 - "held-out agreement" before/after: the plain cosine on every answered triplet, against the whole fitting
@@ -27,7 +29,7 @@ import numpy as np
 from storage.layers import MergedRows
 from storage.vectors import stretched
 
-SUBSPACE = 32  # principal directions the learned ones are drawn from
+SUBSPACES = (32, 128)  # principal directions the learned ones are drawn from (the first 32, or 128)
 SAMPLE = 10_000  # catalog rows the principal directions are estimated on
 RANKS = (1, 2)
 STRETCHES = (3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)  # k: along B, squared distances count 1 + k times as much
@@ -85,7 +87,7 @@ class Learned:
 
 
 def principal_subspace(
-    vectors: np.ndarray | MergedRows, count: int = SUBSPACE, rng: np.random.Generator | None = None
+    vectors: np.ndarray | MergedRows, count: int = max(SUBSPACES), rng: np.random.Generator | None = None
 ) -> np.ndarray:
     """(dim, count) orthonormal: the catalog's main directions of variation, from a sample of its rows
     (a randomised range finder with two power iterations: enough for the leading few dozen)."""
@@ -138,58 +140,60 @@ def stretch_for(subspace: np.ndarray, within: np.ndarray, strength: float) -> St
     return Stretch(np.ascontiguousarray(subspace @ within, np.float32), gain)
 
 
-def _fit_once(
-    answers: Answers, subspace: np.ndarray, projected: np.ndarray, chosen: np.ndarray, rank: int, k: float
-) -> Stretch:
-    kept, apart = answers.pairs(chosen)
-    return stretch_for(subspace, directions(projected, kept, apart, rank), k)
-
-
 def _folds(count: int, rng: np.random.Generator) -> list[np.ndarray]:
     return [np.sort(f) for f in np.array_split(rng.permutation(count), min(FOLDS, count))]
 
 
-def select(answers: Answers, subspace: np.ndarray, projected: np.ndarray, chosen: np.ndarray) -> tuple[int, float]:
-    """(rank, k) by cross-validation on the triplets `chosen`; (0, 0.0): keep the plain cosine."""
+def select(answers: Answers, subspace: np.ndarray, chosen: np.ndarray) -> tuple[int, int, float]:
+    """(subspace size, rank, k) by cross-validation on the triplets `chosen`; rank 0: keep the plain cosine."""
     if len(chosen) < MIN_TRIPLETS:
-        return 0, 0.0
+        return 0, 0, 0.0
     folds = _folds(len(chosen), np.random.default_rng(len(chosen)))
     plain = agreement(answers.vectors, answers.triplets[chosen]).astype(float)
-    best: tuple[float, int, float, np.ndarray] | None = None
-    for rank in RANKS:
-        hits = {k: np.zeros(len(chosen)) for k in STRETCHES}
-        for held in folds:
-            train = np.setdiff1d(np.arange(len(chosen)), held)
-            kept, apart = answers.pairs(chosen[train])
-            within = directions(projected, kept, apart, rank)
-            for k in STRETCHES:
-                moved = stretch_for(subspace, within, k).apply(answers.vectors)
-                hits[k][held] = agreement(moved, answers.triplets[chosen[held]])
-        for k, found in hits.items():
-            if best is None or found.mean() > best[0]:
-                best = (float(found.mean()), rank, k, found)
+    best: tuple[float, int, int, float, np.ndarray] | None = None
+    for size in sorted({min(p, subspace.shape[1]) for p in SUBSPACES}):
+        basis = subspace[:, :size]
+        projected = answers.vectors @ basis
+        for rank in RANKS:
+            hits = {k: np.zeros(len(chosen)) for k in STRETCHES}
+            for held in folds:
+                train = np.setdiff1d(np.arange(len(chosen)), held)
+                kept, apart = answers.pairs(chosen[train])
+                within = directions(projected, kept, apart, rank)
+                for k in STRETCHES:
+                    moved = stretch_for(basis, within, k).apply(answers.vectors)
+                    hits[k][held] = agreement(moved, answers.triplets[chosen[held]])
+            for k, found in hits.items():
+                if best is None or found.mean() > best[0]:
+                    best = (float(found.mean()), size, rank, k, found)
     assert best is not None
-    gain = best[3] - plain
+    gain = best[4] - plain
     error = gain.std(ddof=1) / np.sqrt(len(gain)) if len(gain) > 1 else np.inf
-    return (best[1], best[2]) if gain.mean() >= max(2 * error, MARGIN) else (0, 0.0)
+    return (best[1], best[2], best[3]) if gain.mean() >= max(2 * error, MARGIN) else (0, 0, 0.0)
+
+
+def _fit_chosen(answers: Answers, subspace: np.ndarray, chosen: np.ndarray) -> tuple[Stretch, float] | None:
+    """The stretch cross-validation picks for the triplets `chosen`, fitted on all of them, and its k (None:
+    the plain cosine)."""
+    size, rank, k = select(answers, subspace, chosen)
+    if not rank:
+        return None
+    kept, apart = answers.pairs(chosen)
+    basis = subspace[:, :size]
+    return stretch_for(basis, directions(answers.vectors @ basis, kept, apart, rank), k), k
 
 
 def learn(answers: Answers, subspace: np.ndarray) -> Learned:
     """The listener's metric from their answers (`subspace`: principal_subspace of the catalog)."""
-    dim = answers.vectors.shape[1]
     every = np.arange(len(answers.triplets))
     before = agreement(answers.vectors, answers.triplets)
-    projected = answers.vectors @ subspace
-    rank, k = select(answers, subspace, projected, every)
-    stretch = _fit_once(answers, subspace, projected, every, rank, k) if rank else Stretch.identity(dim)
+    stretch, k = _fit_chosen(answers, subspace, every) or (Stretch.identity(answers.vectors.shape[1]), 0.0)
     after = before.astype(float).copy()
     if len(every) >= 2 * MIN_TRIPLETS:  # fewer: no held-out figure beyond the plain cosine's own
         for held in _folds(len(every), np.random.default_rng(0)):
-            train = np.setdiff1d(every, held)
-            inner_rank, inner_k = select(answers, subspace, projected, train)
-            if inner_rank:
-                moved = _fit_once(answers, subspace, projected, train, inner_rank, inner_k).apply(answers.vectors)
-                after[held] = agreement(moved, answers.triplets[held])
+            inner = _fit_chosen(answers, subspace, np.setdiff1d(every, held))
+            if inner is not None:
+                after[held] = agreement(inner[0].apply(answers.vectors), answers.triplets[held])
     return Learned(
         stretch,
         k,

@@ -69,3 +69,31 @@ def test_without_a_name_nothing_is_asked(page, built_catalog):
     at.radio(key="view").set_value("Teach it your ears").run()
     assert shown_triplet(at) == () and any("Say who is listening" in c.value for c in at.caption)
     assert not [b for b in at.button if b.key and b.key.startswith("up-")]
+
+
+def test_learn_from_the_answers_then_search_by_my_ears(page, tmp_path):
+    """The learn button fits the listener's metric and says how it did; the sidebar's "My ears" then answers by
+    it and the results say so."""
+    import numpy as np
+
+    from storage.search import SearchRequest, SearchService
+    from tests.learning_catalog import build, listener_by, write_catalog
+    from tests.test_my_ears import answer_through_page, folders
+
+    write_catalog(tmp_path / "catalog")
+    build(tmp_path / "catalog", tmp_path / "data")
+    catalog = Catalog.open(tmp_path / "data")
+    answer_through_page(catalog, "ana", listener_by(folders(catalog)), np.random.default_rng(0))
+    at = teach(page(tmp_path / "data"))
+    assert not [t for t in at.toggle if t.key == "my_ears"]  # nothing learned yet
+    at.button(key="learn").click().run()
+    [said] = [s.value for s in at.success]
+    assert "ana's ears for mule (version 1): 50 odd-one-out answer(s)" in said and "(learned); stretched" in said
+    at.toggle(key="my_ears").set_value(True).run()
+    assert any("Using ana's ears: learned from 50 answers, held-out agreement" in c.value for c in at.sidebar.caption)
+    at = pick(at, "track001")
+    assert any(c.value.startswith("Results by ana's ears (50 answers)") for c in at.caption)
+    query = catalog.resolve("dry/track001.flac").id
+    expected = SearchService(catalog.with_metric("ana")).by_track(query, SearchRequest(10)).neighbours
+    shown = [int(b.key.removeprefix("up-")) for b in at.button if b.key and b.key.startswith("up-")]
+    assert shown == [n.track.id for n in expected]
