@@ -70,7 +70,7 @@ def show_page(catalog: Catalog) -> None:
 
     with query_card:
         views.show_query(catalog, query, region)
-    playlists.show_playlist(catalog, query)
+    playlists.show_playlist(searched, query)
     if region is not None and options.styles:
         st.caption("The style filter applies to whole-track search; passages come from every style.")
     if results is None:

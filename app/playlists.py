@@ -38,7 +38,8 @@ def playlist(catalog: Catalog, query: Query) -> tuple[str, list[TrackInfo]] | No
     spec = st.session_state.get("playlist")
     if not spec or query.track is None or spec[1] != query.track.id:
         return None
-    key = (spec, catalog.model)
+    metric = catalog.metric
+    key = (spec, catalog.model, (metric.listener, metric.version) if metric else None)  # "My ears" makes another
     built = st.session_state.get("playlist_built")
     if built is None or built[0] != key:
         built = (key, _build(catalog, query.track, spec))
@@ -48,11 +49,12 @@ def playlist(catalog: Catalog, query: Query) -> tuple[str, list[TrackInfo]] | No
 
 def _build(catalog: Catalog, start: TrackInfo, spec: tuple) -> tuple[str, list[TrackInfo]]:
     service = SearchService(catalog)
+    ears = f" by {catalog.metric.listener}'s ears" if catalog.metric else ""
     if spec[0] == "radio":
-        return f"Radio from {track_label(start)}", service.radio([start], RADIO_LENGTH)
+        return f"Radio from {track_label(start)}{ears}", service.radio([start], RADIO_LENGTH)
     end = catalog.track(spec[2])
     steps = service.path(start, end, PATH_LENGTH)
-    return f"Path from {track_label(start)} to {track_label(end)}", [t for t, _ in steps]
+    return f"Path from {track_label(start)} to {track_label(end)}{ears}", [t for t, _ in steps]
 
 
 def show_playlist(catalog: Catalog, query: Query) -> None:

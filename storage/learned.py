@@ -18,10 +18,11 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -144,10 +145,10 @@ def whose(data_dir: Path, model: str, listener: str | None) -> str:
     )
 
 
-def _write_atomically(path: Path, write: object) -> None:
+def _write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
     with tmp.open("wb") as f:
-        write(f)  # type: ignore[operator]
+        write(f)
         f.flush()
         os.fsync(f.fileno())
     tmp.replace(path)

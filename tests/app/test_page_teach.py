@@ -97,3 +97,5 @@ def test_learn_from_the_answers_then_search_by_my_ears(page, tmp_path):
     expected = SearchService(catalog.with_metric("ana")).by_track(query, SearchRequest(10)).neighbours
     shown = [int(b.key.removeprefix("up-")) for b in at.button if b.key and b.key.startswith("up-")]
     assert shown == [n.track.id for n in expected]
+    at.button(key="radio").click().run()
+    assert any(h.value == "Radio from track001 by ana's ears" for h in at.subheader)
