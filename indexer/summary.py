@@ -7,6 +7,7 @@ import datetime as dt
 import numpy as np
 
 from indexer.build import BuildReport
+from storage import learned
 from storage.catalog import Catalog
 from storage.display import track_label
 from storage.errors import SoundalikeError
@@ -65,6 +66,12 @@ def _model_lines(catalog: Catalog) -> list[str]:
     lines = [f"model {catalog.model}: {states}"]
     lines += _index_lines(catalog)
     lines += _timeline_lines(catalog)
+    for info in learned.fitted(catalog.data_dir, catalog.model):  # each listener's "my ears" (docs/teach.md)
+        lines.append(
+            f"  learned: {info.listener}'s ears, version {info.version}, {info.answers} answer(s), held-out agreement "
+            f"{info.agreement_before:.2f} → {info.agreement_after:.2f}"
+            + ("" if info.learned else " (plain cosine kept)")
+        )
     styles = catalog.style_counts()
     if styles:
         shown = ", ".join(f"{label} ({n})" for label, n in styles[:STYLES_SHOWN])

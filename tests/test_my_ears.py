@@ -157,6 +157,9 @@ def test_learn_query_and_evaluate_from_the_command_line(own_copy, capsys, monkey
     rows = {r["metric"]: r for r in json.loads(out)["results"] if r["rerank"] is None}
     assert code == 0 and rows["mine"]["precision_at_k"] > rows["cosine"]["precision_at_k"]
 
+    code, out, _ = run(indexer, ["status", "--data-dir", str(data)], capsys)
+    assert code == 0 and f"learned: ana's ears, version {version + 1}, 50 answer(s), held-out agreement 0." in out
+
     code, _, err = run(query, [track, "--data-dir", str(data), "--metric", "mine", "--listener", "bo"], capsys)
     assert code == 2 and err.count("\n") == 1 and "no learned metric of bo for mule" in err
     code, _, err = run(indexer, ["learn", "--data-dir", str(data), "--listener", "bo"], capsys)
