@@ -11,7 +11,14 @@ attribute until ANSWERS are not "can't say". Then, in the same run:
 - query latency, plain index against the learned one (VectorIndex.search, k = 10, the same query tracks
   interleaved): p50/p99 and the ratio. The search service around it does the same database work for both.
 
+With `--real`: the same questions on real music and real weights instead: the four Debian game soundtracks of
+bench_quality.py (93 tracks) built with MusiCNN (MTT, the musicnn wheel's weights) by the real indexer; a
+simulated listener who hears only the soundtrack answers, through the functions the page calls, until
+`--answers` odd-one-out answers; then the held-out agreement `indexer learn` reports, agreement on triplets
+never asked, and precision@10 by soundtrack (`indexer evaluate`), plain cosine against "my ears".
+
     python benchmarks/bench_learn.py [--tracks 100000] [--answers 200] [--queries 300]
+    python benchmarks/bench_learn.py --real --answers 50
 """
 
 from __future__ import annotations
@@ -79,12 +86,69 @@ def build_plain(model_dir: Path, vectors: np.ndarray) -> float:
     return time.perf_counter() - started
 
 
+def real_music(answers: int) -> None:
+    from benchmarks.bench_quality import build, catalog_folder
+    from storage.asking import next_triplet
+    from storage.catalog import Catalog
+    from storage.evaluate import evaluate_model
+    from storage.learning import agreement
+    from storage.store import Store
+    from tests import real_data
+
+    with tempfile.TemporaryDirectory(prefix="soundalike-learn-") as tmp:
+        files, _ = catalog_folder(Path(tmp) / "catalog", 0.0)
+        data = Path(tmp) / "data"
+        build(files, data, "musicnn", str(real_data.musicnn_wheel()), variant="mtt")
+        catalog, store = Catalog.open(data, "musicnn"), Store(data)
+        soundtrack = {t.id: Path(t.path).parent.name for t in catalog.all_tracks()}
+        rng, asked, given = np.random.default_rng(0), 0, 0
+        while given < answers:  # what app.teach's next_question and keep_answer do for the page
+            triplet = next_triplet(catalog, "listener", rng)
+            assert triplet is not None, "no questions left"
+            values = [soundtrack[t] for t in triplet]
+            lonely = [t for t, v in zip(triplet, values, strict=True) if values.count(v) == 1]
+            odd = lonely[0] if len(lonely) == 1 else None  # all alike, or all different: can't say
+            store.add_triplet("listener", triplet, odd)
+            asked, given = asked + 1, given + (odd is not None)
+        metric, _ = store.learn("musicnn", "listener")
+        print(f"{len(files)} real tracks (4 soundtracks), MusiCNN MTT; {asked} questions, {given} odd-one-out answers")
+        print(f"  {metric.info.describe()}")
+        mine = catalog.with_metric("listener") if metric.info.learned else catalog
+        unseen = never_asked(catalog, soundtrack, catalog.asked("listener"))
+        for name, searched in (("plain cosine", catalog), ("my ears", mine)):
+            index = searched.index()
+            rows = index.rows(unseen.ravel()).reshape(unseen.shape)
+            agree = float(agreement(np.asarray(index.vectors[np.arange(len(index.ids))]), rows).mean())
+            score = evaluate_model(searched, soundtrack, {}, k=10)
+            print(
+                f"  {name:12}: agreement on {len(unseen)} triplets never asked {agree:.2f}, "
+                f"precision@10 by soundtrack {score.precision_at_k:.3f}, MAP@10 {score.map:.3f}"
+            )
+
+
+def never_asked(catalog, soundtrack: dict[int, str], asked: set[frozenset[int]]) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """(kept, kept, odd) of every answerable triplet of a track and two of its 10 nearest, never asked."""
+    index, found = catalog.index(), []
+    for anchor in np.asarray(index.ids).tolist():
+        near, _ = index.search(np.asarray(index.vectors[index.rows(np.array([anchor]))[0]]), 10, exclude=[anchor])
+        for b, c in combinations(near.tolist(), 2):
+            values = [soundtrack[t] for t in (anchor, b, c)]
+            lonely = [t for t, v in zip((anchor, b, c), values, strict=True) if values.count(v) == 1]
+            if len(lonely) == 1 and frozenset((anchor, b, c)) not in asked:
+                found.append((*(t for t in (anchor, b, c) if t != lonely[0]), lonely[0]))
+    return np.array(found, np.int64)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tracks", type=int, default=100_000)
     parser.add_argument("--answers", type=int, default=200)
     parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--real", action="store_true", help="real music and weights instead (see above)")
     args = parser.parse_args()
+    if args.real:
+        real_music(args.answers)
+        return
     vectors, attribute = planted(args.tracks)
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
