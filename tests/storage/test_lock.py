@@ -15,9 +15,12 @@ import os, sys, time
 from pathlib import Path
 from storage.lock import build_lock
 with build_lock(Path(sys.argv[1])):
+    ready, running = os.pipe()
     if os.fork() == 0:  # a worker, as the decode pool forks them
+        os.write(running, b"1")  # past fork's after-child hooks: what every real worker does next
         time.sleep(60)
         os._exit(0)
+    os.read(ready, 1)  # killed before the child ran at all, the test would race the kernel's scheduler
     print("locked", flush=True)
     time.sleep(60)
 """
