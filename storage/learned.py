@@ -118,13 +118,18 @@ def _load(directory: Path, version: int) -> LearnedMetric:
     return LearnedMetric(info, stretch, directory)
 
 
-def fitted(data_dir: Path, model: str) -> list[MetricInfo]:
-    """Every listener's metric in force for `model`, by listener name."""
+def in_force(data_dir: Path, model: str) -> list[LearnedMetric]:
+    """Every listener's metric in force for `model` (each one's newest version), by listener name."""
     root = data_dir / LEARNED_DIR / model
     if not root.is_dir():
         return []
-    found = [_load(d, v[-1]).info for d in sorted(root.iterdir()) if d.is_dir() and (v := _versions(d))]
-    return sorted(found, key=lambda info: info.listener)
+    found = [_load(d, v[-1]) for d in sorted(root.iterdir()) if d.is_dir() and (v := _versions(d))]
+    return sorted(found, key=lambda metric: metric.info.listener)
+
+
+def fitted(data_dir: Path, model: str) -> list[MetricInfo]:
+    """What every listener's metric in force for `model` rests on, by listener name."""
+    return [metric.info for metric in in_force(data_dir, model)]
 
 
 def whose(data_dir: Path, model: str, listener: str | None) -> str:

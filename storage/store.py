@@ -433,22 +433,24 @@ class Store:
     def refresh_learned(self, model: str) -> int:
         """Make again every learned index of `model` that lags its index in force (new vectors, another
         centre or weights); removed with the model's vectors. How many were made."""
-        made = 0
-        for info in learned.fitted(self.data_dir, model):
-            metric = learned.latest(self.data_dir, model, info.listener)
-            if metric is None:
-                continue
-            if current_build(self.model_dir(model)) is None:
+        metrics = learned.in_force(self.data_dir, model)
+        if not metrics:
+            return 0
+        if current_build(self.model_dir(model)) is None:
+            for metric in metrics:
                 shutil.rmtree(metric.index_dir, ignore_errors=True)  # of vectors that no longer exist
-                continue
-            index = VectorIndex.open_current(self.model_dir(model))
+            return 0
+        index = VectorIndex.open_current(self.model_dir(model))
+        made = 0
+        for metric in metrics:
             if metric.info.revision != index.meta.revision:  # fitted in another space: `indexer learn` again
                 shutil.rmtree(metric.index_dir, ignore_errors=True)
                 log.warning(
-                    "%s's learned %s metric was fitted on other weights: run `indexer learn`", info.listener, model
+                    "%s's learned %s metric was fitted on other weights: run `indexer learn`",
+                    metric.info.listener,
+                    model,
                 )
-                continue
-            if learned.lags(metric, index):
+            elif learned.lags(metric, index):
                 learned.derive_index(metric, index)
                 made += 1
         return made

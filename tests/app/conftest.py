@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,6 +40,22 @@ def copy_catalog(built: tuple[Path, Path], root: Path) -> tuple[Path, Path]:
     store = Store(data)
     store.relocate_folder(store.folders()[0], catalog)
     return catalog, data
+
+
+@contextmanager
+def served_copy_of(
+    built: tuple[Path, Path], root: Path, prepare: Callable[[Path, Path], object] | None = None
+) -> Iterator[tuple[str, Path]]:
+    """(the page's address, data directory): a real page process (streamlit run app/server.py) on a private
+    copy of the built catalog; `prepare(catalog folder, data directory)` runs on the copy first."""
+    from tests.app.server_process import serve_page
+
+    catalog, data = copy_catalog(built, root)
+    if prepare is not None:
+        prepare(catalog, data)
+    command = [sys.executable, "-m", "streamlit", "run", "app/server.py"]
+    with serve_page(command, {"SOUNDALIKE_DATA": str(data), "SOUNDALIKE_DB_URL": ""}, root / "streamlit.log") as url:
+        yield url, data
 
 
 @pytest.fixture

@@ -4,13 +4,10 @@ directory."""
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
 from storage.catalog import Catalog
-from tests.app.conftest import copy_catalog
-from tests.app.server_process import serve_page
+from tests.app.conftest import served_copy_of
 from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS, shot
 
 
@@ -18,11 +15,8 @@ from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS, shot
 def served_copy(built_catalog, tmp_path_factory):
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium not installed")  # test_browser.py fails in CI without it
-    root = tmp_path_factory.mktemp("teach-page")
-    _, data = copy_catalog(built_catalog, root)
-    command = [sys.executable, "-m", "streamlit", "run", "app/server.py"]
-    with serve_page(command, {"SOUNDALIKE_DATA": str(data), "SOUNDALIKE_DB_URL": ""}, root / "streamlit.log") as url:
-        yield url, data
+    with served_copy_of(built_catalog, tmp_path_factory.mktemp("teach-page")) as served:
+        yield served
 
 
 def test_play_answer_next(served_copy):

@@ -4,8 +4,6 @@ random-weight CLAP built beside MULE (behaviour, not quality)."""
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
 from app.settings import DEFAULT_PER_ALBUM, DEFAULT_PER_ARTIST
@@ -13,8 +11,7 @@ from indexer.models.clap.testing import write_random_clap
 from storage.caps import Caps
 from storage.catalog import Catalog
 from storage.search import SearchRequest, SearchService
-from tests.app.conftest import copy_catalog
-from tests.app.server_process import serve_page
+from tests.app.conftest import served_copy_of
 from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS, shot
 from tests.app.test_page import build_beside
 
@@ -24,11 +21,12 @@ def served_words(built_catalog, tmp_path_factory):
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium not installed")  # test_browser.py fails in CI without it
     root = tmp_path_factory.mktemp("words-page")
-    catalog_dir, data = copy_catalog(built_catalog, root)
-    build_beside(catalog_dir, data, "clap", write_random_clap(root / "clap", "small", seed=9))
-    command = [sys.executable, "-m", "streamlit", "run", "app/server.py"]
-    with serve_page(command, {"SOUNDALIKE_DATA": str(data), "SOUNDALIKE_DB_URL": ""}, root / "streamlit.log") as url:
-        yield url, data
+
+    def with_clap(catalog_dir, data):
+        build_beside(catalog_dir, data, "clap", write_random_clap(root / "clap", "small", seed=9))
+
+    with served_copy_of(built_catalog, root, with_clap) as served:
+        yield served
 
 
 def test_describe_then_hear_the_moments(served_words):
