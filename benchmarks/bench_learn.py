@@ -39,6 +39,7 @@ from storage.answers import Judgement  # noqa: E402
 from storage.asking import uncertainty_gap  # noqa: E402
 from storage.learned import derive_index, fit  # noqa: E402
 from storage.vectors import VectorIndex, normalise, write_index  # noqa: E402
+from tests.learning_catalog import listener_by  # noqa: E402
 
 DIM = 1728
 ROUNDS = 2
@@ -58,6 +59,7 @@ def planted(tracks: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 def simulated_answers(index: VectorIndex, attribute: np.ndarray, wanted: int, seed: int = 0) -> list[Judgement]:
     """`wanted` odd-one-out answers by the attribute, on triplets chosen as the page chooses them."""
     rng = np.random.default_rng(seed)
+    odd_one = listener_by(dict(zip(np.asarray(index.ids).tolist(), attribute.tolist(), strict=True)))
     out: list[Judgement] = []
     asked: set[frozenset[int]] = set()
     while len(out) < wanted:
@@ -71,10 +73,8 @@ def simulated_answers(index: VectorIndex, attribute: np.ndarray, wanted: int, se
         if frozenset(triplet) in asked:
             continue
         asked.add(frozenset(triplet))
-        values = [attribute[index.rows(np.array([t]))[0]] for t in triplet]
-        lonely = [t for t, v in zip(triplet, values, strict=True) if values.count(v) == 1]
-        if lonely:
-            out.append(Judgement("bench", triplet, odd=lonely[0]))
+        if (odd := odd_one(triplet)) is not None:
+            out.append(Judgement("bench", triplet, odd=odd))
     return out
 
 
@@ -101,13 +101,12 @@ def real_music(answers: int) -> None:
         build(files, data, "musicnn", str(real_data.musicnn_wheel()), variant="mtt")
         catalog, store = Catalog.open(data, "musicnn"), Store(data)
         soundtrack = {t.id: Path(t.path).parent.name for t in catalog.all_tracks()}
+        odd_one = listener_by(soundtrack)
         rng, asked, given = np.random.default_rng(0), 0, 0
         while given < answers:  # what app.teach's next_question and keep_answer do for the page
             triplet = next_triplet(catalog, "listener", rng)
             assert triplet is not None, "no questions left"
-            values = [soundtrack[t] for t in triplet]
-            lonely = [t for t, v in zip(triplet, values, strict=True) if values.count(v) == 1]
-            odd = lonely[0] if len(lonely) == 1 else None  # all alike, or all different: can't say
+            odd = odd_one(triplet)  # all alike, or all different: can't say
             store.add_triplet("listener", triplet, odd)
             asked, given = asked + 1, given + (odd is not None)
         metric, _ = store.learn("musicnn", "listener")
@@ -128,14 +127,14 @@ def real_music(answers: int) -> None:
 
 def never_asked(catalog, soundtrack: dict[int, str], asked: set[frozenset[int]]) -> np.ndarray:  # type: ignore[no-untyped-def]
     """(kept, kept, odd) of every answerable triplet of a track and two of its 10 nearest, never asked."""
-    index, found = catalog.index(), []
+    index, found, odd_one = catalog.index(), [], listener_by(soundtrack)
     for anchor in np.asarray(index.ids).tolist():
         near, _ = index.search(np.asarray(index.vectors[index.rows(np.array([anchor]))[0]]), 10, exclude=[anchor])
         for b, c in combinations(near.tolist(), 2):
-            values = [soundtrack[t] for t in (anchor, b, c)]
-            lonely = [t for t, v in zip((anchor, b, c), values, strict=True) if values.count(v) == 1]
-            if len(lonely) == 1 and frozenset((anchor, b, c)) not in asked:
-                found.append((*(t for t in (anchor, b, c) if t != lonely[0]), lonely[0]))
+            triplet = (anchor, b, c)
+            odd = odd_one(triplet)
+            if odd is not None and frozenset(triplet) not in asked:
+                found.append((*(t for t in triplet if t != odd), odd))
     return np.array(found, np.int64)
 
 

@@ -4,7 +4,7 @@ hears: the folder, "airy" or "dry"), indexed by the real indexer (fake embedder)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -45,13 +45,13 @@ def build(root: Path, data: Path) -> None:
     assert report.indexed == len(list(root.rglob("*.flac"))), report.failed
 
 
-def listener_by(attribute: dict[int, str]) -> Callable[[tuple[int, int, int]], int | None]:
-    """A listener who hears only the attribute: the odd one out is the track whose folder differs from the two
-    others'; "can't say" (None) when all three share it."""
+def listener_by(attribute: Mapping[int, object]) -> Callable[[tuple[int, int, int]], int | None]:
+    """A listener who hears only the attribute (track id -> value): the odd one out is the track whose value
+    differs from the two others'; "can't say" (None) when all three share it, or all three differ."""
 
     def odd_one(triplet: tuple[int, int, int]) -> int | None:
         values = [attribute[t] for t in triplet]
         lonely = [t for t, v in zip(triplet, values, strict=True) if values.count(v) == 1]
-        return lonely[0] if lonely else None
+        return lonely[0] if len(lonely) == 1 else None
 
     return odd_one

@@ -187,7 +187,7 @@ def test_the_learned_index_follows_rebuilds_and_forget(own_copy) -> None:
 
     store = Store(data)
     gone = store.forget_folder(store.folders()[0])
-    assert gone.answers == len(Catalog.open(data).answers("ana")) + gone.answers  # every answer was about them
+    assert gone.answers and not Catalog.open(data).answers("ana")  # every answer was about them
     metric = latest(data, "mule", "ana")
     assert metric is not None and metric.info.learned  # the fitted metric is the listener's: kept
     assert not (metric.index_dir / "CURRENT").exists()  # its index went with the vectors it was made of
