@@ -6,27 +6,30 @@ what `storage.query --json` would give. Errors are JSON `{"detail": message}` wi
 from __future__ import annotations
 
 import os
-from dataclasses import replace
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from app.access import check_access
 from app.errors import AccessError, AudioUnavailableError
 from app.media import audio_response, catalog_file, catalog_for
 from app.settings import MAX_K, MAX_UPLOAD_MB, MAX_UPLOAD_MINUTES
-from indexer.models.registry import MODELS
+from indexer.models.registry import DEFAULT_MODEL, MODELS, text_models
+from indexer.readers import Reader
 from storage import __version__
-from storage.caps import Caps
-from storage.catalog import Catalog
-from storage.errors import SoundalikeError, UnknownTrackError
-from storage.search import SearchRequest, SearchService
-from storage.tracks import Neighbour, TrackInfo
-from storage.words import MAX_CHARS, text_catalog
+from storage.core.errors import SoundalikeError, http_status
+from storage.core.tracks import Neighbour, TrackInfo
+from storage.read.catalog import Catalog
+from storage.search.caps import Caps
+from storage.search.question import Names, Question, Upload, searched_catalog
+from storage.search.request import SearchRequest
+from storage.search.service import SearchService
+from storage.search.words import MAX_CHARS
 
 MAX_COUNT = 500
 MAX_SEEDS = 20
@@ -106,8 +109,20 @@ class ErrorOut(BaseModel):
 MODEL_NAMES = "^(" + "|".join(MODELS) + ")$"
 
 
-def catalog(
-    model: Annotated[str | None, Query(pattern=MODEL_NAMES, description="embedding model (default: mule)")] = None,
+@dataclass(frozen=True)
+class Asked:
+    """The catalog a request names (its model's) and whose similarity it asks for."""
+
+    catalog: Catalog
+    model: str | None
+    metric: str
+    listener: str | None
+
+
+def asked(
+    model: Annotated[
+        str | None, Query(pattern=MODEL_NAMES, description=f"embedding model (default: {DEFAULT_MODEL})")
+    ] = None,
     metric: Annotated[
         str, Query(pattern="^(cosine|mine)$", description="cosine, or mine: a listener's learned similarity")
     ] = "cosine",
@@ -119,7 +134,7 @@ def catalog(
             description="with metric=mine: whose (default: the only one); ignored otherwise",
         ),
     ] = None,
-) -> Catalog:
+) -> Asked:
     try:
         base = catalog_for(os.environ.get("SOUNDALIKE_DATA"))
     except SoundalikeError as exc:
@@ -130,8 +145,13 @@ def catalog(
                 404, f"no {model} vectors in this data directory; build them with `indexer build --model`"
             )
         base = base.for_model(model)
-    # No learned metric (of that listener): the product error handler answers 400 and says how to make one.
-    return base.with_metric(listener) if metric == "mine" else base
+    return Asked(base, model, metric, listener if metric == "mine" else None)
+
+
+def catalog(question: Annotated[Asked, Depends(asked)]) -> Catalog:
+    """The catalog searched (storage.search.question.searched_catalog): no learned metric (of that listener) is
+    a product error (400) that says how to make one."""
+    return searched_catalog(question.catalog, metric=question.metric, listener=question.listener)
 
 
 def allowed(request: Request) -> None:
@@ -160,15 +180,16 @@ api = FastAPI(
 
 @api.exception_handler(RequestValidationError)
 async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-    """One message, as every other error: "q: String should have at most 200 characters"."""
-    problems = [f"{'.'.join(str(part) for part in e['loc'][1:])}: {e['msg']}" for e in exc.errors()]
+    """One message, as every other error: "q: String should have at most 200 characters" (a repeated
+    parameter's place in the list left out)."""
+    names = [".".join(str(part) for part in e["loc"][1:] if not isinstance(part, int)) for e in exc.errors()]
+    problems = [f"{name}: {e['msg']}" for name, e in zip(names, exc.errors(), strict=True)]
     return JSONResponse({"detail": "; ".join(problems)}, status_code=422)
 
 
 @api.exception_handler(SoundalikeError)
 async def product_error(request: Request, exc: SoundalikeError) -> JSONResponse:
-    status = 404 if isinstance(exc, UnknownTrackError) else 400
-    return JSONResponse({"detail": str(exc)}, status_code=status)
+    return JSONResponse({"detail": str(exc)}, status_code=http_status(exc))
 
 
 Model = Annotated[Catalog, Depends(catalog)]
@@ -194,9 +215,30 @@ def track_by_id(cat: Model, track_id: int) -> TrackOut:
     return TrackOut.of(cat.track(track_id))
 
 
-def _seeds(ids: str) -> list[int]:
-    """The track ids of a list the IDS pattern has already checked."""
-    return [int(part) for part in ids.split(",")]
+IdLists = list[Annotated[str, StringConstraints(pattern=IDS)]]
+SEED_IDS = f"seed track ids, comma-separated (1 to {MAX_SEEDS}); repeated, each list adds its seeds"
+SeedIds = Annotated[IdLists | None, Query(max_length=MAX_SEEDS, description=SEED_IDS)]
+
+
+def _seeds(ids: IdLists | None) -> tuple[int, ...]:
+    """The track ids of every list given (each checked by the IDS pattern): a repeated parameter adds its seeds
+    (`ids=13&ids=2` asks as `ids=13,2` does), never drops one."""
+    return tuple(int(part) for given in ids or () for part in given.split(","))
+
+
+NAMES = Names(
+    seeds="ids (seed tracks)",
+    file=None,
+    text="text",
+    described="text (a description)",
+    passage="a passage",
+    moments="moments",
+    more="more",
+    less="less",
+    steer_weight="steer_weight",
+    listener="listener",
+    mine="metric=mine",
+)
 
 
 def search_request(
@@ -220,54 +262,50 @@ def search_request(
         styles=tuple(style or ()),
         caps=caps,
         rerank=rerank,
-        allow_stale=True,
+        allow_stale=True,  # a long-lived reader: the index in force while a newer one is built
     )
 
 
 Options = Annotated[SearchRequest, Depends(search_request)]
 
 
-Words = Annotated[list[str] | None, Query(max_length=MAX_CHARS, description="words (repeatable): needs clap")]
+TEXT_MODELS = ", ".join(text_models())
+Words = Annotated[list[str] | None, Query(max_length=MAX_CHARS, description=f"words (repeatable): needs {TEXT_MODELS}")]
 
 
 @api.get(
     "/v1/similar",
     response_model=list[NeighbourOut],
     summary="Tracks similar to one or several tracks, or to a description",
-    description="`ids` (seed tracks) or `text` (a description: a text-capable model, clap). With `text`, "
+    description=f"`ids` (seed tracks) or `text` (a description: a text-capable model, {TEXT_MODELS}). With `text`, "
     "`moments` lists the passages that fit the words, one per track, and closeness is measured against the "
     "description's own cosines to the catalog. `more` and `less` steer a track query by words. The header "
     "`Soundalike-Steps` says what shaped the list (percent-encoded UTF-8, `; ` between steps).",
 )
 def similar(
-    request: Request,
     response: Response,
-    cat: Model,
+    by: Annotated[Asked, Depends(asked)],
     options: Options,
-    ids: Annotated[str | None, Query(pattern=IDS, description="1 to 20 seed track ids, comma-separated")] = None,
+    ids: SeedIds = None,
     text: Annotated[str | None, Query(min_length=1, max_length=MAX_CHARS, description="describe the music")] = None,
     moments: Annotated[bool, Query(description="with text: the moments that fit the words")] = False,
     more: Words = None,
     less: Words = None,
     steer_weight: Annotated[float | None, Query(gt=0, le=4, description="how far more/less move the query")] = None,
 ) -> list[NeighbourOut]:
-    if (ids is None) == (text is None):
-        raise HTTPException(422, "give ids (seed tracks) or text (a description), one of the two")
-    if text is not None and (more or less):
-        raise HTTPException(422, "more and less steer a track query; with text, put the words in the text")
-    if moments and text is None:
-        raise HTTPException(422, "moments goes with text")
-    if text is not None or more or less:
-        cat = text_catalog(cat, request.query_params.get("model"))
-    from indexer import query_text
-
-    if text is not None:
-        query = query_text.text_query(cat, text)
-        service = SearchService(cat)
-        found = service.moments(query, options) if moments else service.by_text(query, options)
-    else:
-        steering = query_text.steering(cat, more or (), less or (), steer_weight)
-        found = SearchService(cat).by_seeds(_seeds(ids or ""), replace(options, steering=steering))
+    question = Question(
+        seeds=_seeds(ids),
+        text=text,
+        moments=moments,
+        more=tuple(more or ()),
+        less=tuple(less or ()),
+        steer_weight=steer_weight,
+        model=by.model,
+        metric=by.metric,
+        listener=by.listener,
+        names=NAMES,
+    )
+    found = SearchService(by.catalog).ask(question, options, Reader())
     response.headers["Soundalike-Steps"] = "; ".join(quote(step, safe=" :,") for step in found.steps)
     return [NeighbourOut.of(n) for n in found.neighbours]
 
@@ -276,11 +314,10 @@ def similar(
     "/v1/similar/audio",
     response_model=AudioResultOut,
     summary="Tracks similar to an uploaded file",
-    description="`more` and `less` steer the file's query by words (a text-capable model: clap).",
+    description=f"`more` and `less` steer the file's query by words (a text-capable model: {TEXT_MODELS}).",
 )
 async def similar_to_audio(
-    request: Request,
-    cat: Model,
+    by: Annotated[Asked, Depends(asked)],
     options: Options,
     file: Annotated[UploadFile, File()],
     more: Words = None,
@@ -292,25 +329,21 @@ async def similar_to_audio(
         raise HTTPException(413, f"uploads are limited to {MAX_UPLOAD_MB} MB")
     from starlette.concurrency import run_in_threadpool
 
-    if more or less:
-        cat = text_catalog(cat, request.query_params.get("model"))
-    words = (more or [], less or [], steer_weight)
-    return await run_in_threadpool(_similar_to_bytes, cat, data, file.filename or "upload", options, words)
+    words = {"more": tuple(more or ()), "less": tuple(less or ()), "steer_weight": steer_weight}
+    return await run_in_threadpool(_similar_to_bytes, by, data, file.filename or "upload", options, words)
 
 
 def _similar_to_bytes(
-    cat: Catalog, data: bytes, name: str, options: SearchRequest, words: tuple[list[str], list[str], float | None]
+    by: Asked, data: bytes, name: str, options: SearchRequest, words: dict[str, Any]
 ) -> AudioResultOut:
-    from indexer import query_text
     from indexer.errors import IndexerError
-    from indexer.query_audio import catalog_embedder, embed_bytes
 
+    upload = Upload(name, data, MAX_UPLOAD_MINUTES * 60)
+    asked = Question(file=upload, model=by.model, metric=by.metric, listener=by.listener, names=NAMES, **words)
     try:
-        query = embed_bytes(data, name, catalog_embedder(cat), MAX_UPLOAD_MINUTES * 60)
-    except IndexerError as exc:
+        found = SearchService(by.catalog).ask(asked, options, Reader())
+    except IndexerError as exc:  # the file cannot be embedded: said with its name
         raise HTTPException(400, f"{name}: {exc}") from None
-    steering = query_text.steering(cat, *words)
-    found = SearchService(cat).by_vector(query, replace(options, steering=steering))
     return AudioResultOut(
         in_catalog=[TrackOut.of(t) for t in found.in_catalog],
         neighbours=[NeighbourOut.of(n) for n in found.neighbours],
@@ -326,13 +359,13 @@ def path(cat: Model, start: int, end: int, count: Annotated[int, Query(ge=2, le=
 @api.get("/v1/radio", response_model=list[TrackOut], summary="A page of the endless radio from seed tracks")
 def radio_page(
     cat: Model,
-    seeds: Annotated[str, Query(pattern=IDS, description="1 to 20 seed track ids, comma-separated")],
+    seeds: Annotated[IdLists, Query(max_length=MAX_SEEDS, description=SEED_IDS)],
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
     count: Annotated[int, Query(ge=1, le=100)] = 20,
     artist_window: Annotated[int, Query(ge=0, le=50, description="no artist twice within this many tracks")] = 5,
     variety: Annotated[float, Query(ge=0, le=1, description="0: always the nearest; 1: widest choice")] = 0.3,
 ) -> list[TrackOut]:
-    tracks = SearchService(cat).radio(_seeds(seeds), offset + count, artist_window, variety)
+    tracks = SearchService(cat).radio(list(_seeds(seeds)), offset + count, artist_window, variety)
     return [TrackOut.of(t) for t in tracks[offset:]]
 
 
@@ -352,11 +385,14 @@ def audio(cat: Model, track_id: int) -> Response:
 
 @api.get("/v1/passages", response_model=list[NeighbourOut], summary="Catalog passages like a region of a track")
 def passages(
-    cat: Model,
+    by: Annotated[Asked, Depends(asked)],
     options: Options,
     id: int,
     start: Annotated[float, Query(ge=0, le=86_400, description="seconds into the track")],
     length: Annotated[float, Query(ge=1, le=3_600, description="seconds")] = 30.0,
 ) -> list[NeighbourOut]:
-    found = SearchService(cat).by_passage(id, start, start + length, options)
+    question = Question(
+        seeds=(id,), passage=(start, start + length), model=by.model, metric=by.metric, listener=by.listener
+    )
+    found = SearchService(by.catalog).ask(question, options)
     return [NeighbourOut.of(n) for n in found.neighbours]

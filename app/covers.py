@@ -14,7 +14,7 @@ from starlette.responses import Response
 from app.errors import AudioUnavailableError
 from app.media import catalog_file
 from indexer.artwork import cover_art
-from storage.catalog import Catalog
+from storage.read.catalog import Catalog
 
 log = logging.getLogger(__name__)
 

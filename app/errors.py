@@ -1,7 +1,7 @@
-"""The app's errors, under the product's root (storage.errors.SoundalikeError); pages and routes turn
+"""The app's errors, under the product's root (storage.core.errors.SoundalikeError); pages and routes turn
 them into messages and status codes."""
 
-from storage.errors import SoundalikeError
+from storage.core.errors import SoundalikeError
 
 
 class AppError(SoundalikeError):

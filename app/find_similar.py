@@ -6,17 +6,16 @@ Run with `streamlit run app/server.py` (the server adds the audio and cover rout
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import streamlit as st
 
 from app import landing, listening, map_view, playlists, teach, views
+from app.display import track_label
 from app.queries import ask
-from storage.catalog import Catalog
-from storage.display import track_label
-from storage.errors import SoundalikeError
-from storage.search import SearchResult, SearchService
-from storage.words import text_catalog
+from storage.core.errors import SoundalikeError
+from storage.read.catalog import Catalog
+from storage.search.question import searched_catalog
+from storage.search.request import SearchResult
+from storage.search.service import SearchService
 
 VIEWS = ["Discover", "Browse", "Map", "Teach it your ears"]
 
@@ -42,14 +41,14 @@ def show_page(catalog: Catalog) -> None:
     region = None
     if query is not None:
         if query.description is not None:  # words are answered by a model that understands them (CLAP)
-            catalog = searched = text_catalog(catalog)
+            catalog = searched = searched_catalog(catalog, words=True)
         query_card = st.container()
-        steering = views.steering_boxes(catalog, query)
+        words = views.steering_boxes(catalog, query)
         playlists.radio_button(query)
         if query.description is None:
             region = views.passage_picker(catalog, query)  # before the search: the region it searches by
         try:
-            results = ask(SearchService(searched), query, replace(options, steering=steering), region)
+            results = ask(SearchService(searched), query, options, region, words)
         except SoundalikeError as exc:
             st.error(str(exc))
 
@@ -94,5 +93,5 @@ def show_page(catalog: Catalog) -> None:
 
 
 catalog = views.open_catalog()
-with catalog.reading():  # one database session for the whole run (storage.catalog)
+with catalog.reading():  # one database session for the whole run (storage.read.catalog)
     show_page(catalog)

@@ -7,12 +7,12 @@ import html
 import numpy as np
 import streamlit as st
 
+from app.display import duration_text, track_label
 from app.settings import cover_url
-from storage import browse
-from storage.catalog import Catalog
-from storage.display import duration_text, track_label
-from storage.errors import SoundalikeError
-from storage.tracks import TrackInfo
+from storage.core.errors import SoundalikeError
+from storage.core.tracks import TrackInfo
+from storage.read.catalog import Catalog
+from storage.search import browse
 
 PICKS = 6
 RECENT = 6

@@ -6,18 +6,22 @@ from __future__ import annotations
 import base64
 import html
 import json
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
 
+from app.display import m3u_text, track_label
 from app.queries import Query
 from app.settings import audio_url
 from indexer.errors import IndexerError
 from indexer.waveform import bytes_peaks, file_peaks
-from storage.catalog import Catalog
-from storage.display import m3u_text, track_label
-from storage.passages import clock
-from storage.tracks import Neighbour, TrackInfo
+from storage.core.passages import clock
+from storage.core.tracks import Neighbour, TrackInfo
+from storage.read.catalog import Catalog
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 # One <audio> element that walks the list: the next track starts when one ends (or fails to load).
 PLAYER_SCRIPT = """
@@ -133,7 +137,7 @@ def waveform_html(levels: np.ndarray, duration: float, region: tuple[float, floa
     )
 
 
-def waveform_figure(levels: np.ndarray, duration: float, region: tuple[float, float]):  # type: ignore[no-untyped-def]
+def waveform_figure(levels: np.ndarray, duration: float, region: tuple[float, float]) -> go.Figure:
     """The query's waveform to drag a region across (seconds on x), the chosen region shaded."""
     import plotly.graph_objects as go
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import html
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import streamlit as st
 
 from app.landing import choose
-from storage import browse
-from storage.catalog import Catalog
-from storage.errors import SoundalikeError
+from storage.core.errors import SoundalikeError
+from storage.read.catalog import Catalog
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+from storage.search import browse
 
 MAP_KEY = "catalog_map"
 NAMED_GROUPS = 10  # the most common groups get their own colour; the rest share OTHER
@@ -97,7 +100,7 @@ def show_map(catalog: Catalog, query_id: int | None, neighbour_ids: list[int]) -
     )
 
 
-def figure(points: browse.MapPoints, codes: np.ndarray, query_id: int | None, neighbour_ids: list[int]):  # type: ignore[no-untyped-def]
+def figure(points: browse.MapPoints, codes: np.ndarray, query_id: int | None, neighbour_ids: list[int]) -> go.Figure:
     """The map as one WebGL scatter, plus a small one for the query and its neighbours. Built from plain
     dicts without plotly's validation: at 100k points validation alone took 1.9 s a rerun."""
     import plotly.graph_objects as go

@@ -16,9 +16,9 @@ from pathlib import Path
 from starlette.responses import FileResponse, Response, StreamingResponse
 
 from app.errors import AudioUnavailableError
-from storage.catalog import Catalog
-from storage.errors import SoundalikeError
-from storage.tracks import TrackInfo
+from storage.core.errors import SoundalikeError
+from storage.core.tracks import TrackInfo
+from storage.read.catalog import Catalog
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 `indexer mpd` connects to MPD as its own clients do (host, port and password flags, or `MPD_HOST` as
 `[password@]host` and `MPD_PORT`; a host starting with `/` or `@` is a local socket), follows what plays,
 and whenever fewer than `keep` tracks remain after the current one it appends the next tracks of a
-radio (storage.radio.RadioStream) that follows what has been playing: the listener's own choices steer
+radio (storage.search.radio.RadioStream) that follows what has been playing: the listener's own choices steer
 it, nothing is played twice (the queue counts as played), no artist again within the artist window, the
 caps on top. It only ever appends: it never clears, removes or moves what is queued. When MPD goes away
 it says so once and reconnects with backoff until MPD is back.
@@ -20,18 +20,18 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from app.errors import MpdError
-from storage.caps import Caps
-from storage.catalog import Catalog
-from storage.paths import file_place
-from storage.radio import RadioStream
-from storage.search import SearchService
-from storage.tracks import TrackInfo
+from storage.core.paths import file_place
+from storage.core.tracks import TrackInfo
+from storage.read.catalog import Catalog
+from storage.search.caps import Caps
+from storage.search.radio import RadioStream
+from storage.search.service import SearchService
 
 log = logging.getLogger(__name__)
 
@@ -144,10 +144,8 @@ def connected(address: MpdAddress) -> Iterator[Any]:
                 raise MpdError(f"MPD at {address} refused the password: {exc}") from None
         yield client
     finally:
-        try:
+        with suppress(mpd.ConnectionError, OSError):
             client.disconnect()
-        except (mpd.ConnectionError, OSError):
-            pass
 
 
 class MpdRadio:

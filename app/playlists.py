@@ -6,12 +6,12 @@ import html
 
 import streamlit as st
 
+from app.display import duration_text, m3u_text, track_label
 from app.queries import Query
-from storage.catalog import Catalog
-from storage.display import duration_text, m3u_text, track_label
-from storage.errors import SoundalikeError
-from storage.search import SearchService
-from storage.tracks import Neighbour, TrackInfo
+from storage.core.errors import SoundalikeError
+from storage.core.tracks import Neighbour, TrackInfo
+from storage.read.catalog import Catalog
+from storage.search.service import SearchService
 
 RADIO_LENGTH = 25
 PATH_LENGTH = 10

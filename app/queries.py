@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from storage.display import track_label
-from storage.search import SearchRequest, SearchResult, SearchService, TextQuery, VectorQuery
-from storage.tracks import TrackInfo
+from app.display import track_label
+from indexer.readers import Reader
+from storage.core.tracks import TrackInfo
+from storage.search.question import Names, Question
+from storage.search.request import SearchRequest, SearchResult, TextQuery, VectorQuery
+from storage.search.service import SearchService
 
 
 @dataclass(frozen=True)
@@ -66,24 +69,41 @@ class Query:
         return f"upload-{self.upload.name if self.upload else ''}"
 
 
+NAMES = Names(
+    seeds="a track",
+    file="an upload",
+    text="a description",
+    described="a description",
+    passage="search by passage",
+    moments="moments",
+    more="“More of”",
+    less="“Less of”",
+)
+
+
+def question_of(
+    query: Query, region: tuple[float, float] | None = None, more: tuple[str, ...] = (), less: tuple[str, ...] = ()
+) -> Question:
+    """The page's query as a question: its track, upload or description; a region of it; steering words."""
+    if query.description is not None:
+        return Question(text=query.description.query.text, moments=query.description.moments, names=NAMES)
+    if query.track is not None:
+        return Question(seeds=(query.track.id,), passage=region, more=more, less=less, names=NAMES)
+    assert query.upload is not None
+    return Question(file=query.upload.query, passage=region, more=more, less=less, names=NAMES)
+
+
 def ask(
-    service: SearchService, query: Query, request: SearchRequest, region: tuple[float, float] | None = None
+    service: SearchService,
+    query: Query,
+    request: SearchRequest,
+    region: tuple[float, float] | None = None,
+    words: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
 ) -> SearchResult:
     """The page's question: the query's neighbours, or with `region` the passages nearest to that region; for a
-    description its tracks or moments. Answered from the index in force even while a newer one is built (a
-    long-lived reader)."""
+    description its tracks or moments; `words` (more, less) steer a track or upload. Answered from the index in
+    force even while a newer one is built (a long-lived reader)."""
     request = replace(request, allow_stale=True)
-    if query.description is not None:
-        words = query.description
-        return service.moments(words.query, request) if words.moments else service.by_text(words.query, request)
-    subject: TrackInfo | VectorQuery
-    if query.track is not None:
-        subject = query.track
-    else:
-        assert query.upload is not None
-        subject = query.upload.query
-    if region is not None:  # passages come from every style (the page says so)
-        return service.by_passage(subject, *region, replace(request, styles=()))
-    if isinstance(subject, TrackInfo):
-        return service.by_track(subject, request)
-    return service.by_vector(subject, request)
+    if region is not None:  # passages come from every style (the page says so beside the results)
+        request = replace(request, styles=())
+    return service.ask(question_of(query, region, *words), request, Reader())

@@ -1,7 +1,7 @@
 """The routes every server of soundalike mounts beside its own: `/soundalike/audio/{id}` (catalog files by
 track id, byte ranges, or transcoded to MP3 on the fly), `/soundalike/cover/{id}` (their cover art,
 app/covers.py), OpenSubsonic under `/rest/` (app/subsonic.py) and the JSON API under `/api` (app/api.py).
-The page's server (app/server.py) and `indexer serve` (app/service.py) both serve exactly these."""
+The page's server (app/server.py) and `indexer serve` (app/http_server.py) both serve exactly these."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from app.covers import track_cover
 from app.errors import AudioUnavailableError
 from app.media import audio_response, catalog_file, catalog_for
 from app.settings import AUDIO_ROUTE, COVER_ROUTE
-from storage.catalog import Catalog
-from storage.errors import SoundalikeError
+from storage.core.errors import SoundalikeError
+from storage.read.catalog import Catalog
 
 
 def _catalog() -> Catalog:

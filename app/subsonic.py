@@ -25,10 +25,12 @@ from app.errors import AudioUnavailableError, SubsonicError
 from app.media import catalog_for
 from app.subsonic_auth import check
 from storage import __version__
-from storage.catalog import Catalog
-from storage.errors import SoundalikeError, UsageError
-from storage.search import SearchRequest, SearchService
-from storage.tracks import TrackInfo
+from storage.core.errors import SoundalikeError, UsageError
+from storage.core.tracks import TrackInfo
+from storage.read.catalog import Catalog
+from storage.search.question import Question
+from storage.search.request import SearchRequest
+from storage.search.service import SearchService
 
 API_VERSION = "1.16.1"
 SERVER = "soundalike"
@@ -96,7 +98,9 @@ def similar_tracks(catalog: Catalog, params: Mapping[str, str]) -> dict[str, obj
     count = _count(params, 10)
     if not count:
         return {"sonicMatch": []}
-    found = SearchService(catalog).by_track(track, SearchRequest(count, allow_stale=True, passages=False))
+    found = SearchService(catalog).ask(
+        Question(seeds=(track.id,)), SearchRequest(count, allow_stale=True, passages=False)
+    )
     near = found.neighbours
     return {"sonicMatch": matches([n.track for n in near], [similarity(n.score, n.closeness) for n in near])}
 

@@ -1,22 +1,28 @@
 """The page's "Teach it your ears" view: three tracks, each playable where it sounds most like itself; which
 one is the odd one out (or "can't say")? Answers are kept per listener in the data directory
-(storage.answers); the next triplet is one the metric in force is unsure about (storage.asking). Thumbs on
-ordinary results are answers too (`thumbs`). "Learn from my answers" fits the listener's metric
-(storage.learned); the sidebar's "My ears" searches by it (`my_ears`)."""
+(storage.listeners.answers); the next triplet is one the metric in force is unsure about
+(storage.search.asking). Thumbs on ordinary results are answers too (`thumbs`). "Learn from my answers"
+fits the listener's metric (storage.listeners.metrics); the sidebar's "My ears" searches by it (`my_ears`)."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
 
+from app.display import track_label
 from app.landing import cover_html
-from storage import learned
-from storage.asking import next_triplet, representative_start
-from storage.catalog import Catalog
-from storage.display import track_label
-from storage.errors import SoundalikeError
-from storage.learned import MetricInfo
-from storage.store import Store
+from storage.core.errors import SoundalikeError
+from storage.listeners import metrics as learned
+from storage.listeners.metrics import MetricInfo
+from storage.read.catalog import Catalog
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+from storage.search.asking import next_triplet, representative_start
+from storage.search.question import searched_catalog
+from storage.write.store import Store
 
 
 def listener_name() -> str:
@@ -31,11 +37,13 @@ def _keep_name() -> None:
 def asking_catalog(catalog: Catalog, listener: str) -> Catalog:
     """The catalog as the listener's metric in force sees it (the plain one before any is learned): the next
     triplet is one *that* metric is unsure about."""
-    return catalog.with_metric(listener) if learned.latest(catalog.data_dir, catalog.model, listener) else catalog
+    if learned.latest(catalog.data_dir, catalog.model, listener) is None:
+        return catalog
+    return searched_catalog(catalog, metric="mine", listener=listener)
 
 
 def next_question(catalog: Catalog, listener: str, rng: np.random.Generator) -> tuple[int, int, int] | None:
-    """The triplet to ask `listener` next (storage.asking), by their metric in force."""
+    """The triplet to ask `listener` next (storage.search.asking), by their metric in force."""
     return next_triplet(asking_catalog(catalog, listener), listener, rng)
 
 
@@ -45,7 +53,7 @@ def keep_answer(catalog: Catalog, listener: str, triplet: tuple[int, int, int], 
 
 
 def relearn(catalog: Catalog, listener: str) -> MetricInfo:
-    """Fit `listener`'s metric for the page's model from every answer so far (storage.learned) and make its
+    """Fit `listener`'s metric for the page's model from every answer so far (storage.listeners.metrics) and make its
     index; what it rests on and how it did."""
     store = Store(catalog.data_dir)
     with store.lock("learn"):
@@ -83,7 +91,7 @@ def my_ears(catalog: Catalog) -> Catalog:
     ):
         return catalog
     try:
-        mine = catalog.with_metric(listener)
+        mine = searched_catalog(catalog, metric="mine", listener=listener)
     except SoundalikeError as exc:
         st.caption(str(exc))
         return catalog
@@ -100,7 +108,7 @@ def thumb(catalog: Catalog, listener: str, query: int, result: int, alike: bool)
     st.session_state["thumbed"] = {**st.session_state.get("thumbed", {}), result: alike}
 
 
-def show_teach(catalog: Catalog, audio_player) -> None:  # type: ignore[no-untyped-def]
+def show_teach(catalog: Catalog, audio_player: Callable[..., None]) -> None:
     """The view; `audio_player(catalog, track, start, label)` draws a player (app.views)."""
     st.text_input(
         "Your name",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import streamlit as st
 
+from app.display import closeness_text, duration_text, track_label
 from app.errors import AudioUnavailableError
 from app.explain import compare_styles
 from app.landing import choose, cover_html
@@ -29,17 +30,21 @@ from app.settings import (
 from app.teach import thumbs
 from indexer.errors import WeightsError
 from indexer.models import LICENCES
+from indexer.models.registry import labels_word
 from indexer.query_audio import catalog_embedder, embed_bytes
-from storage.browse import tagging_catalog
-from storage.caps import Caps
-from storage.catalog import Catalog
-from storage.display import closeness_text, duration_text, track_label
-from storage.errors import SoundalikeError
-from storage.passages import Passage, clock, describe
-from storage.paths import resolve_data_dir
-from storage.search import SearchRequest, Steering
-from storage.tracks import Neighbour, TrackInfo
-from storage.words import TEXT_MODELS, text_catalog
+from storage.core.errors import SoundalikeError
+from storage.core.passages import Passage, clock, describe
+from storage.core.paths import resolve_data_dir
+from storage.core.tracks import Neighbour, TrackInfo
+from storage.read.catalog import Catalog
+
+if TYPE_CHECKING:
+    from streamlit.runtime.uploaded_file_manager import UploadedFile
+from storage.search.browse import tagging_catalog
+from storage.search.caps import Caps
+from storage.search.question import searched_catalog
+from storage.search.request import SearchRequest
+from storage.search.words import TEXT_MODELS
 
 
 @st.cache_resource(show_spinner=False)
@@ -192,7 +197,7 @@ def upload_box(catalog: Catalog) -> None:
 def describe_box(catalog: Catalog) -> None:
     """Words to search by (a text-capable model: CLAP), and whether to list moments instead of tracks."""
     try:
-        words_catalog = text_catalog(catalog)
+        words_catalog = searched_catalog(catalog, words=True)
     except SoundalikeError as exc:
         st.caption(f"Search by words needs a model that understands them: {exc}.")
         return
@@ -200,7 +205,8 @@ def describe_box(catalog: Catalog) -> None:
         "Describe what you want to hear",
         key="describe",
         placeholder="e.g. calm piano with rain",
-        help="English words, as CLAP learnt them: instruments, moods, genres, voices, sounds (docs/words.md).",
+        help=f"English words, as {words_catalog.model} learnt them: instruments, moods, genres, voices, sounds "
+        "(docs/words.md).",
     )
     moments = st.toggle("Find moments, not whole tracks", key="moments", help="The passage of each track that fits.")
     if not text.strip():
@@ -223,25 +229,28 @@ def describe_box(catalog: Catalog) -> None:
     st.session_state["description"] = Description(st.session_state["description_query"], moments)
 
 
-def steering_boxes(catalog: Catalog, query: Query) -> Steering | None:
-    """Two small text boxes under a track or file query: words to move it toward and away from (CLAP)."""
+def steering_boxes(catalog: Catalog, query: Query) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Two small text boxes under a track or file query: words to move it toward and away from (CLAP), as
+    (more, less); words the model cannot read are said here and left out."""
     if catalog.model not in TEXT_MODELS or query.description is not None:
-        return None
+        return (), ()
     more_box, less_box = st.columns(2)
     more = more_box.text_input("More of", key="steer_more", placeholder="e.g. vocals", max_chars=200)
     less = less_box.text_input("Less of", key="steer_less", placeholder="e.g. drums", max_chars=200)
-    if not more.strip() and not less.strip():
-        return None
+    words = (tuple([more] if more.strip() else []), tuple([less] if less.strip() else []))
+    if not any(words):
+        return (), ()
     from indexer.query_text import steering
 
     try:
-        return steering(catalog, [more] if more.strip() else [], [less] if less.strip() else [])
+        steering(catalog, *words)  # embedded once here (the search reuses it): a problem is said by the boxes
     except SoundalikeError as exc:
         st.error(str(exc))
-        return None
+        return (), ()
+    return words
 
 
-def accept_upload(catalog: Catalog, file) -> tuple[str, str] | None:  # type: ignore[no-untyped-def]
+def accept_upload(catalog: Catalog, file: UploadedFile) -> tuple[str, str] | None:
     """Embed an uploaded file and make it the query; (level, message) when it can't be used."""
     if file.size > MAX_UPLOAD_MB * 1024 * 1024:
         return "error", f"{file.name} is {file.size / 2**20:.0f} MB; uploads are limited to {MAX_UPLOAD_MB} MB."
@@ -335,7 +344,7 @@ def track_details(track: TrackInfo) -> str:
 
 def tags_word(tagger: Catalog | None) -> str:
     """What a card calls a model's labels: CLAP's zero-shot tags say how a track sounds."""
-    return "sounds" if tagger is not None and tagger.model == "clap" else "styles"
+    return labels_word(tagger.model if tagger is not None else None)
 
 
 def styles_text(styles: dict[str, float] | None) -> str:

@@ -30,9 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_search import clustered, fill_store  # noqa: E402
 
-from storage.catalog import Catalog  # noqa: E402
-from storage.search import SearchRequest, SearchService  # noqa: E402
-from storage.song_path import song_path  # noqa: E402
+from storage.read.catalog import Catalog  # noqa: E402
+from storage.search.request import SearchRequest
+from storage.search.service import SearchService  # noqa: E402
+from storage.search.song_path import song_path  # noqa: E402
 
 
 def free_port() -> int:
@@ -70,7 +71,7 @@ def load(url: str, tracks: int, clients: int, seconds: float) -> tuple[list[floa
 def served(data: Path, workers: int, args: argparse.Namespace) -> tuple[float, float, float, int]:
     """(answers/s, p50 ms, p99 ms, errors) of `indexer serve --workers N`, warmed first."""
     port = free_port()
-    command = [sys.executable, "-m", "indexer.cli", "serve", "--data-dir", str(data), "--port", str(port)]
+    command = [sys.executable, "-m", "indexer.commands.main", "serve", "--data-dir", str(data), "--port", str(port)]
     process = subprocess.Popen([*command, "--workers", str(workers)], stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -103,7 +104,7 @@ def main() -> None:
         data = Path(tmp) / "data"
         fill_store(data, clustered(args.tracks))
         if args.index == "ivf":
-            from storage.store import Store
+            from storage.write.store import Store
 
             Store(data).rebuild_index("mule", exact_max=0)
         os.environ["SOUNDALIKE_DATA"] = str(data)

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import SyntheticCatalog  # noqa: E402
 
-from storage.vectors import VectorIndex, choose_kind, pq_bytes, write_index  # noqa: E402
+from storage.index.vectors import VectorIndex, choose_kind, pq_bytes, write_index  # noqa: E402
 
 DIM = 1728
 CHUNK = 65536

@@ -28,13 +28,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from indexer.build import BuildOptions, build_catalog  # noqa: E402
-from storage.catalog import Catalog  # noqa: E402
-from storage.fingerprints import Fingerprint, FingerprintIndex, compare  # noqa: E402
-from storage.passage_edges import refine  # noqa: E402
-from storage.passages import Passage, Timeline, best_passage, cosines  # noqa: E402
-from storage.recording_groups import group_of, read_fingerprints  # noqa: E402
-from storage.search import SearchRequest, SearchService  # noqa: E402
-from storage.vectors import normalise  # noqa: E402
+from storage.core.passages import Passage, Timeline, best_passage, cosines  # noqa: E402
+from storage.index.vectors import normalise  # noqa: E402
+from storage.read.catalog import Catalog  # noqa: E402
+from storage.recordings.fingerprints import Fingerprint, FingerprintIndex, compare  # noqa: E402
+from storage.recordings.groups import group_of, read_fingerprints  # noqa: E402
+from storage.recordings.passage_edges import refine  # noqa: E402
+from storage.search.request import SearchRequest
+from storage.search.service import SearchService  # noqa: E402
 from tests import real_data  # noqa: E402
 from tests.real_variants import VARIANTS, VariantCatalog, make_catalog  # noqa: E402
 
@@ -149,7 +150,7 @@ def passages(catalog: Catalog, made: VariantCatalog) -> None:
 def speed_build(work: Path) -> None:
     """The same files built with and without fingerprints (fresh data directories), same run."""
     import indexer.build as build_module
-    import indexer.steps as steps
+    import indexer.engine_steps as steps
 
     wheel = real_data.musicnn_wheel()
     music = work / "music" / "originals"
@@ -174,7 +175,7 @@ def speed_build(work: Path) -> None:
 
 def speed_lookup(catalog: Catalog, made: VariantCatalog, tracks: int) -> None:
     """Duplicate lookup for an outside file among `tracks` random 4-min fingerprints and the catalog's real
-    ones: the index's candidates, then each compared in full (what storage.recording_groups.matches does,
+    ones: the index's candidates, then each compared in full (what storage.recordings.groups.matches does,
     less reading the candidates' rows: one query). Files with one copy in the catalog, and with seven."""
     with catalog.reading() as s:
         ids = {t.path: t.id for t in catalog.all_tracks()}

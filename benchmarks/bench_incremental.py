@@ -1,4 +1,4 @@
-"""New tracks in a big catalog: an index update (storage.increments) against a full rebuild, in one run.
+"""New tracks in a big catalog: an index update (storage.index.increments) against a full rebuild, in one run.
 
 For each size, a seeded catalog-shaped synthetic catalog (benchmarks/synthetic.py, 1728-d like MULE) is
 indexed in full with its map, hub statistics (up to 200k) and pair sample: the named baseline, the work
@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synthetic import SyntheticCatalog  # noqa: E402
 
-from storage.increments import Changes, update_index  # noqa: E402
-from storage.vectors import EXACT_MAX, VectorIndex, write_index  # noqa: E402
+from storage.index.increments import Changes, update_index  # noqa: E402
+from storage.index.vectors import EXACT_MAX, VectorIndex, write_index  # noqa: E402
 
 DIM = 1728
 ADDED = 100

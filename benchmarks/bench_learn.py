@@ -4,10 +4,10 @@ A seeded synthetic catalog of 1728-d vectors (benchmarks/synthetic.py: genres, a
 attribute (half the tracks moved along one direction) that a simulated listener hears: triplets drawn as the
 page draws them (a track and the two of its 10 nearest the cosine is least sure about), answered by the
 attribute until ANSWERS are not "can't say". Then, in the same run:
-- fitting (storage.learned.fit: principal subspace from a sample, cross-validated choice, nested held-out
+- fitting (storage.listeners.metrics.fit: principal subspace from a sample, cross-validated choice, nested held-out
   agreement, the artefact written): seconds, against the target of 10 s at 100k tracks on 2 cores;
-- the learned index (storage.learned.derive_index) against the plain index built from the same vectors by the
-  same writer (storage.vectors.write_index, no map for either), alternating, best of ROUNDS: the ratio;
+- the learned index (storage.listeners.metrics.derive_index) against the plain index built from the same vectors by the
+  same writer (storage.index.vectors.write_index, no map for either), alternating, best of ROUNDS: the ratio;
 - query latency, plain index against the learned one (VectorIndex.search, k = 10, the same query tracks
   interleaved): p50/p99 and the ratio. The search service around it does the same database work for both.
 
@@ -35,10 +35,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.synthetic import SyntheticCatalog  # noqa: E402
-from storage.answers import Judgement  # noqa: E402
-from storage.asking import uncertainty_gap  # noqa: E402
-from storage.learned import derive_index, fit  # noqa: E402
-from storage.vectors import VectorIndex, normalise, write_index  # noqa: E402
+from storage.index.vectors import VectorIndex, normalise, write_index  # noqa: E402
+from storage.listeners.answers import Judgement  # noqa: E402
+from storage.listeners.metrics import derive_index, fit  # noqa: E402
+from storage.read.catalog import Catalog  # noqa: E402
+from storage.search.asking import uncertainty_gap  # noqa: E402
 from tests.learning_catalog import listener_by  # noqa: E402
 
 DIM = 1728
@@ -88,11 +89,11 @@ def build_plain(model_dir: Path, vectors: np.ndarray) -> float:
 
 def real_music(answers: int) -> None:
     from benchmarks.bench_quality import build, catalog_folder
-    from storage.asking import next_triplet
-    from storage.catalog import Catalog
-    from storage.evaluate import evaluate_model
-    from storage.learning import agreement
-    from storage.store import Store
+    from storage.listeners.fitting import agreement
+    from storage.read.catalog import Catalog
+    from storage.search.asking import next_triplet
+    from storage.search.evaluation import evaluate_model
+    from storage.write.store import Store
     from tests import real_data
 
     with tempfile.TemporaryDirectory(prefix="soundalike-learn-") as tmp:
@@ -125,7 +126,7 @@ def real_music(answers: int) -> None:
             )
 
 
-def never_asked(catalog, soundtrack: dict[int, str], asked: set[frozenset[int]]) -> np.ndarray:  # type: ignore[no-untyped-def]
+def never_asked(catalog: Catalog, soundtrack: dict[int, str], asked: set[frozenset[int]]) -> np.ndarray:
     """(kept, kept, odd) of every answerable triplet of a track and two of its 10 nearest, never asked."""
     index, found, odd_one = catalog.index(), [], listener_by(soundtrack)
     for anchor in np.asarray(index.ids).tolist():

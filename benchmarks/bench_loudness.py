@@ -27,7 +27,8 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.bench_models import write_checkpoint  # noqa: E402
 from indexer.audio import decode  # noqa: E402
 from indexer.models import load_embedder, model_spec  # noqa: E402
-from storage.vectors import normalise  # noqa: E402
+from indexer.models.base import Embedder  # noqa: E402
+from storage.index.vectors import normalise  # noqa: E402
 from tests import real_data  # noqa: E402
 
 NORMALISED_LUFS = -23.0
@@ -42,7 +43,7 @@ def loudness_normalised(wave: np.ndarray, rate: int) -> np.ndarray:
     return normalised(wave, rate, NORMALISED_LUFS)  # what `--loudness r128` does
 
 
-def vectors(embedder, waves: list[np.ndarray], centred: bool) -> np.ndarray:  # type: ignore[no-untyped-def]
+def vectors(embedder: Embedder, waves: list[np.ndarray], centred: bool) -> np.ndarray:
     unit = normalise(np.stack([embedder.embed([w])[0].vector for w in waves]))
     if centred:  # as the index compares them (MusiCNN's spec asks for it)
         unit = normalise(unit - normalise(unit.mean(0, keepdims=True)))

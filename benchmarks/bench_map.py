@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_compressed import anonymous_peak  # noqa: E402
 from bench_search import DIM, clustered_with_labels  # noqa: E402
 
-import storage.catalog_map as catalog_map  # noqa: E402
-from storage.vectors import VectorIndex, current_build, normalise, write_index  # noqa: E402
+import storage.index.catalog_map as catalog_map  # noqa: E402
+from storage.index.vectors import VectorIndex, current_build, normalise, write_index  # noqa: E402
 
 META = {"model": "mule", "revision": "bench", "vectors_version": 1}
 

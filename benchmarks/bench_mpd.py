@@ -29,8 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_search import clustered, fill_store  # noqa: E402
 
 from app.mpd_radio import MpdAddress, MpdRadio, TrackMap  # noqa: E402
-from storage.catalog import Catalog  # noqa: E402
-from storage.search import SearchRequest, SearchService, VectorQuery  # noqa: E402
+from storage.read.catalog import Catalog  # noqa: E402
+from storage.search.request import SearchRequest, VectorQuery
+from storage.search.service import SearchService  # noqa: E402
 from tests.mpd_server import MpdServer  # noqa: E402
 
 

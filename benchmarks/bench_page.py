@@ -37,40 +37,42 @@ def measure(data: Path, log: Path, screenshot: Path | None = None) -> dict[str, 
     from playwright.sync_api import sync_playwright
 
     command = [sys.executable, "-m", "streamlit", "run", "app/server.py"]
-    with serve_page(command, {"SOUNDALIKE_DATA": str(data), "SOUNDALIKE_DB_URL": ""}, log) as url:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            page.goto(url)  # warm: the server's caches load once per process, as for a user's second visit
-            page.get_by_text("Random picks").wait_for(timeout=120_000)
-            page.goto(url)
-            page.get_by_text("Random picks").wait_for(timeout=120_000)
-            paint = page.evaluate("() => performance.getEntriesByName('first-contentful-paint')[0].startTime")
-            started = time.perf_counter()
-            page.get_by_text("Map", exact=True).click()
-            page.wait_for_function(MAP_DRAWN, timeout=300_000)
-            page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-            render = (time.perf_counter() - started) * 1000
-            box = page.locator(".js-plotly-plot").bounding_box()
-            x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-            page.mouse.move(x, y)
-            page.mouse.down()
-            fps = page.evaluate_handle(COUNT_FRAMES)
-            for step in range(30):
-                page.mouse.move(x + 8 * step, y + 3 * step)
-                page.wait_for_timeout(50)
-            page.mouse.up()
-            frames = fps.json_value()
-            page.get_by_text("Discover", exact=True).click()  # away and back: the map drawn again, warm
-            page.get_by_text("Random picks").wait_for(timeout=120_000)
-            started = time.perf_counter()
-            page.get_by_text("Map", exact=True).click()
-            page.wait_for_function(MAP_DRAWN, timeout=300_000)
-            page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-            again = (time.perf_counter() - started) * 1000
-            if screenshot is not None:
-                page.locator(".st-key-explore").screenshot(path=str(screenshot))
-            browser.close()
+    with (
+        serve_page(command, {"SOUNDALIKE_DATA": str(data), "SOUNDALIKE_DB_URL": ""}, log) as url,
+        sync_playwright() as p,
+    ):
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(url)  # warm: the server's caches load once per process, as for a user's second visit
+        page.get_by_text("Random picks").wait_for(timeout=120_000)
+        page.goto(url)
+        page.get_by_text("Random picks").wait_for(timeout=120_000)
+        paint = page.evaluate("() => performance.getEntriesByName('first-contentful-paint')[0].startTime")
+        started = time.perf_counter()
+        page.get_by_text("Map", exact=True).click()
+        page.wait_for_function(MAP_DRAWN, timeout=300_000)
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        render = (time.perf_counter() - started) * 1000
+        box = page.locator(".js-plotly-plot").bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.move(x, y)
+        page.mouse.down()
+        fps = page.evaluate_handle(COUNT_FRAMES)
+        for step in range(30):
+            page.mouse.move(x + 8 * step, y + 3 * step)
+            page.wait_for_timeout(50)
+        page.mouse.up()
+        frames = fps.json_value()
+        page.get_by_text("Discover", exact=True).click()  # away and back: the map drawn again, warm
+        page.get_by_text("Random picks").wait_for(timeout=120_000)
+        started = time.perf_counter()
+        page.get_by_text("Map", exact=True).click()
+        page.wait_for_function(MAP_DRAWN, timeout=300_000)
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        again = (time.perf_counter() - started) * 1000
+        if screenshot is not None:
+            page.locator(".st-key-explore").screenshot(path=str(screenshot))
+        browser.close()
     return {"first paint ms": paint, "map render ms": render, "map again ms": again, "pan fps": frames}
 
 

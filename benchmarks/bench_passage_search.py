@@ -26,14 +26,15 @@ from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from storage.catalog import Catalog  # noqa: E402
-from storage.passages import region_slices  # noqa: E402
-from storage.schema import Embedding  # noqa: E402
-from storage.schema import TimelineCodec as CodecRow  # noqa: E402
-from storage.search import SearchRequest, SearchService  # noqa: E402
-from storage.store import Store  # noqa: E402
-from storage.sync import FileState, FolderChanges  # noqa: E402
-from storage.timelines import CODED, TimelineCodec  # noqa: E402
+from storage.core.passages import region_slices  # noqa: E402
+from storage.core.timelines import CODED, TimelineCodec  # noqa: E402
+from storage.db.schema import Embedding  # noqa: E402
+from storage.db.schema import TimelineCodec as CodecRow  # noqa: E402
+from storage.read.catalog import Catalog  # noqa: E402
+from storage.search.request import SearchRequest
+from storage.search.service import SearchService  # noqa: E402
+from storage.write.store import Store  # noqa: E402
+from storage.write.sync import FileState, FolderChanges  # noqa: E402
 
 DIM = 128
 REGION = 15  # slices: 30 s

@@ -21,12 +21,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from storage.catalog import Catalog  # noqa: E402
-from storage.passages import best_passage  # noqa: E402
-from storage.search import SearchService  # noqa: E402
-from storage.store import Store  # noqa: E402
-from storage.sync import FileState, FolderChanges  # noqa: E402
-from storage.tracks import Neighbour  # noqa: E402
+from storage.core.passages import best_passage  # noqa: E402
+from storage.core.tracks import Neighbour  # noqa: E402
+from storage.read.catalog import Catalog  # noqa: E402
+from storage.search.service import SearchService  # noqa: E402
+from storage.write.store import Store  # noqa: E402
+from storage.write.sync import FileState, FolderChanges  # noqa: E402
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ decode + resample of the same files, and `indexer build` end to end with its sta
 2. the rest of a decode worker's job, one core: tags (mutagen) and the Chromaprint fingerprint.
 3. embed alone: the model on the decoded audio (batched across tracks, as the build does), on --device.
 4. `indexer build` end to end on the same files (--workers decode processes), wall time and x real time, and its
-   stage clock (indexer.stages): scan, the main process's wait for decoded audio, embed, write, fingerprints,
+   stage clock (indexer.stage_clock): scan, the main process's wait for decoded audio, embed, write, fingerprints,
    index. The stage that bounds the build is the largest share of the wall time; a long "decode wait" means the
    workers do not keep up with the model.
 

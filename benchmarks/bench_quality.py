@@ -4,7 +4,7 @@ A catalog of four free game soundtracks from Debian's archive (tests/real_data.p
 tracks; the soundtrack is the label, as a folder of a real library is). For each system, leave-one-out over
 every track: precision@10 and MAP@10 by label (chance: about 0.24), and the skewness of the 5-occurrence
 (how often each track turns up in the others' five nearest: hubs make it large). Every model goes through
-the real indexer (`indexer build`) and the product's search (storage.search, with and without CSLS), beside
+the real indexer (`indexer build`) and the product's search (storage.search.service, with and without CSLS), beside
 two real peers on the same files in the same run: bliss (bliss-audio, bliss-rs's 23 features, Euclidean)
 and Musly (pymusly, libmusly's timbre model with mutual proximity). Then, for MusiCNN, which vector: the
 `penultimate` layer (after ReLU and batch norm) or the dense layer before its ReLU, each with raw or centred
@@ -29,8 +29,9 @@ sys.path.insert(0, str(ROOT))
 
 from indexer.audio import decode  # noqa: E402
 from indexer.build import BuildOptions, build_catalog  # noqa: E402
-from storage.catalog import Catalog  # noqa: E402
-from storage.search import SearchRequest, SearchService  # noqa: E402
+from storage.read.catalog import Catalog  # noqa: E402
+from storage.search.request import SearchRequest  # noqa: E402
+from storage.search.service import SearchService  # noqa: E402
 from tests import real_data  # noqa: E402
 
 K = 10

@@ -25,7 +25,7 @@ from bench_build import make_catalog  # noqa: E402
 
 from indexer.build import BuildOptions, build_catalog  # noqa: E402
 from indexer.models.mule.testing import write_random_mule  # noqa: E402
-from storage.catalog import Catalog  # noqa: E402
+from storage.read.catalog import Catalog  # noqa: E402
 
 
 def timed_build(catalog: Path, data: Path, checkpoint: Path, engine: str) -> float:

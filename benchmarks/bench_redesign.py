@@ -1,13 +1,13 @@
-"""The search service against the code before it, in the same run, on the same data directory: what one
-page query costs in database sessions, and how fast the page's lookup of a track's neighbours is.
+"""The page's lookup of a track's neighbours against an earlier commit, in the same run, on the same data
+directory: how fast it is, and what one lookup and one page query cost in database sessions.
 
-A git worktree of `--baseline` (default: the commit before the search service) is made beside this
-checkout; each code base answers in its own subprocess with the same data directory (the schema did not
-change). Sessions are counted by SQLAlchemy's `after_begin` event (a session that reads anything begins
-once), during one run of the page script (AppTest) with a track as its query, and during one run without a
-query (the landing alone): their difference is what the query costs.
+A git worktree of `--baseline` (default dcc21d9: the last commit before the layers and the one question type,
+issue 41) is made beside this checkout; each code base answers in its own subprocess with the same data
+directory (the schema did not change). Sessions are counted by SQLAlchemy's `after_begin` event (a session that
+reads anything begins once), during one lookup, during one run of the page script (AppTest) with a track as its
+query, and during one run without a query (the landing alone): their difference is what the query costs.
 
-    python benchmarks/bench_redesign.py [--tracks 100000] [--queries 50] [--baseline 55eb678]
+    python benchmarks/bench_redesign.py [--tracks 100000] [--queries 50] [--baseline dcc21d9]
 """
 
 from __future__ import annotations
@@ -38,19 +38,18 @@ from sqlalchemy.orm import Session
 begun = [0]
 event.listen(Session, "after_begin", lambda *args: begun.__setitem__(0, begun[0] + 1))
 
-from storage.catalog import Catalog
+try:  # the layers (storage.read, storage.search.service, storage.search.request)
+    from storage.read.catalog import Catalog
+    from storage.search.request import SearchRequest
+    from storage.search.service import SearchService
+except ImportError:  # one flat storage package
+    from storage.catalog import Catalog
+    from storage.search import SearchRequest, SearchService
+from app.queries import Query, ask
 
 catalog = Catalog.open(os.environ["SOUNDALIKE_DATA"])
-try:  # the search service
-    from app.queries import Query, ask
-    from storage.search import SearchRequest, SearchService
-
-    service = SearchService(catalog)
-    lookup = lambda t: ask(service, Query(track=catalog.track(t)), SearchRequest(10))
-except ImportError:  # the code before it
-    from app.queries import Query, find_neighbours
-
-    lookup = lambda t: find_neighbours(catalog, Query(track=catalog.track(t)), 10)
+service = SearchService(catalog)
+lookup = lambda t: ask(service, Query(track=catalog.track(t)), SearchRequest(10))
 
 picks = [int(i) for i in np.random.default_rng(2).integers(1, int(sys.argv[2]) + 1, int(sys.argv[3]))]
 for t in picks:  # warm: the index loaded, the page cache filled
@@ -110,7 +109,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tracks", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=50)
-    parser.add_argument("--baseline", default="55eb678", help="the commit to compare with (before the service)")
+    parser.add_argument("--baseline", default="dcc21d9", help="the commit to compare with (before issue 41)")
     parser.add_argument("--keep", type=Path, help="keep the filled data directory here (reused when it exists)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="soundalike-redesign-") as tmp:
@@ -129,7 +128,7 @@ def main() -> None:
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(before)], check=False)
     best = {name: min(runs, key=lambda r: r["p50_ms"]) for name, runs in rows.items()}
-    print(f"{args.tracks:,} tracks, {args.queries} lookups; baseline {args.baseline} (before the search service)")
+    print(f"{args.tracks:,} tracks, {args.queries} lookups; baseline {args.baseline}")
     for name in ("before", "after"):
         r = best[name]
         query_cost = r["page_with_query"] - r["page_without_query"]

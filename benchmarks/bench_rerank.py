@@ -24,11 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_search import clustered, fill_store  # noqa: E402
 
-import storage.vectors  # noqa: E402
-from storage.catalog import Catalog  # noqa: E402
-from storage.evaluate import album_keys, catalog_labels, evaluate_model  # noqa: E402
-from storage.search import SearchRequest, SearchService  # noqa: E402
-from storage.store import Store  # noqa: E402
+import storage.index.vectors  # noqa: E402
+from storage.read.catalog import Catalog  # noqa: E402
+from storage.search.evaluation import album_keys, catalog_labels, evaluate_model  # noqa: E402
+from storage.search.request import SearchRequest
+from storage.search.service import SearchService  # noqa: E402
+from storage.write.store import Store  # noqa: E402
 
 
 def timed(fn: Callable[[], object]) -> float:
@@ -47,10 +48,10 @@ def main() -> None:
         fill_store(data, clustered(args.tracks))
         store = Store(data)
         with_hubs = timed(lambda: store.rebuild_index("mule"))
-        limit = storage.vectors.HUBS_MAX
-        storage.vectors.HUBS_MAX = 0
+        limit = storage.index.vectors.HUBS_MAX
+        storage.index.vectors.HUBS_MAX = 0
         without = timed(lambda: store.rebuild_index("mule"))
-        storage.vectors.HUBS_MAX = limit
+        storage.index.vectors.HUBS_MAX = limit
         store.rebuild_index("mule")
         catalog = Catalog.open(data)
         index = catalog.index()

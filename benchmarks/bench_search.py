@@ -29,9 +29,9 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from storage.gpu import ENV as GPU_ENV
-from storage.gpu import gpu_count
-from storage.vectors import VectorIndex, normalise, write_index
+from storage.index.gpu import ENV as GPU_ENV
+from storage.index.gpu import gpu_count
+from storage.index.vectors import VectorIndex, normalise, write_index
 
 DIM = 1728
 
@@ -75,8 +75,8 @@ def recall(found: list[np.ndarray], truth: list[np.ndarray]) -> float:
 
 
 def fill_store(data_dir: Path, vectors: np.ndarray) -> None:
-    from storage.store import Store
-    from storage.sync import FileState, FolderChanges
+    from storage.write.store import Store
+    from storage.write.sync import FileState, FolderChanges
 
     store = Store(data_dir)
     folder = store.add_folder(data_dir.parent)
@@ -90,8 +90,9 @@ def fill_store(data_dir: Path, vectors: np.ndarray) -> None:
 
 def page_latencies(data_dir: Path, n: int) -> tuple[float, float]:
     """p50 ms of what one page query does: search box lookup, and neighbours with their rows and files."""
-    from storage.catalog import Catalog
-    from storage.search import SearchRequest, SearchService
+    from storage.read.catalog import Catalog
+    from storage.search.request import SearchRequest
+    from storage.search.service import SearchService
 
     catalog = Catalog.open(data_dir)
     rng = np.random.default_rng(2)

@@ -24,9 +24,9 @@ from sqlalchemy import func, or_, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from storage.catalog import Catalog  # noqa: E402
-from storage.schema import Embedding, Track  # noqa: E402
-from storage.store import Store  # noqa: E402
+from storage.db.schema import Embedding, Track  # noqa: E402
+from storage.read.catalog import Catalog  # noqa: E402
+from storage.write.store import Store  # noqa: E402
 
 SYLLABLES = "ka lo mi ra su te no vi da re be zu fa ni ol an el is ur ma to si ge".split()
 

@@ -22,10 +22,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from storage.catalog import Catalog  # noqa: E402
-from storage.passages import best_passage  # noqa: E402
-from storage.store import Store  # noqa: E402
-from storage.sync import FileState, FolderChanges  # noqa: E402
+from storage.core.passages import best_passage  # noqa: E402
+from storage.read.catalog import Catalog  # noqa: E402
+from storage.write.store import Store  # noqa: E402
+from storage.write.sync import FileState, FolderChanges  # noqa: E402
 
 DIM = 1728
 
@@ -69,10 +69,10 @@ def fill(data: Path, timelines: list[np.ndarray], compact: bool) -> Store:
         store.compact_timelines("mule")
         store.refresh_index("mule")
     else:
-        from storage.vectors import write_index
+        from storage.index.vectors import write_index
 
         with store.sessions() as s:  # the v3 layout: the track index alone
-            from storage.store import _vector_chunks
+            from storage.write.store import _vector_chunks
 
             write_index(
                 store.model_dir("mule"),

@@ -38,8 +38,8 @@ def fill(data: Path, count: int, revision: str) -> None:
     """A real data directory of `count` tracks with clustered unit 512-d CLAP vectors (benchmarks/synthetic.py)."""
     from synthetic import SyntheticCatalog
 
-    from storage.store import Store
-    from storage.sync import FileState, FolderChanges
+    from storage.write.store import Store
+    from storage.write.sync import FileState, FolderChanges
 
     store = Store(data)
     folder = store.add_folder(data.parent)
@@ -79,8 +79,9 @@ def main() -> None:
     from indexer.models.clap.testing import write_random_clap
     from indexer.query_audio import shared_embedder
     from indexer.query_text import text_query
-    from storage.catalog import Catalog
-    from storage.search import SearchRequest, SearchService
+    from storage.read.catalog import Catalog
+    from storage.search.request import SearchRequest
+    from storage.search.service import SearchService
 
     with tempfile.TemporaryDirectory() as tmp:
         # A vocabulary in which each of the descriptions' words is one token, as RoBERTa's real one has them.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ def embedded_picture(path: Path) -> bytes | None:
     return pictures[0][1] if pictures else None
 
 
-def _pictures(audio) -> list[tuple[int, bytes]]:  # type: ignore[no-untyped-def]
+def _pictures(audio: Any) -> list[tuple[int, bytes]]:  # mutagen's file types are untyped
     """(picture type, bytes) of every picture mutagen finds, whatever the tag format."""
     found: list[tuple[int, bytes]] = []
     found += [(p.type, p.data) for p in getattr(audio, "pictures", [])]  # FLAC

@@ -2,7 +2,7 @@
 
 The builder plans, applies, saves and indexes; an engine only turns tracks into results (the local
 process pool, indexer.local_engine, or a Ray cluster, indexer.ray_engine), both through the same steps
-(indexer.steps). Nothing is written until the model has loaded (an unknown model or missing weights change
+(indexer.engine_steps). Nothing is written until the model has loaded (an unknown model or missing weights change
 nothing), and only the folders being built and the model being built are touched. Each embedded
 track is committed with its vector in one transaction, so a crash loses at most the batch in
 flight; the next run finds the tracks still lacking this model's vector and finishes them. The
@@ -19,11 +19,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Protocol
 
 import numpy as np
 
 from indexer import models
+from indexer.engine_steps import EmbedJob, TrackOutcome, commit_track, server_database
 from indexer.errors import IndexerError, UsageError
 from indexer.fingerprint import chromaprint_available
 from indexer.local_engine import LocalEngine, fingerprint_files
@@ -31,15 +33,14 @@ from indexer.models import check_options
 from indexer.models.base import Embedder, TrackEmbedding
 from indexer.plan import plan_folder
 from indexer.scan import scan
-from indexer.stages import StageClock
-from indexer.steps import EmbedJob, TrackOutcome, commit_track, server_database
+from indexer.stage_clock import StageClock
 from indexer.tags import Tags
-from storage.fingerprints import Fingerprint
-from storage.lock import LOCK_FILE
-from storage.paths import DB_FILE, DEFAULT_MODEL, chosen_weights, resolve_data_dir
-from storage.store import FolderInfo, Store
-from storage.sync import FolderChanges
-from storage.vectors import IndexMeta
+from storage.core.paths import DB_FILE, DEFAULT_MODEL, chosen_weights, resolve_data_dir
+from storage.index.vectors import IndexMeta
+from storage.recordings.fingerprints import Fingerprint
+from storage.write.lock import LOCK_FILE
+from storage.write.store import FolderInfo, Store
+from storage.write.sync import FolderChanges
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ class BuildReport:
     elapsed: float = 0.0
     interrupted: bool = False
     index: IndexMeta | None = None
-    stages: StageClock = field(default_factory=StageClock)  # where the time went (indexer.stages)
+    stages: StageClock = field(default_factory=StageClock)  # where the time went (indexer.stage_clock)
 
 
 @dataclass
@@ -91,7 +92,7 @@ class _FolderPlan:
 
 
 class Engine(Protocol):
-    """Turns tracks into outcomes (indexer.steps.TrackOutcome), in any order, as they are done."""
+    """Turns tracks into outcomes (indexer.engine_steps.TrackOutcome), in any order, as they are done."""
 
     def run(self, tracks: list[tuple[int, Path]], job: EmbedJob, embedder: Embedder) -> Iterator[TrackOutcome]: ...
 
@@ -203,7 +204,7 @@ class Builder:
 
     def _settings(self) -> tuple[str | None, dict[str, str]]:
         """Weights and options for this build: the one weights rule (flag, $SOUNDALIKE_WEIGHTS, the last
-        build's: storage.paths.chosen_weights), options given over those remembered."""
+        build's: storage.core.paths.chosen_weights), options given over those remembered."""
         o = self.options
         remembered = self.store.model_settings(o.model)
         weights = chosen_weights(o.weights, remembered.weights if remembered else None)
@@ -328,7 +329,7 @@ def revision_change(old: str, new: str) -> str:
     return f" ({', '.join(changed)})" if changed else ""
 
 
-def _raise_interrupt(signum, frame) -> None:  # type: ignore[no-untyped-def]
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 

@@ -1,12 +1,13 @@
-"""The indexer's errors, under the product's root (storage.errors): front ends catch SoundalikeError."""
+"""The indexer's errors, under the product's root (storage.core.errors): front ends catch SoundalikeError."""
 
-from storage.errors import SoundalikeError, UsageError
+from storage.core.errors import SoundalikeError, UsageError
 
 __all__ = [
     "AudioTooLongError",
     "CheckpointMismatchError",
     "DeviceError",
     "EmbeddingInputError",
+    "HubUnreachableError",
     "IndexerError",
     "UnknownModelError",
     "UsageError",
@@ -24,6 +25,10 @@ class UnknownModelError(UsageError, IndexerError):
 
 class WeightsError(IndexerError):
     """Model weights could not be found, fetched or read."""
+
+
+class HubUnreachableError(WeightsError):
+    """The weights are on the Hub, which is offline or unreachable, and not in the local cache."""
 
 
 class CheckpointMismatchError(WeightsError):

@@ -1,7 +1,7 @@
 """A track's acoustic fingerprint, from the wave the build already decoded (no second decode).
 
 Chromaprint (Debian's libchromaprint, through pyacoustid's bindings) takes the wave as 16-bit PCM at any
-rate and resamples it itself; we keep its raw items (storage.fingerprints compares them) and the track's
+rate and resamples it itself; we keep its raw items (storage.recordings.fingerprints compares them) and the track's
 level per band (which master it is). Without the library a build still runs: tracks get no fingerprint
 (duplicates then fall back to identical files), said once per process.
 """
@@ -13,7 +13,7 @@ from functools import cache
 
 import numpy as np
 
-from storage.fingerprints import PROFILE_BANDS, Fingerprint
+from storage.recordings.fingerprints import PROFILE_BANDS, Fingerprint
 
 log = logging.getLogger(__name__)
 

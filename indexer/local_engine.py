@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 
 from indexer.audio import second_levels, slice_loudness
+from indexer.engine_steps import EmbedJob, TrackOutcome, failure_reason, fingerprint_file, load_track
 from indexer.models.base import Embedder
-from indexer.steps import EmbedJob, TrackOutcome, failure_reason, fingerprint_file, load_track
 from indexer.tags import Tags
-from storage.fingerprints import Fingerprint
+from storage.recordings.fingerprints import Fingerprint
 
 FINGERPRINT_RATE = 16000  # enough for Chromaprint (11,025 Hz) and the level bands (to 8 kHz)
 
@@ -25,7 +25,7 @@ class LocalEngine:
     """Turns tracks into outcomes on this machine."""
 
     def __init__(self) -> None:
-        self.decode_wait = 0.0  # seconds this process waited for decoded audio (indexer.stages)
+        self.decode_wait = 0.0  # seconds this process waited for decoded audio (indexer.stage_clock)
 
     def _waited(self, seconds: float) -> None:
         self.decode_wait += seconds

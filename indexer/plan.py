@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 
 from indexer.scan import FoundFile
-from storage.sync import FileState, FolderChanges, KnownTrack, Unreadable
+from storage.write.sync import FileState, FolderChanges, KnownTrack, Unreadable
 
 log = logging.getLogger(__name__)
 

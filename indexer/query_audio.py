@@ -21,12 +21,12 @@ from indexer.audio import decode
 from indexer.errors import AudioTooLongError
 from indexer.fingerprint import fingerprint
 from indexer.tags import read_tags
-from storage.passages import Timeline
-from storage.search import VectorQuery
+from storage.core.passages import Timeline
+from storage.search.request import VectorQuery
 
 if TYPE_CHECKING:
     from indexer.models.base import Embedder
-    from storage.catalog import Catalog
+    from storage.read.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def forget_shared_embedders() -> None:
 
 def catalog_embedder(catalog: Catalog, weights: str | None = None, device: str = "auto") -> Embedder:
     """The shared embedder for `catalog`'s model, with the weights and options its build used
-    (storage.paths.chosen_weights: the flag, $SOUNDALIKE_WEIGHTS, the build's)."""
+    (storage.core.paths.chosen_weights: the flag, $SOUNDALIKE_WEIGHTS, the build's)."""
     return shared_embedder(catalog.model, *catalog.model_settings(weights), device)
 
 

@@ -5,14 +5,16 @@ process."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
 from indexer.query_audio import catalog_embedder
-from storage.catalog import Catalog
-from storage.errors import UsageError
-from storage.search import Steering, TextQuery
-from storage.words import MAX_CHARS, TEXT_MODELS
+from storage.core.errors import UsageError
+from storage.read.catalog import Catalog
+from storage.search.request import Steering, TextQuery
+from storage.search.words import MAX_CHARS, TEXT_MODELS
 
 
 def _clean(texts: Sequence[str]) -> list[str]:
@@ -28,7 +30,7 @@ def _embed(
     catalog: Catalog, texts: Sequence[str], weights: str | None, device: str
 ) -> tuple[list[str], np.ndarray, str]:
     """(the texts cleaned, their (len, dim) unit vectors, the weights' revision) by `catalog`'s model, which
-    must understand words (storage.words.text_catalog finds one)."""
+    must understand words (storage.search.words.text_catalog finds one)."""
     if catalog.model not in TEXT_MODELS:
         raise UsageError(
             f"model {catalog.model} does not understand words; words need {', '.join(TEXT_MODELS)} "
@@ -36,7 +38,20 @@ def _embed(
         )
     cleaned = _clean(texts)
     embedder = catalog_embedder(catalog, weights, device)
-    return cleaned, np.asarray(embedder.embed_texts(cleaned), np.float32), embedder.revision  # type: ignore[attr-defined]
+    return cleaned, _vectors(embedder, tuple(cleaned)), embedder.revision
+
+
+@lru_cache(maxsize=256)
+def _vectors(embedder: Any, texts: tuple[str, ...]) -> np.ndarray:
+    """Each text embedded once per process and model (a page asks again on every rerun); read-only, shared."""
+    vectors = np.asarray(embedder.embed_texts(list(texts)), np.float32)
+    vectors.setflags(write=False)
+    return vectors
+
+
+def forget_texts() -> None:
+    """Drop the embedded texts (tests that swap models)."""
+    _vectors.cache_clear()
 
 
 def text_query(catalog: Catalog, text: str, weights: str | None = None, device: str = "auto") -> TextQuery:

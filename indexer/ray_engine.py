@@ -1,7 +1,7 @@
 """`indexer build --engine ray`: the engine that runs a build's decode and embed steps as a Ray Data pipeline.
 
 Planning, the writer lock, failures and the index stay with the builder in the driver (indexer.build),
-and every write goes through the same store API and the same steps (indexer.steps) as the in-process
+and every write goes through the same store API and the same steps (indexer.engine_steps) as the in-process
 engine; Ray runs the steps in between:
 
     tracks -> decode (CPU tasks; each file in a child process, with the same timeout and crash handling)
@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 
 from indexer.audio import second_levels, slice_loudness
+from indexer.engine_steps import EmbedJob, TrackOutcome, commit_track, failure_reason, load_track
 from indexer.errors import IndexerError, UsageError
 from indexer.models.base import Embedder, TrackEmbedding
-from indexer.steps import EmbedJob, TrackOutcome, commit_track, failure_reason, load_track
-from storage.store import Store
+from storage.write.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ class EmbedActor:
                 continue
             try:
                 results[track_id] = next(iter(self.embedder.embed_stream([(track_id, wave)])))[1]
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - the one track that fails is recorded, its block goes on
                 results[track_id] = f"{type(exc).__name__}: {exc}"
         return results
 

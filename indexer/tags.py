@@ -26,7 +26,7 @@ class Tags:
         return asdict(self)
 
 
-def _first(tags, *keys: str) -> str | None:  # type: ignore[no-untyped-def]
+def _first(tags: Any, *keys: str) -> str | None:  # mutagen's tag mappings are untyped
     for key in keys:
         try:
             values = tags.get(key)

@@ -38,12 +38,14 @@ def mule_embedder(mule_checkpoint: Path):
 
 @pytest.fixture(autouse=True)
 def fresh_shared_embedders():
-    """Each test loads its own outside-audio model (tests swap `load_embedder` for fakes)."""
+    """Each test loads its own outside-audio model (tests swap `load_embedder` for fakes) and embeds its words."""
     yield
     import sys
 
     if "indexer.query_audio" in sys.modules:
         sys.modules["indexer.query_audio"].forget_shared_embedders()
+    if "indexer.query_text" in sys.modules:
+        sys.modules["indexer.query_text"].forget_texts()
 
 
 PG_URL = os.environ.get("SOUNDALIKE_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
@@ -55,7 +57,7 @@ def pg_available() -> bool:
 
         psycopg2.connect(PG_URL.replace("postgresql+psycopg2", "postgresql"), connect_timeout=3).close()
         return True
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - any failure to connect means no server here
         return False
 
 

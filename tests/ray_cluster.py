@@ -89,9 +89,9 @@ class Cluster:
         found = []
         for entry in Path("/proc").iterdir():
             try:
-                if entry.name.isdigit() and os.getsid(int(entry.name)) in self.groups:
-                    if marker in (entry / "cmdline").read_bytes():
-                        found.append(int(entry.name))
+                ours = entry.name.isdigit() and os.getsid(int(entry.name)) in self.groups
+                if ours and marker in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
             except OSError:
                 continue
         return found

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from storage.catalog import Catalog
-from storage.search import SearchRequest, SearchService, VectorQuery
-from storage.tracks import Neighbour, TrackInfo
+from storage.core.tracks import Neighbour, TrackInfo
+from storage.read.catalog import Catalog
+from storage.search.request import SearchRequest, VectorQuery
+from storage.search.service import SearchService
 
 
 def similar(catalog: Catalog, track: TrackInfo | int | str, k: int = 10, **options: object) -> list[Neighbour]:

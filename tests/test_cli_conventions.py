@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer.cli import main as indexer
-from storage.query import main as query
+from indexer.commands.lookup import main as query
+from indexer.commands.main import main as indexer
 from tests.storage.conftest import clustered_vectors, fill_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,7 +79,7 @@ BUILD_WITH_FAKE_MODEL = """
 import sys
 from tests.fake_embedder import install_loader
 install_loader()
-from indexer.cli import main
+from indexer.commands.main import main
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -125,8 +125,8 @@ def test_a_build_that_fails_before_writing_leaves_no_new_files(tmp_path, monkeyp
 def test_every_command_has_a_description_examples_and_helped_options():
     import argparse
 
-    from indexer.cli import build_parser
-    from storage.query import build_parser as query_parser
+    from indexer.commands.lookup import build_parser as query_parser
+    from indexer.commands.main import build_parser
 
     parsers = {"indexer": build_parser(), "storage.query": query_parser()}
     commands = parsers["indexer"]._subparsers._group_actions[0].choices

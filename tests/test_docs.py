@@ -50,3 +50,34 @@ def test_links_between_pages_resolve():
             if target.startswith("http"):
                 continue
             assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
+
+
+def named_code(text: str) -> tuple[list[str], list[str]]:
+    """The files (`storage/search/service.py`) and modules (`storage.search.service`) a page names."""
+    files = re.findall(r"(?<![\w./-])((?:app|indexer|storage|benchmarks|tests|docker)/[\w/.-]*\w\.(?:py|sh))\b", text)
+    modules = re.findall(r"(?<![\w./-])((?:app|indexer|storage)(?:\.[a-z_][a-z0-9_]*)+)", text)
+    return files, modules
+
+
+def module_exists(dotted: str) -> bool:
+    """Down the packages the name walks through, each next part is a module or a package; past a module,
+    the rest are names in it."""
+    path = ROOT
+    for part in dotted.split("."):
+        if (path / part / "__init__.py").exists():
+            path = path / part
+        elif (path / f"{part}.py").exists():
+            return True
+        else:
+            return path != ROOT and not (path / "__init__.py").exists()
+    return True
+
+
+def test_code_the_docs_name_exists():
+    """After a file moves, every page that names it by path or module moves with it."""
+    for page in [ROOT / "README.md", *ROOT.glob("docs/*.md")]:
+        files, modules = named_code(page.read_text())
+        for name in files:
+            assert (ROOT / name).exists(), f"{page.name} names {name}, which does not exist"
+        for name in modules:
+            assert module_exists(name), f"{page.name} names {name}, which is no module"

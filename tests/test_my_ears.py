@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 
 from app import teach
-from storage.catalog import Catalog
-from storage.evaluate import evaluate_model
-from storage.learning import agreement
-from storage.search import SearchRequest, SearchService
+from storage.listeners.fitting import agreement
+from storage.read.catalog import Catalog
+from storage.search.evaluation import evaluate_model
+from storage.search.request import SearchRequest
+from storage.search.service import SearchService
 from tests.learning_catalog import build, listener_by, write_catalog
 
 ANSWERS = 50
@@ -130,9 +131,9 @@ def run(main, argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int,
 def test_learn_query_and_evaluate_from_the_command_line(own_copy, capsys, monkeypatch) -> None:
     import json
 
-    from indexer.cli import main as indexer
-    from storage.learned import latest
-    from storage.query import main as query
+    from indexer.commands.lookup import main as query
+    from indexer.commands.main import main as indexer
+    from storage.listeners.metrics import latest
 
     _, data = own_copy
     code, out, _ = run(indexer, ["learn", "--data-dir", str(data), "--listener", "ana"], capsys)
@@ -168,8 +169,8 @@ def test_learn_query_and_evaluate_from_the_command_line(own_copy, capsys, monkey
 
 def test_the_learned_index_follows_rebuilds_and_forget(own_copy) -> None:
     from indexer.build import BuildOptions, build_catalog
-    from storage.learned import latest
-    from storage.store import Store
+    from storage.listeners.metrics import latest
+    from storage.write.store import Store
     from tests.audio_files import melody, write_audio
     from tests.fake_embedder import FakeEmbedder
 

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from indexer.build import BuildOptions, build_catalog
+from indexer.commands.lookup import main as query
 from indexer.models.clap.testing import write_random_clap
-from storage.catalog import Catalog
-from storage.query import main as query
-from storage.search import SearchRequest, SearchService, Steering, steer
+from storage.read.catalog import Catalog
+from storage.search.request import SearchRequest, Steering, steer
+from storage.search.service import SearchService
 from tests.audio_files import write_audio
 
 
@@ -188,7 +189,7 @@ def test_tags_kept_shown_filtered(clap_data, capsys):
 
 
 def test_a_vocabulary_of_ones_own(clap_data, tmp_path, capsys):
-    from indexer.cli import main as indexer
+    from indexer.commands.main import main as indexer
 
     _, weights, music = clap_data
     mine = tmp_path / "mine.txt"

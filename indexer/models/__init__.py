@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from indexer.errors import UnknownModelError, UsageError
+from indexer.errors import HubUnreachableError, UnknownModelError, UsageError
 from indexer.models.registry import DEFAULT_MODEL, MODELS, ModelSpec
 
 if TYPE_CHECKING:
@@ -42,4 +42,15 @@ def load_embedder(
 ) -> Embedder:
     """Load the named model's weights (folder or Hub repo) onto `device`; `options` as its spec allows."""
     given = {k: v for k, v in options.items() if v is not None}
-    return check_options(model, given).load(weights, device, precision, batch_size, **given)
+    spec = check_options(model, given)
+    try:
+        return spec.load(weights, device, precision, batch_size, **given)
+    except HubUnreachableError as exc:
+        hint = offline_hint(model)
+        raise HubUnreachableError(f"{exc}; {hint}" if hint else str(exc)) from exc
+
+
+def offline_hint(model: str) -> str | None:
+    """For weights that cannot be fetched (no Hub, a NAS offline): the models whose weights need none."""
+    offline = [f"--model {spec.name}" for spec in MODELS.values() if spec.weights_offline and spec.name != model]
+    return "or index with a model whose weights need no Hub: " + ", ".join(offline) if offline else None

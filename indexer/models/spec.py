@@ -1,10 +1,13 @@
 """What a model package declares about itself (its `spec.py`): name, licence, sample rate, batch sizes,
-typed options and a loader. Light: imports no torch."""
+typed options, a loader, and what it can do (tag tracks, read words, work offline, write random weights for
+tests). Nothing outside a model's package and the registry names a model: they ask these. Light: no torch."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import import_module
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -12,11 +15,6 @@ if TYPE_CHECKING:
 
 Loader = Callable[..., "Embedder"]  # (name, weights, device, precision, batch_size, **options)
 CC_BY_NC = "CC BY-NC 4.0: non-commercial use only"
-VARIANT_HELP = (
-    "the published variant: maest 30s-pw-129e, 20s-pw-129e, 10s-pw-129e, 5s-pw-129e, ...; "
-    "musicnn msd (Million Song Dataset tags) or mtt (MagnaTagATune); "
-    "clap general (larger_clap_general), unfused (clap-htsat-unfused) or music (no search by words)"
-)
 
 
 @dataclass(frozen=True)
@@ -38,9 +36,25 @@ class ModelSpec:
     batch: dict[str, int]  # default slices (or windows) per model batch, by device type
     loader: Loader
     options: tuple[Option, ...] = field(default=())
-    # Compare vectors less the catalog's mean (storage.vectors.centred): for models whose vectors all share a
+    # Compare vectors less the catalog's mean (storage.index.vectors.centred): for models whose vectors all share a
     # large common direction; chosen per model from measurements on real music (docs/benchmarks.md).
     centred: bool = False
+    # Its weights come with a package (pip), not from the Hub: a build works with no network at all.
+    weights_offline: bool = False
+    # What the labels it gives each track are called for people ("styles", "tags", "sounds"); None: it gives none.
+    labels: str | None = None
+    # A text tower in the audio's own space: search by words, and words that steer a query.
+    text: bool = False
+    # The module whose `write_random(directory, model, seed) -> Path` writes random weights in the published
+    # format (tests and benchmarks: no weights can be downloaded there).
+    testing: str | None = None
+
+    def write_random_weights(self, directory: Path, seed: int = 0) -> Path:
+        """A folder of random weights this spec's loader takes (small where the format allows)."""
+        if self.testing is None:
+            raise NotImplementedError(f"{self.name} declares no random-weight writer")
+        written: Path = import_module(self.testing).write_random(directory, self.name, seed)
+        return written
 
     def load(
         self, weights: str | None, device: str, precision: str, batch_size: int | None, **options: Any

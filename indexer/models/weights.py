@@ -17,8 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer.errors import WeightsError
-from storage.paths import WEIGHTS_ENV, chosen_weights
+from indexer.errors import HubUnreachableError, WeightsError
+from storage.core.paths import WEIGHTS_ENV, chosen_weights
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class WeightsFiles:
 
 
 def weights_spec(explicit: str | None, default_repo: str) -> str:
-    """The weights the user asked for (storage.paths.chosen_weights), else the model's default repo."""
+    """The weights the user asked for (storage.core.paths.chosen_weights), else the model's default repo."""
     return chosen_weights(explicit) or default_repo
 
 
@@ -91,7 +91,7 @@ def _from_hub(spec: str, filenames: list[str]) -> WeightsFiles:
             paths = cached
     except LocalEntryNotFoundError as exc:
         state = "offline (HF_HUB_OFFLINE is set)" if offline else "unreachable"
-        raise WeightsError(
+        raise HubUnreachableError(
             f"weights '{spec}' not found: the Hub is {state} and they are not in the local cache; "
             + _how_to_provide(spec, filenames)
         ) from exc

@@ -12,6 +12,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app.catalog_builder import build_page_catalog
+from tests.mpd_server import MpdServer, wait_until
+from tests.real_data import require
 
 PAGE = Path(__file__).resolve().parents[2] / "app" / "find_similar.py"
 
@@ -32,7 +34,7 @@ def page_catalog(built_catalog: tuple[Path, Path], tmp_path: Path) -> tuple[Path
 
 def copy_catalog(built: tuple[Path, Path], root: Path) -> tuple[Path, Path]:
     """(catalog folder, data directory) copied under `root`, the data directory's folder re-pointed."""
-    from storage.store import Store
+    from storage.write.store import Store
 
     catalog, data = root / "catalog", root / "data"
     shutil.copytree(built[0], catalog)
@@ -78,3 +80,29 @@ def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., AppTest]]:
 
     yield open_page
     st.cache_resource.clear()
+
+
+@pytest.fixture
+def mpd_server(built_catalog: tuple[Path, Path], tmp_path: Path) -> Iterator[MpdServer]:
+    """A real MPD (Debian's `mpd`) on a free loopback port whose music_directory holds the built catalog."""
+    if shutil.which("mpd") is None:
+        require("MPD (Debian's mpd package)", "no `mpd` on PATH")
+    music = built_catalog[0].parent  # MPD's music_directory holds the catalog folder: its names are longer
+    server = MpdServer(music, tmp_path / "mpd")
+    server.start()
+    client = server.client()
+    client.update()
+    wait_until(lambda: "updating_db" not in client.status())
+    assert len(client.listall()) >= 12
+    client.disconnect()
+    yield server
+    server.stop()
+
+
+def queue_files(server: MpdServer) -> list[str]:
+    """The files of MPD's queue, in order."""
+    client = server.client()
+    try:
+        return [entry["file"] for entry in client.playlistinfo()]
+    finally:
+        client.disconnect()

@@ -14,7 +14,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from app.api import api
 from app.media import catalog_for
-from storage.catalog import Catalog
+from storage.read.catalog import Catalog
 from tests.fake_embedder import FakeEmbedder
 from tests.search_helpers import similar
 

@@ -39,7 +39,7 @@ def test_concurrent_clients_get_no_errors(tmp_path, workers):
     fill_store(tmp_path / "data", clustered_vectors(2000, 32, seed=9))
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("SOUNDALIKE_API_KEY", "SOUNDALIKE_DB_URL")}
-    command = [sys.executable, "-m", "indexer.cli", "serve", "--data-dir", str(tmp_path / "data")]
+    command = [sys.executable, "-m", "indexer.commands.main", "serve", "--data-dir", str(tmp_path / "data")]
     process = subprocess.Popen([*command, "--port", str(port), "--workers", str(workers)], env=env)
     url = f"http://127.0.0.1:{port}"
     latencies: list[float] = []
@@ -92,7 +92,7 @@ def test_the_page_keeps_working_beside_it(built_catalog, tmp_path):
     port = free_port()
     env = {**os.environ, "SOUNDALIKE_DATA": str(data), "SOUNDALIKE_DB_URL": ""}
     env.pop("SOUNDALIKE_API_KEY", None)
-    command = [sys.executable, "-m", "indexer.cli", "serve", "--port", str(port), "--workers", "2"]
+    command = [sys.executable, "-m", "indexer.commands.main", "serve", "--port", str(port), "--workers", "2"]
     process = subprocess.Popen(command, env=env, cwd=ROOT)
     try:
         wait_up(f"http://127.0.0.1:{port}", process)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.catalog import Catalog
+from storage.read.catalog import Catalog
 from tests.audio_files import tag, write_audio
 
 BIN = Path(sys.executable).parent

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from app.settings import DEFAULT_PER_ALBUM, DEFAULT_PER_ARTIST
-from storage.caps import Caps
-from storage.catalog import Catalog
+from storage.read.catalog import Catalog
+from storage.search.caps import Caps
 from tests.app.server_process import ROOT, http_get, serve_page
 from tests.search_helpers import similar
 

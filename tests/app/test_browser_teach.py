@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from storage.catalog import Catalog
+from storage.read.catalog import Catalog
 from tests.app.conftest import served_copy_of
 from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS, shot
 

@@ -8,9 +8,10 @@ import pytest
 
 from app.settings import DEFAULT_PER_ALBUM, DEFAULT_PER_ARTIST
 from indexer.models.clap.testing import write_random_clap
-from storage.caps import Caps
-from storage.catalog import Catalog
-from storage.search import SearchRequest, SearchService
+from storage.read.catalog import Catalog
+from storage.search.caps import Caps
+from storage.search.request import SearchRequest
+from storage.search.service import SearchService
 from tests.app.conftest import served_copy_of
 from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS, shot
 from tests.app.test_page import build_beside

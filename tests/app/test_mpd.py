@@ -5,44 +5,16 @@ queued stays as it was, and the radio survives MPD being killed and started agai
 from __future__ import annotations
 
 import logging
-import shutil
 import threading
 import time
-from collections.abc import Iterator
-
-import pytest
 
 from app.mpd_radio import MpdAddress, MpdRadio, TrackMap
-from indexer.cli import main as indexer_main
-from storage.catalog import Catalog
-from storage.radio import RadioStream
-from storage.search import SearchService
-from tests.mpd_server import MpdServer, free_port, wait_until
-from tests.real_data import require
-
-
-@pytest.fixture
-def mpd_server(built_catalog, tmp_path) -> Iterator[MpdServer]:
-    if shutil.which("mpd") is None:
-        require("MPD (Debian's mpd package)", "no `mpd` on PATH")
-    music = built_catalog[0].parent  # MPD's music_directory holds the catalog folder: its names are longer
-    server = MpdServer(music, tmp_path / "mpd")
-    server.start()
-    client = server.client()
-    client.update()
-    wait_until(lambda: "updating_db" not in client.status())
-    assert len(client.listall()) >= 12
-    client.disconnect()
-    yield server
-    server.stop()
-
-
-def queue_files(server: MpdServer) -> list[str]:
-    client = server.client()
-    try:
-        return [entry["file"] for entry in client.playlistinfo()]
-    finally:
-        client.disconnect()
+from indexer.commands.main import main as indexer_main
+from storage.read.catalog import Catalog
+from storage.search.radio import RadioStream
+from storage.search.service import SearchService
+from tests.app.conftest import queue_files
+from tests.mpd_server import free_port, wait_until
 
 
 def test_the_queue_never_runs_dry_and_survives_mpd_restarting(built_catalog, mpd_server, caplog):
@@ -63,7 +35,7 @@ def test_the_queue_never_runs_dry_and_survives_mpd_restarting(built_catalog, mpd
     runner.start()
     try:
         wait_until(lambda: len(queue_files(mpd_server)) == 4)  # after the current song: 3
-        # The radio's order: seeded by the song playing, never what is queued, as storage.radio picks.
+        # The radio's order: seeded by the song playing, never what is queued, as storage.search.radio picks.
         expected = RadioStream(SearchService(catalog), [morning])
         expected.exclude([morning, five])
         expected.heard(morning)
@@ -159,7 +131,7 @@ def test_files_map_by_music_dir_or_unique_suffix(built_catalog, caplog):
 
 def test_a_library_of_symlinks_is_named_by_its_links(tmp_path):
     """MPD and the indexer name a linked file by its link: so does the mapping (its folders resolved)."""
-    from storage.paths import file_place
+    from storage.core.paths import file_place
 
     clip = tmp_path / "clip.flac"
     clip.write_bytes(b"")

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from app.api import api
 from app.media import catalog_for
 from indexer.build import BuildOptions, build_catalog
-from storage.catalog import Catalog
+from storage.read.catalog import Catalog
 from tests.app.conftest import PAGE
 from tests.app.test_page import neighbour_ids, pick
 from tests.audio_files import tag, write_audio

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from storage.catalog import Catalog
-from storage.display import track_label
-from storage.passages import describe
-from storage.store import Store
+from app.display import track_label
+from storage.core.passages import describe
+from storage.read.catalog import Catalog
+from storage.write.store import Store
 from tests.app.catalog_builder import TRACKS
 from tests.conftest import tone_mix
 from tests.fake_embedder import FakeEmbedder
@@ -105,7 +105,7 @@ def test_pick_a_track_and_hear_its_neighbours(page, built_catalog):
 def test_caps_are_on_by_default_and_shown(page, built_catalog):
     """The page starts with at most 3 results per artist and 2 per album, and says so; 0 lifts a cap."""
     from app.settings import DEFAULT_PER_ALBUM, DEFAULT_PER_ARTIST
-    from storage.caps import Caps
+    from storage.search.caps import Caps
 
     _, data = built_catalog
     at = pick(page(data, capped=True), "ana first")

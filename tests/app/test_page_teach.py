@@ -4,7 +4,7 @@ results, answers still there after a restart."""
 
 from __future__ import annotations
 
-from storage.catalog import Catalog
+from storage.read.catalog import Catalog
 from tests.app.test_page import audio_sources, messages, pick
 
 
@@ -76,7 +76,8 @@ def test_learn_from_the_answers_then_search_by_my_ears(page, tmp_path):
     it and the results say so."""
     import numpy as np
 
-    from storage.search import SearchRequest, SearchService
+    from storage.search.request import SearchRequest
+    from storage.search.service import SearchService
     from tests.learning_catalog import build, listener_by, write_catalog
     from tests.test_my_ears import answer_through_page, folders
 

@@ -7,10 +7,10 @@ import base64
 import json
 import re
 
+from app.display import m3u_text
 from app.map_view import MAP_KEY
-from storage import browse
-from storage.catalog import Catalog
-from storage.display import m3u_text
+from storage.read.catalog import Catalog
+from storage.search import browse
 from tests.app.catalog_builder import TRACKS
 from tests.app.test_page import neighbour_ids, pick
 

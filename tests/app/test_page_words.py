@@ -9,8 +9,9 @@ import re
 import pytest
 
 from indexer.models.clap.testing import write_random_clap
-from storage.catalog import Catalog
-from storage.search import SearchRequest, SearchService
+from storage.read.catalog import Catalog
+from storage.search.request import SearchRequest
+from storage.search.service import SearchService
 from tests.app.test_page import audio_sources, build_beside, messages, neighbour_ids, pick
 
 

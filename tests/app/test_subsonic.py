@@ -19,8 +19,8 @@ from starlette.testclient import TestClient
 
 from app import subsonic
 from app.media import catalog_for
-from storage.catalog import Catalog
-from storage.search import SearchService
+from storage.read.catalog import Catalog
+from storage.search.service import SearchService
 from tests.search_helpers import similar
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "fixtures" / "opensubsonic" / "openapi"

@@ -14,10 +14,10 @@ from sqlalchemy import select
 from indexer import local_engine as build_module
 from indexer import plan as plan_module
 from indexer.build import BuildOptions, build_catalog
-from indexer.cli import main as indexer_main
+from indexer.commands.main import main as indexer_main
 from indexer.errors import IndexerError
-from storage.catalog import Catalog
-from storage.schema import Embedding, Failure, Track
+from storage.db.schema import Embedding, Failure, Track
+from storage.read.catalog import Catalog
 from tests.audio_files import ALL_FORMATS, tag, write_audio
 from tests.fake_embedder import FakeEmbedder
 

@@ -14,11 +14,12 @@ import pytest
 from indexer.build import BuildOptions, build_catalog
 from indexer.models import load_embedder
 from indexer.query_audio import embed_file
-from storage.catalog import Catalog
-from storage.duplicates import OTHER_VERSION
-from storage.recording_groups import group_of, read_fingerprints
-from storage.search import SearchRequest, SearchService
-from storage.tracks import Neighbour
+from storage.core.tracks import Neighbour
+from storage.read.catalog import Catalog
+from storage.recordings.duplicates import OTHER_VERSION
+from storage.recordings.groups import group_of, read_fingerprints
+from storage.search.request import SearchRequest
+from storage.search.service import SearchService
 from tests import real_data
 from tests.real_variants import VariantCatalog, ffmpeg, make_catalog
 

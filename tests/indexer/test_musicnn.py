@@ -164,7 +164,7 @@ def test_a_build_stores_tags_that_filter_and_export(weights, tmp_path):
     music, data = tmp_path / "music", tmp_path / "data"
     for i in range(6):
         write_audio(music / f"t{i}.flac", 4.0 + i, seed=i)
-    indexer = [sys.executable, "-m", "indexer.cli"]
+    indexer = [sys.executable, "-m", "indexer.commands.main"]
     built = subprocess.run(
         [*indexer, "build", str(music), "--model", "musicnn", "--weights", str(weights), "-q", "--data-dir", str(data)],
         capture_output=True,
@@ -188,8 +188,8 @@ def test_export_as_npz_and_parquet_to_files_and_stdout(weights, tmp_path):
     import pyarrow.parquet as pq
 
     from indexer.build import BuildOptions, build_catalog
-    from indexer.cli import main as indexer
-    from storage.catalog import Catalog
+    from indexer.commands.main import main as indexer
+    from storage.read.catalog import Catalog
     from tests.audio_files import write_audio
 
     music, data = tmp_path / "music", tmp_path / "data"
@@ -212,7 +212,7 @@ def test_export_as_npz_and_parquet_to_files_and_stdout(weights, tmp_path):
     np.testing.assert_array_equal(np.array(first["vector"], np.float32), stored[first["id"]])
     assert dict(first["styles"]).keys() == catalog.styles([first["id"]])[first["id"]].keys()
     streamed = subprocess.run(
-        [sys.executable, "-m", "indexer.cli", *common, "--format", "parquet", "-o", "-"], capture_output=True
+        [sys.executable, "-m", "indexer.commands.main", *common, "--format", "parquet", "-o", "-"], capture_output=True
     )
     assert streamed.returncode == 0 and pq.read_table(io.BytesIO(streamed.stdout)).num_rows == 5
     assert indexer(["export", "--model", "mule", "--data-dir", str(data), "-o", str(tmp_path / "x.npz")]) == 2

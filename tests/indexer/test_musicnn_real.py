@@ -16,9 +16,10 @@ import soundfile as sf
 from indexer.audio import decode
 from indexer.build import BuildOptions, build_catalog
 from indexer.models import load_embedder
-from storage.catalog import Catalog
-from storage.search import SearchRequest, SearchService
-from storage.vectors import normalise
+from storage.index.vectors import normalise
+from storage.read.catalog import Catalog
+from storage.search.request import SearchRequest
+from storage.search.service import SearchService
 from tests import real_data
 from tests.audio_files import piano_midi
 

@@ -87,7 +87,7 @@ def cluster() -> Iterator[Cluster]:
 def start_cli_build(catalog: Path, data: Path, checkpoint: Path, address: str) -> subprocess.Popen:
     args = ["build", str(catalog), "--data-dir", str(data), "--weights", str(checkpoint), "--device", "cpu"]
     return subprocess.Popen(
-        [sys.executable, "-m", "indexer.cli", *args, "--quiet", "--engine", "ray", "--ray-address", address],
+        [sys.executable, "-m", "indexer.commands.main", *args, "--quiet", "--engine", "ray", "--ray-address", address],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -145,7 +145,7 @@ def test_a_killed_driver_resumes_to_the_same_result(
 
 
 def test_ray_address_without_the_ray_engine_is_bad_usage(tmp_path, capsys):
-    from indexer.cli import main
+    from indexer.commands.main import main
 
     assert main(["build", str(tmp_path), "--data-dir", str(tmp_path / "d"), "--ray-address", "auto"]) == 2
     assert "--ray-address needs --engine ray" in capsys.readouterr().err

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from indexer.build import BuildOptions, build_catalog
-from indexer.cli import build_parser
+from indexer.commands.main import build_parser
 from indexer.errors import UnknownModelError, UsageError
 from indexer.models import LICENCES, MODELS, load_embedder
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from indexer.build import BuildOptions, build_catalog
-from storage.paths import database_url
+from storage.core.paths import database_url
 from tests.audio_files import write_audio
 from tests.fake_embedder import FakeEmbedder
 from tests.indexer.test_build import index_ids, stored
@@ -26,7 +26,7 @@ import signal, sys
 signal.signal(signal.SIGINT, signal.default_int_handler)  # a shell's background job starts with SIGINT ignored
 from tests.fake_embedder import install
 install(delay=float(sys.argv[3]))
-from indexer.cli import main
+from indexer.commands.main import main
 sys.exit(main(["build", sys.argv[1], "--data-dir", sys.argv[2], "--quiet", "--workers", "1"]))
 """
 N_TRACKS = 12
@@ -123,14 +123,14 @@ UPDATE_SCRIPT = """
 import pathlib, sys, time
 from tests.fake_embedder import install
 install(delay=0.0)
-import storage.increments as increments
+import storage.index.increments as increments
 derive = increments._write_derived
 def stalled(tmp, *args):  # the new build half-written: its folder exists, CURRENT not yet switched
     derive(tmp, *args)
     pathlib.Path(sys.argv[3]).write_text(str(tmp))
     time.sleep(120)
 increments._write_derived = stalled
-from indexer.cli import main
+from indexer.commands.main import main
 sys.exit(main(["build", sys.argv[1], "--data-dir", sys.argv[2], "--quiet", "--workers", "1"]))
 """
 
@@ -138,7 +138,7 @@ sys.exit(main(["build", sys.argv[1], "--data-dir", sys.argv[2], "--quiet", "--wo
 def test_sigkill_during_an_index_update_keeps_the_previous_index_serving(catalog, tmp_path):
     """Two tracks added to a built catalog: the build killed while writing the updated index leaves the
     previous index in force, answering; the next build finishes the job (an update, not a rebuild)."""
-    from storage.catalog import Catalog
+    from storage.read.catalog import Catalog
     from tests.search_helpers import similar
 
     music = tmp_path / "music"

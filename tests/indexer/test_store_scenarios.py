@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from indexer import local_engine as build_module
-from indexer.cli import main as indexer
-from storage.catalog import Catalog
+from indexer.commands.main import main as indexer
+from storage.read.catalog import Catalog
 from tests.audio_files import write_audio
 from tests.fake_embedder import fake_loader
 from tests.search_helpers import similar
@@ -24,7 +24,7 @@ SCRIPT = """
 import sys
 from tests.fake_embedder import install_loader
 install_loader(delay=float(sys.argv[1]))
-from indexer.cli import main
+from indexer.commands.main import main
 sys.exit(main(sys.argv[2:]))
 """
 
@@ -222,7 +222,7 @@ def test_a_failure_in_model_b_leaves_model_a_alone(env, capsys, monkeypatch):
     assert victim not in set(mert.index().ids.tolist())
     assert mule.stale_by(mule.index()) == 0
     # Model A losing a vector (its own failure) bumps A's version: even A's stale index stops showing it.
-    from storage.store import Store
+    from storage.write.store import Store
 
     Store(env / "data").record_failure(victim, "mule", "gone bad")
     assert victim not in {n.track.id for n in similar(mule, mule.resolve("a song 0.flac"), k=N, allow_stale=True)}

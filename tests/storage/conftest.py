@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from storage.store import Store
-from storage.sync import FileState, FolderChanges
+from storage.write.store import Store
+from storage.write.sync import FileState, FolderChanges
 
 
 def clustered_vectors(n: int, dim: int, seed: int = 0, clusters: int = 50) -> np.ndarray:

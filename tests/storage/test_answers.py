@@ -9,10 +9,10 @@ from itertools import combinations
 import pytest
 
 from indexer.build import BuildOptions, build_catalog
-from indexer.cli import main as indexer
-from storage.catalog import Catalog
-from storage.errors import UsageError
-from storage.store import Store
+from indexer.commands.main import main as indexer
+from storage.core.errors import UsageError
+from storage.read.catalog import Catalog
+from storage.write.store import Store
 from tests.audio_files import write_audio
 from tests.fake_embedder import FakeEmbedder
 
@@ -92,7 +92,7 @@ def test_answers_outlive_a_rebuild_and_go_with_their_folder(two_folders, capsys)
 def test_the_next_triplet_is_unsure_new_and_played_where_it_sounds_like_itself(two_folders):
     import numpy as np
 
-    from storage.asking import next_triplet, representative_start, uncertainty_gap
+    from storage.search.asking import next_triplet, representative_start, uncertainty_gap
 
     catalog = Catalog.open(two_folders)
     rng = np.random.default_rng(3)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from storage import browse
-from storage.catalog import Catalog
+from storage.read.catalog import Catalog
+from storage.search import browse
 from tests.storage.conftest import ARTISTS, clustered_vectors, fill_store
 
 

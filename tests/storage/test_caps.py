@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 
-from storage.caps import Caps, album_key, apply_caps, artist_key
-from storage.catalog import Catalog
-from storage.query import main as query
+from indexer.commands.lookup import main as query
+from storage.read.catalog import Catalog
+from storage.search.caps import Caps, album_key, apply_caps, artist_key
 from tests.app.catalog_builder import build_page_catalog
 from tests.search_helpers import similar
 
@@ -56,7 +56,7 @@ def test_keys_ignore_case_and_keep_unknowns_uncapped(data):
     assert artist_key(shouted) == artist_key(track) and album_key(shouted) == album_key(track)
     nobody = replace(track, artist=None, album_artist=None, album=None)
     assert artist_key(nobody) is None and album_key(nobody) is None
-    from storage.tracks import Neighbour
+    from storage.core.tracks import Neighbour
 
     many = [Neighbour(replace(nobody, id=i), 0.9) for i in range(5)]
     assert len(apply_caps(many, 5, Caps(per_artist=1, per_album=1))) == 5

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import storage.catalog_map as catalog_map
-from storage.catalog import Catalog
-from storage.catalog_map import compute_map
-from storage.vectors import normalise
+import storage.index.catalog_map as catalog_map
+from storage.index.catalog_map import compute_map
+from storage.index.vectors import normalise
+from storage.read.catalog import Catalog
 from tests.storage.conftest import clustered_vectors, fill_store
 
 

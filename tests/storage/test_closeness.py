@@ -7,9 +7,9 @@ import json
 
 import numpy as np
 
-from storage.catalog import Catalog
-from storage.query import main as query
-from storage.vectors import normalise, pair_cosines
+from indexer.commands.lookup import main as query
+from storage.index.vectors import normalise, pair_cosines
+from storage.read.catalog import Catalog
 from tests.storage.conftest import clustered_vectors, fill_store
 
 

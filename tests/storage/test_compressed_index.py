@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from benchmarks.synthetic import SyntheticCatalog
-from storage import vectors as vectors_module
-from storage.vectors import VectorIndex, choose_kind, pq_bytes, write_index
+from storage.index import vectors as vectors_module
+from storage.index.vectors import VectorIndex, choose_kind, pq_bytes, write_index
 
 COUNT, DIM = 200_000, 1728
 META = {"model": "mule", "revision": "r1", "vectors_version": 1}

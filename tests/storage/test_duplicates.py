@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from storage.duplicates import Recording, group, same_recording
-from storage.query import main as query
+from indexer.commands.lookup import main as query
+from storage.recordings.duplicates import Recording, group, same_recording
 from tests.audio_files import melody, write_audio
 
 SR = 44100
@@ -65,8 +65,8 @@ def test_an_outside_copy_is_recognised(data, tmp_path, capsys, monkeypatch):
 
 
 def test_the_rule_same_file_or_same_fingerprint_copy_and_other_versions():
-    from storage.duplicates import OTHER_VERSION
-    from storage.tracks import Neighbour, TrackInfo
+    from storage.core.tracks import Neighbour, TrackInfo
+    from storage.recordings.duplicates import OTHER_VERSION
 
     assert same_recording(Recording("h", 1, 1), Recording("h", 7, 7))  # the same file
     assert same_recording(Recording(None, 1, 1), Recording("x", 1, 1))  # one fingerprint copy group
@@ -85,9 +85,9 @@ def test_tracks_built_before_fingerprints_get_them_at_the_next_build(tmp_path, m
     import soundfile as sf
 
     import indexer.build as build_module
-    import indexer.steps as steps
+    import indexer.engine_steps as steps
     from indexer.build import BuildOptions, build_catalog
-    from storage.catalog import Catalog
+    from storage.read.catalog import Catalog
     from tests.fake_embedder import FakeEmbedder
 
     music = tmp_path / "music"
@@ -109,7 +109,7 @@ def test_tracks_built_before_fingerprints_get_them_at_the_next_build(tmp_path, m
 
 
 def test_indexer_duplicates_lists_the_copies(data, capsys):
-    from indexer.cli import main as indexer
+    from indexer.commands.main import main as indexer
 
     assert indexer(["duplicates", "--data-dir", str(data)]) == 0
     out = capsys.readouterr().out

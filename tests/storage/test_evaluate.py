@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from indexer.cli import main as indexer
-from storage.catalog import Catalog
-from storage.schema import Embedding, Track
+from indexer.commands.main import main as indexer
+from storage.db.schema import Embedding, Track
+from storage.read.catalog import Catalog
 from tests.storage.conftest import fill_store
 
 K = 5

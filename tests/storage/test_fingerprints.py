@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from storage.fingerprints import (
+from storage.recordings.fingerprints import (
     ITEM_SECONDS,
     MAX_PROFILE_SPREAD,
     Fingerprint,
@@ -81,8 +81,8 @@ def test_a_short_clip_is_one_block_and_a_tiny_one_matches_nothing():
 
 
 def test_shared_audio_gives_a_passage_its_edges_and_offset():
-    from storage.passage_edges import LEAD, SPAN, refine, within
-    from storage.passages import Passage
+    from storage.core.passages import Passage
+    from storage.recordings.passage_edges import LEAD, SPAN, refine, within
 
     query, other = items(400, 11), items(300, 12)
     other[37:197] = noisy(query[100:260], 0.03)  # query items 100-259 lie at 37-196 of the other
@@ -108,8 +108,8 @@ def test_a_held_chord_matches_only_as_long_a_one():
 
 
 def test_one_block_of_shared_audio_must_match_well():
-    from storage.passage_edges import refine
-    from storage.passages import Passage
+    from storage.core.passages import Passage
+    from storage.recordings.passage_edges import refine
 
     query, empty = items(400, 21), np.zeros(0, np.float32)
     rough = Passage(10.0, 40.0, 0.0, 30.0, 0.8)

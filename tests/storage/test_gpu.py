@@ -1,7 +1,7 @@
 """GPU FAISS: the build's IVF work and the reader's exact scan.
 
 Where faiss has a GPU the last tests run the real thing. Elsewhere (faiss-cpu, CI) a CPU stand-in
-takes the place of `storage.gpu.to_gpu`, a float16 index for float16 copies like the GPU's: the code
+takes the place of `storage.index.gpu.to_gpu`, a float16 index for float16 copies like the GPU's: the code
 around the copy (which work goes there, the assignment and the ids it adds, the over-fetch and the
 exclusions, the fall-backs) is what these tests check.
 """
@@ -14,14 +14,14 @@ import faiss
 import numpy as np
 import pytest
 
-import storage.gpu
-from storage.catalog import Catalog
-from storage.vectors import VectorIndex, normalise, write_index
+import storage.index.gpu
+from storage.index.vectors import VectorIndex, normalise, write_index
+from storage.read.catalog import Catalog
 from tests.search_helpers import similar
 from tests.storage.conftest import clustered_vectors, fill_store
 
 META = {"model": "m", "revision": "r", "vectors_version": 1}
-HAS_GPU = storage.gpu.gpu_count() > 0
+HAS_GPU = storage.index.gpu.gpu_count() > 0
 
 
 @pytest.fixture
@@ -36,8 +36,8 @@ def stand_in(monkeypatch) -> list[tuple[str, bool]]:
             return faiss.IndexScalarQuantizer(index.d, faiss.ScalarQuantizer.QT_fp16, index.metric_type)
         return faiss.clone_index(index)
 
-    monkeypatch.setattr(storage.gpu, "gpu_count", lambda: 1)
-    monkeypatch.setattr(storage.gpu, "to_gpu", to_cpu_copy)
+    monkeypatch.setattr(storage.index.gpu, "gpu_count", lambda: 1)
+    monkeypatch.setattr(storage.index.gpu, "to_gpu", to_cpu_copy)
     return calls
 
 
@@ -53,22 +53,22 @@ def brute_force(vectors: np.ndarray, query: np.ndarray, k: int, exclude: set[int
 
 
 def test_gpu_count_is_zero_without_gpus_or_when_switched_off(monkeypatch):
-    monkeypatch.delenv(storage.gpu.ENV, raising=False)
-    assert storage.gpu.gpu_count() == faiss.get_num_gpus()
+    monkeypatch.delenv(storage.index.gpu.ENV, raising=False)
+    assert storage.index.gpu.gpu_count() == faiss.get_num_gpus()
     monkeypatch.setattr(faiss, "get_num_gpus", lambda: 2)
-    assert storage.gpu.gpu_count() == 2
-    monkeypatch.setenv(storage.gpu.ENV, "0")
-    assert storage.gpu.gpu_count() == 0
+    assert storage.index.gpu.gpu_count() == 2
+    monkeypatch.setenv(storage.index.gpu.ENV, "0")
+    assert storage.index.gpu.gpu_count() == 0
     monkeypatch.delattr(faiss, "get_num_gpus")
-    monkeypatch.delenv(storage.gpu.ENV)
-    assert storage.gpu.gpu_count() == 0
+    monkeypatch.delenv(storage.index.gpu.ENV)
+    assert storage.index.gpu.gpu_count() == 0
 
 
 def test_ivf_built_with_a_gpu_equals_the_cpu_build(tmp_path, stand_in, monkeypatch):
     vectors = clustered_vectors(13000, 32, seed=11, clusters=60)
-    monkeypatch.setattr(storage.gpu, "gpu_count", lambda: 0)
+    monkeypatch.setattr(storage.index.gpu, "gpu_count", lambda: 0)
     cpu = build(tmp_path / "cpu", vectors, exact_max=1000)
-    monkeypatch.setattr(storage.gpu, "gpu_count", lambda: 1)
+    monkeypatch.setattr(storage.index.gpu, "gpu_count", lambda: 1)
     gpu = build(tmp_path / "gpu", vectors, exact_max=1000)
     assert stand_in == [("IndexFlat", False), ("IndexFlatIP", False)]  # k-means helper, then the list assigner
     cpu_ivf, gpu_ivf = (faiss.extract_index_ivf(i.shards[0]) for i in (cpu, gpu))
@@ -114,7 +114,7 @@ def test_style_filters_and_huge_exclusions_search_on_the_cpu(tmp_path, stand_in,
     only = list(range(100, 400))
     got = index.search(vectors[5], 10, include=only)[0].tolist()
     assert got == [i for i in brute_force(vectors, vectors[5], 2000, set()) if i in only][:10]
-    monkeypatch.setattr(storage.gpu, "MAX_K", 100)
+    monkeypatch.setattr(storage.index.gpu, "MAX_K", 100)
     exclude = set(range(1, 60))
     assert index.search(vectors[5], 10, exclude=sorted(exclude))[0].tolist() == brute_force(
         vectors, vectors[5], 10, exclude
@@ -125,10 +125,10 @@ def test_gpu_failures_fall_back_to_the_cpu(tmp_path, monkeypatch, caplog):
     def out_of_memory(index, float16=False):
         raise RuntimeError("Error in faiss::gpu::StandardGpuResourcesImpl::allocMemory: cudaMalloc failed")
 
-    monkeypatch.setattr(storage.gpu, "gpu_count", lambda: 1)
-    monkeypatch.setattr(storage.gpu, "to_gpu", out_of_memory)
+    monkeypatch.setattr(storage.index.gpu, "gpu_count", lambda: 1)
+    monkeypatch.setattr(storage.index.gpu, "to_gpu", out_of_memory)
     vectors = clustered_vectors(3000, 32, seed=14)
-    with caplog.at_level(logging.WARNING, logger="storage.gpu"):
+    with caplog.at_level(logging.WARNING, logger="storage.index.gpu"):
         index = build(tmp_path / "m", vectors, exact_max=1000)
         reader = VectorIndex.open_current(tmp_path / "m", gpu=True)
     assert reader.gpu is None and "using the CPU" in caplog.text
@@ -149,9 +149,9 @@ def test_catalog_with_gpu_keeps_one_shot_readers_on_the_cpu(tmp_path, stand_in):
 def test_real_gpu_build_and_scan_match_the_cpu(tmp_path, monkeypatch):
     vectors = clustered_vectors(20000, 1728, seed=16, clusters=200)
     gpu_built = build(tmp_path / "gpu", vectors, exact_max=1000)
-    monkeypatch.setenv(storage.gpu.ENV, "0")
+    monkeypatch.setenv(storage.index.gpu.ENV, "0")
     cpu_built = build(tmp_path / "cpu", vectors, exact_max=1000)
-    monkeypatch.delenv(storage.gpu.ENV)
+    monkeypatch.delenv(storage.index.gpu.ENV)
     reader = VectorIndex.open_current(tmp_path / "gpu", gpu=True)
     assert reader.gpu is not None
     rng = np.random.default_rng(0)
@@ -169,9 +169,9 @@ def test_real_gpu_build_and_scan_match_the_cpu(tmp_path, monkeypatch):
     not hasattr(faiss, "StandardGpuResources") or HAS_GPU, reason="needs faiss-gpu on a machine without a GPU"
 )
 def test_faiss_gpu_without_a_device_falls_back_on_its_real_error(tmp_path, monkeypatch, caplog):
-    monkeypatch.setattr(storage.gpu, "gpu_count", lambda: 1)  # as if a device were visible
+    monkeypatch.setattr(storage.index.gpu, "gpu_count", lambda: 1)  # as if a device were visible
     vectors = clustered_vectors(3000, 32, seed=17)
-    with caplog.at_level(logging.WARNING, logger="storage.gpu"):
+    with caplog.at_level(logging.WARNING, logger="storage.index.gpu"):
         build(tmp_path / "m", vectors, exact_max=1000)
         reader = VectorIndex.open_current(tmp_path / "m", gpu=True)
     assert reader.gpu is None and "Invalid GPU device" in caplog.text

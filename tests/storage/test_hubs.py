@@ -7,10 +7,10 @@ import json
 
 import numpy as np
 
-from storage.catalog import Catalog
-from storage.hubs import csls_order, hub_stats, neighbour_graph, occurrence, skewness
-from storage.query import main as query
-from storage.vectors import normalise
+from indexer.commands.lookup import main as query
+from storage.index.hubs import csls_order, hub_stats, neighbour_graph, occurrence, skewness
+from storage.index.vectors import normalise
+from storage.read.catalog import Catalog
 from tests.storage.conftest import fill_store
 
 
@@ -70,7 +70,7 @@ def test_the_index_keeps_hub_stats_and_queries_rerank(tmp_path, capsys):
             assert out["rerank"] == (None if mode == "plain" else "csls")
             shown[mode] += hub in [n["id"] for n in out["neighbours"]]
     assert shown["csls"] < shown["plain"]  # the most common hub turns up in fewer lists
-    from indexer.summary import format_status
+    from indexer.commands.summary import format_status
 
     status = format_status(Catalog.open(tmp_path / "data"))
     assert "hubs: 10-occurrence skewness" in status and "with --rerank csls" in status and "always there:" in status

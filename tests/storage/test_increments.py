@@ -1,4 +1,4 @@
-"""Index updates without a full rebuild (storage.increments, storage.segment_updates): a layer on top of
+"""Index updates without a full rebuild (storage.index.increments, storage.index.segment_updates): a layer on top of
 the build in force, folded in past its bounds, a full rebuild past the drift bounds; each answers as a full
 rebuild does (exact indexes) or within recall 0.95 of it (IVF), and readers see one build or the other."""
 
@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from storage import sync
-from storage.catalog import Catalog
-from storage.increments import Policy
-from storage.store import Store
-from storage.sync import FileState, FolderChanges
+from storage.index.increments import Policy
+from storage.read.catalog import Catalog
+from storage.write import sync
+from storage.write.store import Store
+from storage.write.sync import FileState, FolderChanges
 from tests.search_helpers import passages, similar
 from tests.storage.conftest import clustered_vectors, fill_store
 from tests.storage.test_segments import planted
@@ -227,7 +227,7 @@ def test_any_sequence_of_changes_answers_as_exact_search(tmp_path, seed):
 def stored_vectors(store: Store) -> tuple[np.ndarray, np.ndarray]:
     from sqlalchemy import select
 
-    from storage.schema import Embedding
+    from storage.db.schema import Embedding
 
     with store.sessions() as s:
         rows = s.execute(select(Embedding.track_id, Embedding.vector).order_by(Embedding.track_id)).all()

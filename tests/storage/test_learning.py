@@ -1,14 +1,14 @@
-"""The learner on its own (storage.learning): the stretch's algebra, the principal subspace, how answers become
+"""The learner on its own (storage.listeners.fitting): the stretch's algebra, the principal subspace, how answers become
 constraints, and the guard that keeps the plain cosine when the answers do not clearly beat it."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from storage.answers import Judgement
-from storage.learned import answers_in, listener_key
-from storage.learning import MIN_TRIPLETS, Answers, Stretch, agreement, learn, principal_subspace, stretch_for
-from storage.vectors import normalise
+from storage.index.vectors import normalise
+from storage.listeners.answers import Judgement
+from storage.listeners.fitting import MIN_TRIPLETS, Answers, Stretch, agreement, learn, principal_subspace, stretch_for
+from storage.listeners.metrics import answers_in, listener_key
 
 
 def planted(n: int = 400, dim: int = 24, strength: float = 0.25, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -80,7 +80,7 @@ def test_random_answers_and_too_few_keep_the_plain_cosine() -> None:
 
 
 def test_answers_become_rows_without_cant_say_or_tracks_the_model_lacks(tmp_path) -> None:
-    from storage.vectors import VectorIndex, write_index
+    from storage.index.vectors import VectorIndex, write_index
 
     vectors = normalise(np.random.default_rng(0).standard_normal((6, 8)).astype(np.float32))
     meta = {"model": "mule", "revision": "r", "vectors_version": 1}

@@ -7,13 +7,14 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
-from storage.lock import build_lock
+from storage.write.lock import build_lock
 
 HOLDER = """
 import os, sys, time
 from pathlib import Path
-from storage.lock import build_lock
+from storage.write.lock import build_lock
 with build_lock(Path(sys.argv[1])):
     ready, running = os.pipe()
     if os.fork() == 0:  # a worker, as the decode pool forks them
@@ -31,7 +32,7 @@ def children_of(parent: int) -> list[int]:
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                stat = open(f"/proc/{entry}/stat").read()
+                stat = Path(f"/proc/{entry}/stat").read_text()
             except OSError:
                 continue
             if int(stat.rsplit(")", 1)[1].split()[1]) == parent:  # field 4: the parent's pid

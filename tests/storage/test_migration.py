@@ -12,11 +12,11 @@ import numpy as np
 from sqlalchemy import create_engine, select, text
 
 from indexer.build import BuildOptions, build_catalog
-from storage.catalog import Catalog
-from storage.paths import database_url
-from storage.schema import Embedding, Failure, Meta, Model, TrackFingerprint, TrackStyle
-from storage.store import Store
-from storage.timelines import CODED, RAW
+from storage.core.paths import database_url
+from storage.core.timelines import CODED, RAW
+from storage.db.schema import Embedding, Failure, Meta, Model, TrackFingerprint, TrackStyle
+from storage.read.catalog import Catalog
+from storage.write.store import Store
 from tests.audio_files import write_audio
 from tests.fake_embedder import FakeEmbedder
 from tests.search_helpers import similar
@@ -118,7 +118,7 @@ def test_v2_to_v7_keeps_everything(tmp_path, backend, monkeypatch):
     # The v2 float16 timelines become compact without re-embedding; passages read the same.
     before = Catalog.open(data)
     passages = similar(before, 2, k=3)
-    monkeypatch.setattr("storage.timelines.FIT_SLICES", 8)
+    monkeypatch.setattr("storage.core.timelines.FIT_SLICES", 8)
     assert Store(data).compact_timelines("mule") == 6
     with store.sessions() as s:
         formats = dict(s.execute(select(Embedding.model, Embedding.timeline_format).distinct()).all())

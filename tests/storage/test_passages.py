@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from storage.passages import Timeline, best_passage, describe
+from storage.core.passages import Timeline, best_passage, describe
 from tests.audio_files import melody, write_audio
 
 SR = 44100
@@ -44,8 +44,8 @@ def test_planted_passage_through_build_and_query(tmp_path, capsys):
     """20 s of track X copied into Y at another offset, another gain and another format: the matched
     passage holds it within 2 s on both sides, with the offset between the sides kept."""
     from indexer.build import BuildOptions, build_catalog
-    from storage.catalog import Catalog
-    from storage.query import main as query
+    from indexer.commands.lookup import main as query
+    from storage.read.catalog import Catalog
     from tests.fake_embedder import FakeEmbedder
 
     x = melody(50.0, seed=1, sr=SR)
@@ -86,7 +86,7 @@ def test_planted_passage_through_build_and_query(tmp_path, capsys):
 
 def test_search_by_passage_with_an_outside_file(tmp_path, capsys, monkeypatch):
     from indexer.build import BuildOptions, build_catalog
-    from storage.query import main as query
+    from indexer.commands.lookup import main as query
     from tests import fake_embedder
 
     root = tmp_path / "music"
@@ -114,7 +114,7 @@ def test_search_by_passage_with_an_outside_file(tmp_path, capsys, monkeypatch):
     [("12", "is not START:END"), ("40:12", "must end after"), ("a:b", "is not START:END")],
 )
 def test_a_bad_passage_is_bad_usage(given, message, capsys):
-    from storage.query import main as query
+    from indexer.commands.lookup import main as query
 
     with pytest.raises(SystemExit) as exit_:
         query(["1", "--passage", given])

@@ -11,14 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from storage.query import main
-from storage.search import SearchService, VectorQuery
+from indexer.commands.lookup import main
+from storage.search.request import VectorQuery
+from storage.search.service import SearchService
 from tests.storage.conftest import clustered_vectors, fill_store
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture()
+@pytest.fixture
 def data_dir(tmp_path, monkeypatch, cli_database) -> Path:
     fill_store(tmp_path / "data", clustered_vectors(40, 24, seed=7))
     monkeypatch.setenv("SOUNDALIKE_DATA", str(tmp_path / "data"))
@@ -113,21 +114,21 @@ def test_no_data_directory_exit_1(tmp_path, capsys, monkeypatch):
 
 
 def test_empty_index_exit_1(tmp_path, capsys, monkeypatch):
-    from storage.store import Store
+    from storage.write.store import Store
 
     monkeypatch.delenv("SOUNDALIKE_DB_URL", raising=False)
     Store(tmp_path / "d")
     expect_error(["1", "--data-dir", str(tmp_path / "d")], 2, "no track with id 1", capsys)
-    from storage.catalog import Catalog
-    from storage.errors import EmptyIndexError
+    from storage.core.errors import EmptyIndexError
+    from storage.read.catalog import Catalog
 
     with pytest.raises(EmptyIndexError, match="indexer build"):
         SearchService(Catalog.open(tmp_path / "d")).by_vector(VectorQuery(np.ones(24, np.float32)))
 
 
 def test_stale_index_says_how_to_rebuild(data_dir, capsys):
-    from storage import sync
-    from storage.store import Store
+    from storage.write import sync
+    from storage.write.store import Store
 
     with Store(data_dir).sessions.begin() as s:
         sync.delete_tracks(s, [5])
@@ -140,8 +141,8 @@ def test_stale_index_says_how_to_rebuild(data_dir, capsys):
 
 
 def test_model_mismatch(data_dir, capsys):
-    from storage.catalog import Catalog
-    from storage.errors import ModelMismatchError
+    from storage.core.errors import ModelMismatchError
+    from storage.read.catalog import Catalog
 
     service = SearchService(Catalog.open(data_dir))
     with pytest.raises(ModelMismatchError, match="weights"):
@@ -152,7 +153,7 @@ def test_model_mismatch(data_dir, capsys):
 
 
 def test_corrupt_index_file(data_dir, capsys):
-    from storage.vectors import current_build
+    from storage.index.vectors import current_build
 
     build = data_dir / "index" / "mule" / current_build(data_dir / "index" / "mule")
     (build / "index.faiss").write_bytes(b"garbage")

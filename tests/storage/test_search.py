@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from storage import sync
-from storage.catalog import Catalog
-from storage.errors import StaleIndexError
-from storage.search import SearchService
-from storage.vectors import VectorIndex, normalise, write_index
+from storage.core.errors import StaleIndexError
+from storage.index.vectors import VectorIndex, normalise, write_index
+from storage.read.catalog import Catalog
+from storage.search.service import SearchService
+from storage.write import sync
 from tests.search_helpers import similar
 from tests.storage.conftest import clustered_vectors, fill_store
 
@@ -23,9 +23,9 @@ def brute_force(vectors: np.ndarray, query: np.ndarray, k: int, exclude: set[int
 
 @pytest.mark.parametrize("shards", [1, 2])
 def test_exact_search_equals_numpy_brute_force(tmp_path, backend, shards, monkeypatch):
-    import storage.vectors
+    import storage.index.vectors
 
-    monkeypatch.setattr(storage.vectors, "SHARD_MIN", 200 if shards == 2 else 10**9)
+    monkeypatch.setattr(storage.index.vectors, "SHARD_MIN", 200 if shards == 2 else 10**9)
     vectors = clustered_vectors(300, 64, seed=1)
     fill_store(tmp_path / "data", vectors)
     catalog = Catalog.open(tmp_path / "data")

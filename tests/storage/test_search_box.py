@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from storage.catalog import Catalog
-from storage.store import Store
-from storage.sync import FileState, FolderChanges
+from storage.read.catalog import Catalog
+from storage.write.store import Store
+from storage.write.sync import FileState, FolderChanges
 from tests.storage.conftest import clustered_vectors, fill_store
 
 

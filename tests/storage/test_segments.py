@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from storage.catalog import Catalog
-from storage.errors import StaleIndexError, UsageError
-from storage.passage_search import exhaustive
-from storage.passages import Timeline
-from storage.search import VectorQuery
-from storage.store import Store
+from storage.core.errors import StaleIndexError, UsageError
+from storage.core.passages import Timeline
+from storage.read.catalog import Catalog
+from storage.search.passage_search import exhaustive
+from storage.search.request import VectorQuery
+from storage.write.store import Store
 from tests.search_helpers import passages
 from tests.storage.test_timelines import stored, synthetic_catalog
 

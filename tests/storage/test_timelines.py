@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from storage.catalog import Catalog
-from storage.passages import Timeline, best_passage
-from storage.schema import Embedding
-from storage.store import Store
-from storage.sync import FileState, FolderChanges
-from storage.timelines import CODED, RAW, fit_codec
+from storage.core.passages import Timeline, best_passage
+from storage.core.timelines import CODED, RAW, fit_codec
+from storage.db.schema import Embedding
+from storage.read.catalog import Catalog
+from storage.write.store import Store
+from storage.write.sync import FileState, FolderChanges
 from tests.search_helpers import similar
 
 DIM = 512
@@ -97,7 +97,7 @@ def test_compaction_learns_the_basis_once_and_later_tracks_arrive_compact(tmp_pa
     store = stored(tmp_path, tracks[:6])
     assert store.compact_timelines("mule", fit_slices=10_000) == 0  # too few slices to learn from
     assert set(formats(store).values()) == {RAW}
-    from indexer.summary import format_status
+    from indexer.commands.summary import format_status
 
     assert "timelines: 6 float16 (float16 until the model has 2,048 slices)" in format_status(
         Catalog.open(store.data_dir)
@@ -129,8 +129,8 @@ def test_compaction_learns_the_basis_once_and_later_tracks_arrive_compact(tmp_pa
 def test_a_crash_during_compaction_leaves_every_timeline_readable(tmp_path, monkeypatch):
     tracks = synthetic_catalog(10, 40)
     store = stored(tmp_path, tracks)
-    monkeypatch.setattr("storage.store.CHUNK", 64)  # 4 timelines a transaction
-    from storage.timelines import TimelineCodec
+    monkeypatch.setattr("storage.write.store.CHUNK", 64)  # 4 timelines a transaction
+    from storage.core.timelines import TimelineCodec
 
     calls = {"n": 0}
     real = TimelineCodec.encode

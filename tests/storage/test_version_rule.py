@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from storage.version_rule import MIN_COPIES, fit
+from storage.recordings.other_versions import MIN_COPIES, fit
 
 
 def test_the_threshold_follows_the_catalogs_tail_and_needs_its_copies_above():

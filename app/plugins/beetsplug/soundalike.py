@@ -6,7 +6,7 @@
 Configuration, under `soundalike:` in beets' config: `data_dir` (default: soundalike's own,
 $SOUNDALIKE_DATA or ~/.local/share/soundalike), `model` (default: as `storage.query`), `weights`, and
 `auto: yes` to index newly imported items after each `beet import`. Thin over soundalike's libraries: the
-build is `indexer.build`, the answers are the search service's (storage.search), so `beet similar`
+build is `indexer.build`, the answers are the search service's (storage.search.service), so `beet similar`
 lists what `python -m storage.query --json` lists for the same seed.
 """
 
@@ -22,14 +22,15 @@ from beets.library import Item, Library
 from beets.plugins import BeetsPlugin
 from beets.ui import UserError  # beets prints it as "error: ..." and exits 1
 
-from storage.errors import SoundalikeError
-from storage.paths import file_place
+from indexer.models.registry import DEFAULT_MODEL
+from storage.core.errors import SoundalikeError
+from storage.core.paths import file_place
 
 log = logging.getLogger("beets.soundalike")
 
 
 def item_file(item: Item) -> Path:
-    """The item's file as the indexer names it (storage.paths.file_place: a symlink stays a symlink)."""
+    """The item's file as the indexer names it (storage.core.paths.file_place: a symlink stays a symlink)."""
     return file_place(os.fsdecode(item.path))
 
 
@@ -63,7 +64,7 @@ class SoundalikePlugin(BeetsPlugin):
         return None if value in (None, "") else os.path.expanduser(str(value))
 
     def catalog(self, model: str | None = None) -> Any:
-        from storage.catalog import Catalog
+        from storage.read.catalog import Catalog
 
         return Catalog.open(self._setting("data_dir"), model or self._setting("model"))
 
@@ -72,7 +73,9 @@ class SoundalikePlugin(BeetsPlugin):
     def commands(self) -> list[ui.Subcommand]:
         build = ui.Subcommand("soundalike", help="soundalike: `beet soundalike build` indexes the library")
         build.parser.usage = "%prog build [--model M] [--quiet]"
-        build.parser.add_option("--model", help="the embedding model (default: the plugin's `model`, else mule)")
+        build.parser.add_option(
+            "--model", help=f"the embedding model (default: the plugin's `model`, else {DEFAULT_MODEL})"
+        )
         build.parser.add_option("-q", "--quiet", action="store_true", help="no progress bar")
         build.func = self._soundalike
         similar = ui.Subcommand("similar", help="items that sound like the items a query matches")
@@ -112,8 +115,8 @@ class SoundalikePlugin(BeetsPlugin):
     def build(self, lib: Library, model: str | None = None, progress: bool = True) -> str:
         """Index the folders that hold the library's items (incremental); the build's summary."""
         from indexer.build import BuildOptions, build_catalog
-        from indexer.summary import format_report
-        from storage.paths import DEFAULT_MODEL
+        from indexer.commands.summary import format_report
+        from storage.core.paths import DEFAULT_MODEL
 
         folders = library_folders(lib)
         if not folders:
@@ -125,8 +128,10 @@ class SoundalikePlugin(BeetsPlugin):
 
     def similar(self, lib: Library, seeds: list[Item], opts: Any) -> list[tuple[Item | None, Path]]:
         """(the library's item or None, the file) of each result, nearest first."""
-        from storage.caps import Caps
-        from storage.search import SearchRequest, SearchService
+        from storage.search.caps import Caps
+        from storage.search.question import Question
+        from storage.search.request import SearchRequest
+        from storage.search.service import SearchService
 
         catalog = self.catalog(opts.model)
         tracks = [catalog.resolve(str(item_file(s))) for s in seeds]
@@ -134,10 +139,10 @@ class SoundalikePlugin(BeetsPlugin):
             opts.k,
             exclude_same_artist=opts.exclude_same_artist,
             exclude_same_album=opts.exclude_same_album,
-            caps=Caps(opts.max_per_artist or None, opts.max_per_album or None),
+            caps=Caps(opts.max_per_artist, opts.max_per_album),
             passages=False,
         )
-        result = SearchService(catalog).by_seeds(tracks, request)  # one seed: by track, as storage.query
+        result = SearchService(catalog).ask(Question(seeds=tuple(t.id for t in tracks)), request)
         by_file = {item_file(i): i for i in lib.items()}
         return [(by_file.get(file_place(n.track.file)), n.track.file) for n in result.neighbours]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -18,7 +19,7 @@ RECOMPUTED_BUFFERS = ("position_ids", "token_type_ids", "relative_position_index
 CONFIG_DROPPED = ("architectures", "model_type", "torch_dtype", "dtype", "transformers_version")
 
 
-def build_model(config: dict, initialise: bool = False):  # type: ignore[no-untyped-def]
+def build_model(config: dict, initialise: bool = False) -> Any:  # transformers' ClapModel
     """A float32 ClapModel in eval mode for a published config.json (no remote code). Its weights are left
     uninitialised (2.4 s saved on a cold start) unless `initialise`: loading replaces every one of them
     (storage is strict), and the buffers are computed either way."""
@@ -47,9 +48,8 @@ def load_published(model: torch.nn.Module, published: dict[str, Tensor]) -> None
     own = dict(model.state_dict())
     state = {}
     for key, tensor in published.items():
-        if key.endswith(RECOMPUTED_BUFFERS) and key in own:
-            if not torch.equal(own[key], tensor.to(own[key].dtype)):
-                raise WeightsError(f"CLAP checkpoint's {key} differs from the model's: another architecture")
+        if key.endswith(RECOMPUTED_BUFFERS) and key in own and not torch.equal(own[key], tensor.to(own[key].dtype)):
+            raise WeightsError(f"CLAP checkpoint's {key} differs from the model's: another architecture")
         state[key] = tensor.float() if tensor.is_floating_point() else tensor
     for key, tensor in own.items():
         if key.endswith(RECOMPUTED_BUFFERS):

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -161,7 +162,7 @@ class ClapEmbedder(PieceEmbedder):
             raise IndexerError(clap_variant(self.variant).why_not_text)
 
     @property
-    def tokenizer(self):  # noqa: ANN201 - transformers' tokenizer class
+    def tokenizer(self) -> Any:  # transformers' RobertaTokenizer
         if self._tokenizer is None:
             from transformers import RobertaTokenizer
 

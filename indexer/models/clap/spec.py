@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from indexer.models.spec import VARIANT_HELP, ModelSpec, Option
+from indexer.models.spec import ModelSpec, Option
+
+VARIANT = (
+    "the published variant: general (larger_clap_general), unfused (clap-htsat-unfused) or music (no search by words)"
+)
 
 if TYPE_CHECKING:
     from indexer.models.base import Embedder
@@ -41,12 +45,15 @@ SPECS = (
         {"cpu": 4, "cuda": 64},
         load,
         (
-            Option("variant", str, VARIANT_HELP, "general"),
+            Option("variant", str, VARIANT, "general"),
             Option("tags_top", int, "tags kept per track", "5"),
             Option("tags_min", float, "least probability of a kept tag", "0.3"),
             Option(
                 "tags_file", str, "clap: a tag vocabulary ('category | tag | prompt' lines) instead of ours", "ours"
             ),
         ),
+        labels="sounds",
+        text=True,
+        testing="indexer.models.clap.testing",
     ),
 )

@@ -113,3 +113,8 @@ def write_random_clap(
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(directory / WEIGHTS_FILE))
     (directory / CONFIG_FILE).write_text(json.dumps(config, indent=2))
     return directory
+
+
+def write_random(directory: Path, model: str, seed: int = 0) -> Path:
+    """The registry's writer: a small CLAP (both towers) with a small tokenizer."""
+    return write_random_clap(directory, "small", seed)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -59,7 +60,7 @@ def v4_key(key: str) -> str:
     return f"audio_spectrogram_transformer.encoder.layer.{layer}.{rest}"
 
 
-def build_model(config: dict, max_length: int):  # type: ignore[no-untyped-def]
+def build_model(config: dict, max_length: int) -> Any:  # transformers' ASTForAudioClassification
     """An ASTForAudioClassification for a published MAEST config.json (float32, no remote code)."""
     from transformers import ASTConfig, ASTForAudioClassification
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import torch
@@ -48,7 +49,7 @@ def patch_starts(frames: int, size: int, hop: int) -> list[int]:
 
 
 @torch.inference_mode()
-def embed_and_classify(model, patches: Tensor, layer: int = EMBEDDING_LAYER) -> tuple[Tensor, Tensor]:  # type: ignore[no-untyped-def]
+def embed_and_classify(model: Any, patches: Tensor, layer: int = EMBEDDING_LAYER) -> tuple[Tensor, Tensor]:
     """(embedding (B, 3*hidden) from block `layer`, label logits (B, labels)) in one pass over the layers."""
     ast = model.audio_spectrogram_transformer
     h = ast.embeddings(patches)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from indexer.models.spec import VARIANT_HELP, ModelSpec, Option
+from indexer.models.spec import ModelSpec, Option
 
 if TYPE_CHECKING:
     from indexer.models.base import Embedder
@@ -29,7 +29,9 @@ def load(
 
 
 OPTIONS = (
-    Option("variant", str, VARIANT_HELP, "30s-pw-129e"),
+    Option(
+        "variant", str, "the published variant: 30s-pw-129e, 20s-pw-129e, 10s-pw-129e, 5s-pw-129e, ...", "30s-pw-129e"
+    ),
     Option("styles_top", int, "styles kept per track", "5"),
     Option("styles_min", float, "least probability of a kept style", "0.1"),
 )
@@ -42,5 +44,7 @@ SPECS = (
         {"cpu": 2, "cuda": 32},
         load,
         OPTIONS,
+        labels="styles",
+        testing="indexer.models.maest.testing",
     ),
 )

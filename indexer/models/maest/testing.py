@@ -22,3 +22,13 @@ def write_random_maest(directory: Path, config: dict, max_length: int, seed: int
     torch.save({v4_key(k): v.contiguous() for k, v in model.state_dict().items()}, directory / WEIGHTS_FILE)
     (directory / CONFIG_FILE).write_text(json.dumps(config, indent=2))
     return directory
+
+
+SMALL_LABELS = [f"Genre{g}---Style{g}.{s}" for g in range(4) for s in range(10)]
+
+
+def write_random(directory: Path, model: str, seed: int = 0) -> Path:
+    """The registry's writer: a narrow, shallow MAEST of the default variant's input length, 40 styles."""
+    from indexer.models.maest.checkpoint import maest_config
+
+    return write_random_maest(directory, maest_config(SMALL_LABELS, small=True), 1876, seed)

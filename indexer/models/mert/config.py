@@ -9,6 +9,7 @@ A config that switches one of those paths on is refused rather than run wrongly.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from indexer.errors import WeightsError
 
@@ -45,7 +46,7 @@ class Preprocessing:
     do_normalize: bool  # zero mean, unit variance per window (Wav2Vec2FeatureExtractor's rule)
 
 
-def hubert_config(raw: dict):  # type: ignore[no-untyped-def]
+def hubert_config(raw: dict) -> Any:  # transformers' HubertConfig
     """A HubertConfig for a published MERT config.json (values taken as published)."""
     from transformers import HubertConfig
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Hashable
+from typing import Any
 
 import numpy as np
 import torch
@@ -37,7 +38,7 @@ DEFAULT_BATCH = MODELS["mert-95m"].batch  # slices per batch, by device type
 
 
 @torch.inference_mode()
-def layer_output(model, x: Tensor, layer: int | str) -> Tensor:  # type: ignore[no-untyped-def]
+def layer_output(model: Any, x: Tensor, layer: int | str) -> Tensor:  # model: transformers' HubertModel
     """(batch, frames, hidden) after transformer layer `layer` (1-based), or the mean of all layers.
 
     Our rule, transformers 4's: a layer's output is its residual stream; the last layer of a

@@ -20,8 +20,24 @@ def load(
 
 LICENCE = f"MERT weights (m-a-p), {CC_BY_NC}"
 SPECS = (
-    ModelSpec("mert-95m", "m-a-p MERT 95M, 768-d", LICENCE, 24000, {"cpu": 4, "cuda": 32}, load, (layer_option(7),)),
     ModelSpec(
-        "mert-330m", "m-a-p MERT 330M, 1024-d", LICENCE, 24000, {"cpu": 4, "cuda": 32}, load, (layer_option(14),)
+        "mert-95m",
+        "m-a-p MERT 95M, 768-d",
+        LICENCE,
+        24000,
+        {"cpu": 4, "cuda": 32},
+        load,
+        (layer_option(7),),
+        testing="indexer.models.mert.testing",
+    ),
+    ModelSpec(
+        "mert-330m",
+        "m-a-p MERT 330M, 1024-d",
+        LICENCE,
+        24000,
+        {"cpu": 4, "cuda": 32},
+        load,
+        (layer_option(14),),
+        testing="indexer.models.mert.testing",
     ),
 )

@@ -24,3 +24,10 @@ def write_random_mert(directory: Path, config: dict, seed: int = 0, sample_rate:
     preprocessor |= {"return_attention_mask": True, "sampling_rate": sample_rate}
     (directory / PREPROCESSOR_FILE).write_text(json.dumps(preprocessor, indent=2))
     return directory
+
+
+def write_random(directory: Path, model: str, seed: int = 0) -> Path:
+    """The registry's writer: a narrow, shallow MERT of `model`'s layout (mert-95m post-LN, mert-330m pre-LN)."""
+    from indexer.models.mert.checkpoint import mert_config
+
+    return write_random_mert(directory, mert_config(model.removeprefix("mert-"), small=True), seed)

@@ -24,5 +24,6 @@ SPECS = (
         16000,
         {"cpu": 32, "cuda": 256},
         load,
+        testing="indexer.models.mule.testing",
     ),
 )

@@ -51,3 +51,8 @@ def write_random_mule(
     (directory / CONFIG_FILE).write_text(json.dumps(cfg.to_dict(), indent=2))
     save_file({k: v.contiguous() for k, v in state.items()}, str(directory / WEIGHTS_FILE))
     return directory
+
+
+def write_random(directory: Path, model: str, seed: int = 0) -> Path:
+    """The registry's writer (indexer.models.spec.ModelSpec.write_random_weights): the full-size network."""
+    return write_random_mule(directory, seed)

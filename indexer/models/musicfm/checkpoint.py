@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from torch import Tensor
 
 from indexer.errors import CheckpointMismatchError, WeightsError
-from indexer.models.musicfm.config import FB_KEY, N_FFT, N_MELS, TRAINING_ONLY, WINDOW_KEY
+from indexer.models.musicfm.config import FB_KEY, N_FFT, N_MELS, TRAINING_ONLY, WINDOW_KEY, conformer_config
 from indexer.models.strict import torch_checkpoint
 
 
@@ -44,3 +45,19 @@ def split_state(state: dict[str, Tensor]) -> tuple[dict[str, Tensor], Tensor | N
         raise CheckpointMismatchError(f"MusicFM STFT window has shape {tuple(window.shape)}, expected ({N_FFT},)")
     kept = {k: v for k, v in state.items() if not k.startswith(TRAINING_ONLY) and k not in (FB_KEY, WINDOW_KEY)}
     return kept, fb
+
+
+def conformer_of(encoder: dict[str, Tensor]) -> Any:
+    """The conformer's size as the tensors say it (the published checkpoint reads as config.conformer_config()):
+    width, depth and feed-forward width from their shapes, heads from the rotary frequencies (one per two of a
+    head's dimensions). A checkpoint short of those tensors gets the published size, and the strict load names
+    what it lacks."""
+    linear = encoder.get("conv.linear.weight")
+    ffn = encoder.get("conformer.layers.0.ffn1.intermediate_dense.weight")
+    layers = {int(key.split(".")[2]) for key in encoder if key.startswith("conformer.layers.")}
+    if linear is None or ffn is None or not layers:
+        return conformer_config()
+    hidden = int(linear.shape[0])
+    frequencies = encoder.get("conformer.embed_positions.inv_freq")
+    heads = hidden // (2 * int(frequencies.shape[0])) if frequencies is not None and frequencies.numel() else 16
+    return conformer_config(hidden, max(layers) + 1, heads, int(ffn.shape[0]))

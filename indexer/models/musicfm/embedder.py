@@ -14,7 +14,7 @@ from indexer.models.base import check_waveform
 from indexer.models.batching import PieceEmbedder, Pieces, waveform_windows
 from indexer.models.device import autocast, check_precision, pick_device
 from indexer.models.layers import parse_layer
-from indexer.models.musicfm.checkpoint import read_state, read_stats, split_state
+from indexer.models.musicfm.checkpoint import conformer_of, read_state, read_stats, split_state
 from indexer.models.musicfm.config import (
     DEFAULT_LAYER,
     HOP_SECONDS,
@@ -23,7 +23,6 @@ from indexer.models.musicfm.config import (
     SAMPLE_RATE,
     VARIANTS,
     WINDOW_SECONDS,
-    conformer_config,
 )
 from indexer.models.musicfm.model import LogMel, MusicFMEncoder
 from indexer.models.registry import MODELS
@@ -52,7 +51,8 @@ class MusicFMEmbedder(PieceEmbedder):
         window_seconds: float = WINDOW_SECONDS,
         hop_seconds: float = HOP_SECONDS,
     ) -> None:
-        config = config or conformer_config()
+        encoder_state, fb = split_state(state)
+        config = config or conformer_of(encoder_state)
         self.name = name
         self.layer = parse_layer(layer, config.num_hidden_layers, min(DEFAULT_LAYER, config.num_hidden_layers))
         self.revision = f"{revision};layer={self.layer}"
@@ -62,7 +62,6 @@ class MusicFMEmbedder(PieceEmbedder):
         self.batch_size = batch_size or DEFAULT_BATCH[self.device.type]
         self.window = int(round(window_seconds * SAMPLE_RATE))
         self.hop = int(round(hop_seconds * SAMPLE_RATE))
-        encoder_state, fb = split_state(state)
         first_conv = encoder_state.get("conv.conv.0.conv1.weight")
         channels = first_conv.shape[0] if first_conv is not None else 512
         encoder = MusicFMEncoder(config, channels)

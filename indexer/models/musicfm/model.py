@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 from torch import Tensor, nn
@@ -77,7 +79,7 @@ class ConvSubsampling(nn.Module):
 class MusicFMEncoder(nn.Module):
     """Attribute names as in the published checkpoint (`conv.*`, `conformer.*`), so keys load as they are."""
 
-    def __init__(self, conformer_config, channels: int = CONV_DIM) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, conformer_config: Any, channels: int = CONV_DIM) -> None:  # a Wav2Vec2ConformerConfig
         super().__init__()
         from transformers.models.wav2vec2_conformer.modeling_wav2vec2_conformer import Wav2Vec2ConformerEncoder
 

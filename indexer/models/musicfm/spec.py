@@ -28,6 +28,7 @@ SPECS = (
         BATCH,
         load,
         (layer_option(7),),
+        testing="indexer.models.musicfm.testing",
     ),
     ModelSpec(
         "musicfm-fma",
@@ -37,5 +38,6 @@ SPECS = (
         BATCH,
         load,
         (layer_option(7),),
+        testing="indexer.models.musicfm.testing",
     ),
 )

@@ -42,3 +42,15 @@ def write_random_musicfm(
     stats = {"melspec_2048_mean": 6.768444971712967, "melspec_2048_std": 18.417922652295623}
     (directory / stats_file).write_text(json.dumps(stats))
     return directory
+
+
+SMALL = {"hidden": 64, "layers": 3, "heads": 4, "ffn": 128}  # a conformer the loader reads off the tensors
+
+
+def write_random(directory: Path, model: str, seed: int = 0) -> Path:
+    """The registry's writer: a narrow, shallow MusicFM in `model`'s published files."""
+    from indexer.models.musicfm.config import VARIANTS, conformer_config
+
+    variant = VARIANTS[model]
+    files = (variant.weights_file, variant.stats_file)
+    return write_random_musicfm(directory, files, conformer_config(**SMALL), seed, channels=16)

@@ -32,6 +32,14 @@ def tf_names() -> list[str]:
     return names + [f"{layer}/{part}" for layer, _ in NORMS for part in NORM_PARTS]
 
 
+def source_names() -> dict[str, str]:
+    """Our parameter name -> the checkpoint's variable it comes from (for messages)."""
+    names = {f"{module}.{ours}": f"{layer}/{tf}" for layer, module in CONVS + MID_CONVS + DENSE
+             for ours, tf in (("weight", "kernel"), ("bias", "bias"))}  # fmt: skip
+    names |= {f"{module}.{ours}": f"{layer}/{tf}" for layer, module in NORMS for tf, ours in NORM_PARTS.items()}
+    return names
+
+
 def state_dict(tensors: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
     """Our parameter names and layouts (TensorFlow: conv kernels HWIO, dense kernels (in, out))."""
     state: dict[str, torch.Tensor] = {}
@@ -60,7 +68,7 @@ def load_network(index: bytes, data: bytes, tags: int) -> MusiCNN:
     if wrong or missing:
         raise CheckpointMismatchError(
             "MusiCNN checkpoint does not fit the network: "
-            + "; ".join(f"{k}: {tuple(state[k].shape)} vs {tuple(expected[k])}" for k in wrong[:3])
+            + "; ".join(f"{source_names()[k]}: {tuple(state[k].shape)} vs {tuple(expected[k])}" for k in wrong[:3])
             + (f"; missing {', '.join(missing[:3])}" if missing else "")
         )
     network.load_state_dict(state, strict=False)  # num_batches_tracked: training-only counters

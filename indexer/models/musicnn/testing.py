@@ -147,3 +147,8 @@ def write_random_wheel(path: Path, seed: int = 0) -> Path:
         wheel.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
         wheel.writestr(f"{info}/RECORD", "")
     return path
+
+
+def write_random(directory: Path, model: str, seed: int = 0) -> Path:
+    """The registry's writer: an unpacked wheel with random weights (the network is small as published)."""
+    return write_random_musicnn(directory, seed)

@@ -33,7 +33,7 @@ from indexer.models.musicnn.config import (
     WHEEL_SHA256,
     Variant,
 )
-from storage.paths import WEIGHTS_ENV, chosen_weights
+from storage.core.paths import WEIGHTS_ENV, chosen_weights
 
 log = logging.getLogger(__name__)
 

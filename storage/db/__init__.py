@@ -1,0 +1,3 @@
+"""The database: SQLAlchemy schema, engines and sessions, migrations, text search, row reads, counters.
+
+Imports only storage.core."""
